@@ -29,7 +29,8 @@ class InputError(FimonitorError, ValueError):
     """A problem with one input, printed as one line.
 
     ``str(err)`` reads like ``prices.csv: row 7, ticker TLT: close is not a number``.
-    ``row`` is the 1-based data row (the header is row 0), as a user counts lines below the header.
+    ``row`` is the line number in the file as a spreadsheet shows it: the header is row 1,
+    the first data row is row 2.
     """
 
     def __init__(
