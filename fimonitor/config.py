@@ -38,25 +38,18 @@ TOP_KEYS = ("portfolio_name", "lookback_weeks", "risk_lookback_days", "risk_free
 
 @dataclass(frozen=True)
 class Threshold:
-    """A two-level limit. For a max-type rule ``warn <= breach``; for a min-type rule ``warn >= breach``."""
+    """A two-level limit: ``warn <= breach`` for a max-type rule, ``>=`` for a min-type rule."""
 
     warn: float | None
     breach: float | None
     kind: str  # "max" or "min"
 
     def severity(self, value: float) -> str | None:
-        """'BREACH', 'WARN' or None for a single value (strict comparisons)."""
-        if self.kind == "max":
-            if self.breach is not None and value > self.breach:
-                return "BREACH"
-            if self.warn is not None and value > self.warn:
-                return "WARN"
-        else:
-            if self.breach is not None and value < self.breach:
-                return "BREACH"
-            if self.warn is not None and value < self.warn:
-                return "WARN"
-        return None
+        """'BREACH', 'WARN' or None for a single value (the rule engine's comparison)."""
+        from fimonitor.rules.engine import _levels
+
+        code = int(_levels([value], self)[0][0])
+        return {0: None, 1: "WARN", 2: "BREACH"}[code]
 
 
 @dataclass(frozen=True)

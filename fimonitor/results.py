@@ -62,9 +62,10 @@ class Pack:
                      ``peak_alerts, peak_warn, peak_breach`` (max daily count in the week)
     drivers_rule     ``rule, alert_days, breach_days, warn_days`` sorted by alert_days desc
     drivers_ticker   ``ticker, alert_days, breach_days, warn_days`` (portfolio-level rules excluded)
-    changes          vs the previous pack date (one week earlier): ``status`` (new/cured/persisting),
+    changes          vs the previous pack date (a week earlier): ``status`` new/cured/persisting,
                      ``rule, ticker, severity, previous_severity, value, since``
-    moves            largest moves since the previous pack: ``item, metric, previous, current, change``
+    moves            largest moves since the previous pack:
+                     ``item, metric, previous, current, change``
     data_quality     ``severity, item, detail`` (WARN/BREACH scheme; empty when all is well)
     risk_metrics     ``metric,value`` (CONTRACT §9)
     correlations     ticker x ticker correlation of daily adj_close returns of the holdings

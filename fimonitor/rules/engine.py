@@ -2,7 +2,8 @@
 
 A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
 exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN
-when below ``warn``. Exactly at a threshold gives nothing.
+when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than ``EPS`` = 1e-12, so that
+floating-point noise (0.80 − 0.77 = 0.030000000000000027) does not turn "exactly at" into an alert.
 
 Rules and what they measure (``value`` in the alert):
 
@@ -33,6 +34,7 @@ RULE_ORDER = ("max_single_name_weight", "min_cash_weight", "duration_gap", "acti
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
 SEVERITY = {1: "WARN", 2: "BREACH"}
+EPS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ def _levels(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
     breach = inf if t.breach is None else t.breach
     with np.errstate(invalid="ignore"):
         if t.kind == "max":
-            is_b, is_w = v > breach, v > warn
+            is_b, is_w = v > breach + EPS, v > warn + EPS
         else:
-            is_b, is_w = v < breach, v < warn
+            is_b, is_w = v < breach - EPS, v < warn - EPS
     code = np.where(is_b, 2, np.where(is_w, 1, 0))
     limit = np.where(is_b, breach, np.where(is_w, warn, np.nan))
     return code, limit
