@@ -355,7 +355,8 @@ def build_transactions(data_dir: Path) -> pd.DataFrame:
         if d not in sessions:
             raise SystemExit(f"story date {d.date()} is not a trading day")
     reviews = set(review_dates(sessions))
-    qends = set(sessions.to_series().groupby(sessions.to_period("Q")).max())
+    qends = {d for d in sessions.to_series().groupby(sessions.to_period("Q")).max()
+             if d.month in (3, 6, 9, 12)}  # the last session of each calendar quarter
     div_by_date = {d: g for d, g in div.groupby("date")}
 
     for d in sessions[1:]:
