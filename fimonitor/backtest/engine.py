@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.risk import TRADING_DAYS, risk_metrics, time_weighted_returns
-from fimonitor.backtest.policies import FREQUENCIES, POLICIES, Policy, tiered_weights
+from fimonitor.backtest.policies import POLICIES, Policy, tiered_weights
 from fimonitor.errors import DataGapError, InputError
 
 log = logging.getLogger(__name__)
@@ -188,15 +188,27 @@ def _trade(x: np.ndarray, v: np.ndarray, c: float) -> tuple[float, float]:
 
 
 def _calendar_mask(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
-    per = np.asarray(dates.to_period(FREQUENCIES[frequency]))
+    """True on the first date of each new month/quarter/year (never on the first date)."""
+    year = np.asarray(dates.year, dtype=np.int64)
+    month = np.asarray(dates.month, dtype=np.int64)
+    key = {"monthly": year * 12 + month, "quarterly": year * 4 + (month - 1) // 3,
+           "annual": year}[frequency]
     mask = np.zeros(len(dates), dtype=bool)
-    mask[1:] = per[1:] != per[:-1]
+    mask[1:] = key[1:] != key[:-1]
     return mask
+
+
+def _cum_shares(prices: np.ndarray, target: np.ndarray, contributions: np.ndarray
+                ) -> np.ndarray:
+    """Cumulative shares bought by contributions at the target weights, (T, n)."""
+    if not contributions.any():
+        return np.zeros_like(prices)
+    return np.cumsum(contributions[:, None] * target[None, :] / prices, axis=0)
 
 
 def simulate(policy: Policy, prices: np.ndarray, target: np.ndarray, *, capital: float,
              cost_rate: float, contributions: np.ndarray,
-             calendar_mask: np.ndarray | None = None
+             calendar_mask: np.ndarray | None = None, cum_shares: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float, float, float, float]]]:
     """Simulate one policy on arrays.
 
@@ -204,15 +216,15 @@ def simulate(policy: Policy, prices: np.ndarray, target: np.ndarray, *, capital:
     ----------
     prices : (T, n) array of positive prices; target : (n,) weights summing to 1;
     contributions : (T,) currency invested at each close (0 on most days, 0 on day 0);
-    cost_rate : cost per unit of traded notional (bps / 10,000).
+    cost_rate : cost per unit of traded notional (bps / 10,000);
+    cum_shares : optional precomputed cumulative contribution shares (see :func:`_cum_shares`).
 
     Returns
     -------
     values (T,), holdings (T, n) shares, events ``(t, traded, cost, before, after)``.
     """
     T, _ = prices.shape
-    add = contributions[:, None] * target[None, :] / prices
-    cum = np.cumsum(add, axis=0)
+    cum = _cum_shares(prices, target, contributions) if cum_shares is None else cum_shares
     holdings = np.empty_like(prices)
     h = capital * target / prices[0]
     holdings[0] = h
@@ -318,12 +330,14 @@ def run_backtest(
     c = cost_bps / 10_000.0
     years = (len(dates) - 1) / TRADING_DAYS
 
+    cum = _cum_shares(P, w, flows)
     runs: dict[str, PolicyRun] = {}
     rows = []
     for pol in policies:
         mask = _calendar_mask(dates, pol.frequency) if pol.kind == "calendar" else None
         values, holdings, events = simulate(pol, P, w, capital=capital, cost_rate=c,
-                                            contributions=flows, calendar_mask=mask)
+                                            contributions=flows, calendar_mask=mask,
+                                            cum_shares=cum)
         v = pd.Series(values, index=dates, name=pol.name)
         r = time_weighted_returns(v, flow_s)
         ev = pd.DataFrame(events, columns=["t", "traded_notional", "cost", "value_before",
