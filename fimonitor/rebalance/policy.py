@@ -175,7 +175,7 @@ class _Ctx:
     prices: Mapping[str, float]
     buyers: Mapping[str, list[str]]
     blocks: Mapping[str, str]   # ticker -> why it may not be bought
-    spare: float                # cash above the reserve (>= 0)
+    spare: float                # cash above the reserve (negative: proceeds first refill it)
     tv: float
     whole: bool
     tax: bool
@@ -219,7 +219,8 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
             price = ctx.prices[o["ticker"]]
             orders.append({**o, "side": "SELL", "price": price, "notional": o["shares"] * price,
                            "row": key, "reason": r["reason"], "urgent": bool(r["urgent"])})
-    pool = k * ctx.spare + sum(o["notional"] for o in orders)
+    pool = max((k if ctx.spare > 0 else 1.0) * ctx.spare
+               + sum(o["notional"] for o in orders), 0.0)
     blocked: list[dict] = []
     cand = rows[(rows["cap"] > rows["weight"] + EPS) & ~rows.index.isin(sell_rows.index)]
     cand = cand.assign(short=cand["target"] - cand["weight"]).sort_values(
@@ -405,7 +406,7 @@ def rebalance(portfolio: Portfolio, prices: Mapping[str, float],
     if pol.tax.enabled:
         sellable = taxlib.classify_lots(sellable, prices, as_of, pol.tax.short_term_days)
     ctx = _Ctx(rows=rows, hold=hold, lots=sellable, prices=prices, buyers=buyers,
-               blocks=blocks, spare=max(cash - portfolio.cash_reserve, 0.0), tv=tv,
+               blocks=blocks, spare=cash - portfolio.cash_reserve, tv=tv,
                whole=whole, tax=pol.tax.enabled)
     planned, blocked, plan_notes = _constrained_plan(ctx, portfolio)
     notes += plan_notes
