@@ -219,3 +219,28 @@ def test_record_rebalancing_event(tmp_path) -> None:
     ev = db.list_rebalancing_events(url)
     assert (ev["event_type"] == "threshold").sum() == 2
     assert (ev["event_type"] == db.PACK_EVENT_TYPE).sum() == 3
+
+
+def test_pack_runs_record_once_per_as_of(tiny_dir, tmp_path) -> None:
+    """The real pipeline: two runs for one as-of and one for another."""
+    from fimonitor.pipeline import run_pack
+
+    url = f"sqlite:///{tmp_path / 'db' / 'history.sqlite'}"
+    out = tmp_path / "out"
+    run_pack("2024-02-09", tiny_dir, output_dir=out, db=url, render=False)
+    once = _counts(url)
+    assert once["portfolio_performance_history"] == 1
+    assert once["portfolio_allocations"] >= 5 and once["portfolio_risk_metrics"] >= 14
+    run_pack("2024-02-09", tiny_dir, output_dir=out, db=url, render=False)
+    assert _counts(url) == once
+    run_pack("2024-02-08", tiny_dir, output_dir=out, db=url, render=False)
+    twice = _counts(url)
+    assert twice["portfolio_performance_history"] == 2
+    assert twice["portfolio_risk_metrics"] == 2 * once["portfolio_risk_metrics"]
+    snap = db.list_snapshots(url)
+    assert snap["as_of"].dt.strftime("%Y-%m-%d").tolist() == ["2024-02-08", "2024-02-09"]
+    alloc = db.read_table(url, "portfolio_allocations")
+    day = alloc[alloc["as_of"].astype(str) == "2024-02-09"].set_index("ticker")
+    positions = pd.read_csv(out / "20240209" / "today_positions.csv").set_index("ticker")
+    pd.testing.assert_series_equal(day["weight"].sort_index(), positions["weight"].sort_index(),
+                                   check_names=False)
