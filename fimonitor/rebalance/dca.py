@@ -134,31 +134,32 @@ def _cure_alloc(weights: pd.Series, shares: pd.Series, px: pd.Series, cash: floa
             reasons.append(f"min cash: invest {room:.2f} of {budget:.2f}")
             budget = room
     left = budget
-    # (2) underweight groups
+    # (2) underweight groups; weights of the invested value after this date's contribution
+    inv = float(value.sum()) + budget
     groups = pd.Series(cure.groups)
     tgt_g = weights.groupby(weights.index.map(lambda t: groups.get(t, "?"))).sum()
     val_g = value.groupby(value.index.map(lambda t: groups.get(t, "?"))).sum()
-    gap = (tgt_g - val_g.reindex(tgt_g.index).fillna(0) / tv).sort_values(ascending=False)
+    gap = (tgt_g - val_g.reindex(tgt_g.index).fillna(0) / inv).sort_values(ascending=False)
     for g, short in gap.items():
         if left <= 0 or short <= cure.group_tolerance:
             continue
         members = weights[weights.index.map(lambda t, g=g: groups.get(t, "?") == g)]
-        under = (members * tv - value.reindex(members.index).fillna(0)).idxmax()
-        amt = min(short * tv, left)
+        under = (members * inv - value.reindex(members.index).fillna(0)).idxmax()
+        amt = min(short * inv, left)
         alloc[under] += amt
         left -= amt
         reasons.append(f"group {g} {short * 100:.1f} pts under target: {amt:.2f} to {under}")
     # (3) duration band
-    if cure.durations is not None and left > 0 and tv > 0:
+    if cure.durations is not None and left > 0 and inv > 0:
         dur = cure.durations.loc[:date].ffill().iloc[-1] if len(cure.durations.loc[:date]) \
             else pd.Series(dtype=float)
         d = dur.reindex(weights.index)
         if d.notna().all():
-            d_p = float((value.reindex(d.index).fillna(0) * d).sum()) / tv
+            d_p = float((value.reindex(d.index).fillna(0) * d).sum()) / inv
             d_t = float((weights * d).sum())
             if d_p < d_t - cure.duration_band and d.max() > 0:
                 tk = d.idxmax()
-                amt = min((d_t - cure.duration_band - d_p) * tv / d[tk], left)
+                amt = min((d_t - cure.duration_band - d_p) * inv / d[tk], left)
                 alloc[tk] += amt
                 left -= amt
                 reasons.append(f"duration {d_p:.2f} y < target {d_t:.2f} y - band: "
