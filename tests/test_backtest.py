@@ -330,3 +330,53 @@ def test_command_rerun_replaces_files_and_leaves_no_temp(tiny_dir: Path, tmp_pat
     s = pd.read_csv(out / "backtest_summary.csv").set_index("policy")
     assert s.loc["calendar_monthly", "costs"] > 0
     assert not math.isnan(s.loc["buy_and_hold", "volatility"])
+
+
+# --------------------------------------------------------------------------- rules replay
+def test_rules_replay_counts_match_panels(tiny_book, tiny_config) -> None:
+    from fimonitor.analytics.exposures import compute_history
+    from fimonitor.backtest.rules_replay import COLUMNS, replay_rules
+
+    h = compute_history(tiny_book)
+    table = replay_rules(h, tiny_config.rules, widths=(0.5, 1.0, 2.0))
+    assert list(table.columns) == COLUMNS
+    t = table.set_index(["rule", "group", "width"])
+    # min_cash_weight (warn 0.20, breach 0.10) straight from the cash-weight panel
+    cash = h.cash_weight
+    for m in (0.5, 1.0, 2.0):
+        row = t.loc[("min_cash_weight", "", m)]
+        below = cash[cash < 0.20 * m - 1e-12]
+        assert row["alert_days"] == len(below)
+        assert row["breach_days"] == int((cash < 0.10 * m - 1e-12).sum())
+        assert row["days"] == len(h.dates)
+        if len(below):
+            assert row["cure_turnover_mean"] == pytest.approx(float((0.20 * m - below).mean()))
+    # max_single_name_weight: any non-cash, non-proxy holding above warn
+    single = [c for c in h.weights.columns
+              if c != "CASH" and not bool(h.securities.loc[c, "is_cash_proxy"])]
+    w = h.weights[single]
+    for m in (0.5, 1.0, 2.0):
+        row = t.loc[("max_single_name_weight", "", m)]
+        assert row["alert_days"] == int((w > 0.35 * m + 1e-12).any(axis=1).sum())
+        excess = (w - 0.35 * m).clip(lower=0).sum(axis=1)
+        fired = excess[excess > 1e-12]
+        if len(fired):
+            assert row["cure_turnover_max"] == pytest.approx(float(fired.max()))
+    # wider limits never fire more often on max-type rules
+    for rule in ("max_single_name_weight", "active_weight", "duration_gap"):
+        days = [t.loc[(rule, "", m), "alert_days"] for m in (0.5, 1.0, 2.0)]
+        assert days == sorted(days, reverse=True)
+    assert t.loc[("group_max_weight", "hy_credit", 1.0), "warn"] == pytest.approx(0.15)
+
+
+def test_rules_replay_command(tiny_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rr"
+    code, text, err = _run("backtest", "--rules", "--data", str(tiny_dir), "--out", str(out),
+                           "--widths", "0.5,1")
+    assert code == 0, err
+    table = pd.read_csv(out / "rules_replay.csv")
+    assert sorted(table["width"].unique()) == [0.5, 1.0]
+    assert "min_cash_weight" in text and "Rules replay 2024-01-29" in text
+    code, _, err = _run("backtest", "--rules", "--data", str(tiny_dir), "--widths", "a,b",
+                        "--out", str(out))
+    assert code == 2 and "--widths" in err

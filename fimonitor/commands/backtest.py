@@ -61,6 +61,9 @@ def add_parser(subparsers) -> None:
                    help="replay the monitoring rules over history instead (calibration report)")
     p.add_argument("--config", metavar="FILE",
                    help="rules file for --rules (default DIR/monitor.yaml)")
+    p.add_argument("--widths", metavar="LIST",
+                   help="for --rules: multipliers of the limits, e.g. 0.5,1,1.5 "
+                        "(default 0.5,0.75,1,1.25,1.5,2)")
     p.set_defaults(func=run)
 
 
@@ -213,8 +216,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_rules(args: argparse.Namespace) -> int:
-    try:
-        from fimonitor.backtest.rules_replay import run_command
-    except ModuleNotFoundError as exc:  # pragma: no cover - until the replay exists
-        raise InputError("--rules is not available in this version") from exc
+    from fimonitor.backtest.rules_replay import run_command
+
     return run_command(args)

@@ -32,7 +32,8 @@ def _text(df: pd.DataFrame) -> str:
     shown = df.copy()
     for col in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[col]):
-            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+            fmt = "%Y-%m-%d %H:%M:%S" if col == "recorded_at" else "%Y-%m-%d"
+            shown[col] = shown[col].dt.strftime(fmt)
     fmt = {
         "market_value": "{:,.2f}".format,
         "traded_notional": "{:,.2f}".format,
@@ -53,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(table.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d"))
         return 0
-    what = "rebalancing events" if args.events else "snapshots"
+    what = "rebalancing event" if args.events else "snapshot"
     if table.empty:
-        sys.stdout.write(f"no {what} in {url}\n")
+        sys.stdout.write(f"no {what}s in {url}\n")
         return 0
-    sys.stdout.write(f"{len(table)} {what} in {url}\n")
+    sys.stdout.write(f"{len(table)} {what}{'s' if len(table) != 1 else ''} in {url}\n")
     sys.stdout.write(_text(table))
     return 0
