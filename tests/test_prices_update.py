@@ -598,3 +598,15 @@ def test_stale_tickers() -> None:
     panel = rec.pivot(index="date", columns="ticker", values="close")
     got = stale_tickers(panel, TICKERS, "2026-07-31")
     assert got["ticker"].tolist() == ["MBB"]
+
+
+def test_download_prices_simple_form() -> None:
+    fake = FakeYahoo(recorded_download())
+    got = sources.download_prices(["TLT", "MBB"], "2026-07-29", "2026-07-30", downloader=fake)
+    assert got["date"].tolist() == [pd.Timestamp("2026-07-29"), pd.Timestamp("2026-07-30")] * 2
+    assert got["ticker"].tolist() == ["MBB", "MBB", "TLT", "TLT"]
+    assert got["adj_close"].tolist() == [93.230003, 93.290001, 82.849998, 82.800003]
+    np.testing.assert_array_equal(got["close"].isna(), [True, True, False, False])
+    np.testing.assert_allclose(got["close"].iloc[2:], [82.85, 82.8])
+    with pytest.raises(DownloadError, match="TLT: no prices returned"):
+        sources.download_prices(["TLT"], "2026-08-01", downloader=lambda t, **k: pd.DataFrame())
