@@ -149,12 +149,16 @@ def read_prices(path: Path) -> pd.DataFrame:
     A row with neither price is an error; duplicate (date, ticker) is an error.
     """
     path = Path(path)
-    df = _read_csv(path, ("date", "ticker", "close"))
-    df["ticker"] = _tickers(df, path)
+    fast = _read_prices_fast(path)
+    if fast is not None:
+        df, close, adj = fast
+    else:  # a value does not parse: the string path finds and names the first bad row
+        df = _read_csv(path, ("date", "ticker", "close"))
+        df["ticker"] = _tickers(df, path)
+        close = _numbers(df, "close", path, blank_ok=True)
+        has_adj = "adj_close" in df.columns
+        adj = _numbers(df, "adj_close", path, blank_ok=True) if has_adj else close.copy()
     df["date"] = _dates(df, "date", path)
-    close = _numbers(df, "close", path, blank_ok=True)
-    has_adj = "adj_close" in df.columns
-    adj = _numbers(df, "adj_close", path, blank_ok=True) if has_adj else close.copy()
     for col, s in (("close", close), ("adj_close", adj)):
         _fail_first(df, s <= 0, path, None, column=col,
                     fmt=lambda r, c=col: f"{c} {r[c]} must be positive")
@@ -163,6 +167,44 @@ def read_prices(path: Path) -> pd.DataFrame:
     _duplicates(df, ["date", "ticker"], path, "date/ticker")
     return pd.DataFrame({"date": df["date"], "ticker": df["ticker"], "close": close,
                          "adj_close": adj, "row": df["row"]})
+
+
+def _read_prices_fast(path: Path):
+    """Parse prices.csv with numeric dtypes (fast); None when some value does not parse."""
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        head = pd.read_csv(path, nrows=0, dtype=str)
+    except pd.errors.EmptyDataError as exc:
+        raise SchemaError("file is empty (expected a header row)", file=path) from exc
+    cols = [str(c).strip() for c in head.columns]
+    if not {"date", "ticker", "close"} <= set(cols) or cols != list(head.columns):
+        return None
+    dtypes = {"date": "category", "ticker": "category", "close": float}
+    if "adj_close" in cols:
+        dtypes["adj_close"] = float
+    try:
+        df = pd.read_csv(path, usecols=list(dtypes), dtype=dtypes, keep_default_na=False,
+                         na_values={"close": [""], "adj_close": [""]})
+    except (ValueError, pd.errors.ParserError):
+        return None
+    close = df["close"].astype(float)
+    if not np.isfinite(close.fillna(0.0)).all():
+        return None
+    adj = df["adj_close"].astype(float) if "adj_close" in df else close.copy()
+    if not np.isfinite(adj.fillna(0.0)).all():
+        return None
+    # normalise the few distinct labels, then expand by code (fast on millions of rows)
+    for col, fix in (("ticker", lambda s: s.str.strip().str.upper()),
+                     ("date", lambda s: s.str.strip())):
+        cat = df[col].cat
+        labels = np.asarray(fix(pd.Series(cat.categories.astype(str))), dtype=object)
+        codes = cat.codes.to_numpy()
+        df[col] = pd.Series(np.where(codes >= 0, labels[np.clip(codes, 0, None)], ""),
+                            index=df.index, dtype=object)
+    df["row"] = np.arange(2, len(df) + 2)
+    _fail_first(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
+    return df, close, adj
 
 
 def read_durations(path: Path, known: pd.Index) -> pd.DataFrame:
