@@ -35,7 +35,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--as-of", default=None, metavar="DATE",
                    help="valuation date (default: the last date in --data prices, else today)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder whose prices.csv gives prices not written in the portfolio file")
+                   help="folder whose prices.csv gives prices not written in the portfolio "
+                        "file (default: ./data or the bundled demo book, used only when the "
+                        "file lacks a price)")
     p.add_argument("--json", type=Path, default=None, metavar="OUT.json")
     p.add_argument("--csv", type=Path, default=None, metavar="OUT.csv", help="write the orders")
     p.add_argument("--db", default=None, metavar="URL",
@@ -160,8 +162,16 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     prices: dict[str, float] = {}
     history = None
-    if args.data is not None:
-        panel, fallback = price_panel(args.data)
+    data = args.data
+    if data is None:  # prices missing from the file: use ./data (or the bundled demo book)
+        from fimonitor.commands._common import default_data_dir
+
+        priced = portfolio.file_prices()
+        need = [*portfolio.holdings, *portfolio.target_tickers()]
+        if any(t not in priced for t in need) and (default_data_dir() / "prices.csv").is_file():
+            data = default_data_dir()
+    if data is not None:
+        panel, fallback = price_panel(data)
         as_of, note = resolve_as_of(panel.index, args.as_of)
         notes += [note] if note else []
         file_prices = portfolio.file_prices()
@@ -190,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
             args.db, portfolio_id=portfolio.name, event_date=as_of,
             event_type=f"policy_{portfolio.policy.method}",
             inputs={"portfolio": str(args.portfolio), "as_of": f"{as_of:%Y-%m-%d}",
-                    "data": None if args.data is None else str(args.data),
+                    "data": None if data is None else str(data),
                     "method": portfolio.policy.method, "tax": portfolio.policy.tax.enabled},
             orders=result.orders[CSV_COLUMNS], status="proposed",
             pre_state={r.row: float(r.weight) for r in result.rows.itertuples()},
