@@ -249,7 +249,9 @@ def test_success_adds_only_new_rows_and_keeps_history(
     assert "added 20 row(s) for 4 ticker(s), 2026-07-27 .. 2026-07-31" in out
     # default tickers: security master then benchmark; the anchor date is downloaded too
     assert sorted(fake.calls[0]["tickers"]) == ["IEF", "MBB", "SPY", "TLT"]
-    assert fake.calls[0]["start"] == "2026-07-24" and fake.calls[0]["end"] is None
+    assert fake.calls[0]["start"] == "2026-07-24"
+    end = update.default_end() + pd.Timedelta(days=1)  # yfinance's end is exclusive
+    assert fake.calls[0]["end"] == f"{end:%Y-%m-%d}"
     assert err == ""
 
 
@@ -610,3 +612,14 @@ def test_download_prices_simple_form() -> None:
     np.testing.assert_allclose(got["close"].iloc[2:], [82.85, 82.8])
     with pytest.raises(DownloadError, match="TLT: no prices returned"):
         sources.download_prices(["TLT"], "2026-08-01", downloader=lambda t, **k: pd.DataFrame())
+
+
+def test_default_end_keeps_intraday_prices_out() -> None:
+    ny = "America/New_York"
+    assert update.default_end(pd.Timestamp("2026-08-04 15:59", tz=ny)) == pd.Timestamp("2026-08-03")
+    assert update.default_end(pd.Timestamp("2026-08-04 18:00", tz=ny)) == pd.Timestamp("2026-08-04")
+    # 23:30 UTC is 19:30 in New York (EDT): the day is complete
+    assert update.default_end(pd.Timestamp("2026-08-04 23:30", tz="UTC")) == pd.Timestamp(
+        "2026-08-04"
+    )
+    assert update.default_end("2026-08-04") == pd.Timestamp("2026-08-04")

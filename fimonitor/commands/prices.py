@@ -50,7 +50,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=_date,
         help="first date (default: the day after each ticker's last stored date)",
     )
-    up.add_argument("--end", type=_date, help="last date, inclusive (default: today)")
+    up.add_argument(
+        "--end",
+        type=_date,
+        help="last date, inclusive (default: today once New York is past 18:00, else yesterday)",
+    )
     up.add_argument(
         "--allow-partial",
         action="store_true",

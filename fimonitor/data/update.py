@@ -13,6 +13,8 @@ Rules (the command's documented behaviour)
   date itself, as an *anchor*: Yahoo's ``Adj Close`` is re-based at every new distribution, so
   the new ``adj_close`` values are scaled by ``stored / downloaded`` on the anchor date; daily
   returns across the join are then right. The anchor row itself is never rewritten.
+* End: ``--end`` or :func:`default_end` — today once New York is past 18:00, else
+  yesterday, so the intraday price Yahoo shows during the session never lands in the file.
 * Merge: history is kept; only (date, ticker) rows not in the file are added. A downloaded
   value that differs from the stored one on an existing row is reported and the stored value
   kept, unless ``replace_overlap`` (then the stored value is replaced; a blank download never
@@ -305,6 +307,22 @@ def plan_starts(
     return out
 
 
+def default_end(now: str | pd.Timestamp | None = None) -> pd.Timestamp:
+    """Last date whose close is final: today after 18:00 New York time, else yesterday.
+
+    Yahoo serves the current session's row while the market is open, with an intraday
+    price in ``Close``; stopping at yesterday before 18:00 ET keeps it out of the file.
+    A tz-naive ``now`` (a date given by the caller) is taken as a finished day.
+    """
+    if now is not None and pd.Timestamp(now).tz is None:
+        return pd.Timestamp(now).normalize()
+    ny = (pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")).tz_convert(
+        "America/New_York"
+    )
+    day = ny.normalize().tz_localize(None)
+    return day if ny.hour >= 18 else day - pd.Timedelta(days=1)
+
+
 # ----------------------------------------------------------------------------- checks
 
 
@@ -501,15 +519,16 @@ def update_prices(
         Default :func:`default_tickers`.
     start, end : date-like, optional
         First and last date wanted, inclusive. Default: per ticker the day after its last
-        stored date; up to ``today``.
+        stored date; up to :func:`default_end` (today once New York is past 18:00, else
+        yesterday, so an intraday price never lands in the file).
     allow_partial : bool
         Write the tickers that came back even when others are missing.
     replace_overlap : bool
         Replace stored values that differ from the download instead of keeping them.
     downloader, sleep, attempts, chunk_size, progress :
         Passed to :func:`fimonitor.data.sources.fetch_prices`.
-    today : date-like, optional
-        "Now", for tests; default the local date.
+    today : date-like or tz-aware timestamp, optional
+        "Now" for :func:`default_end`, for tests; default the current time.
 
     Returns
     -------
@@ -533,7 +552,7 @@ def update_prices(
     price_cols = [c for c in PRICE_COLUMNS if c in pf.header]
 
     plan = plan_starts(stored, names, start)
-    stop = pd.Timestamp(end if end is not None else (today or pd.Timestamp.today())).normalize()
+    stop = pd.Timestamp(end).normalize() if end is not None else default_end(today)
     todo = plan[plan["keep_from"] <= stop]
     up_to_date = tuple(t for t in names if t not in todo.index)
 
@@ -542,7 +561,7 @@ def update_prices(
         result = sources.fetch_prices(
             list(group.index),
             fetch_from,
-            end,
+            stop,
             downloader=downloader,
             attempts=attempts,
             sleep=sleep,
