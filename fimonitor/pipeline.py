@@ -21,6 +21,7 @@ from fimonitor.config import MonitorConfig, load_config
 from fimonitor.data import calendar
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import load_book
+from fimonitor.data.update import stale_tickers
 from fimonitor.errors import AsOfError, DataGapError
 from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
 from fimonitor.rules.engine import counts, evaluate
@@ -96,10 +97,8 @@ def check_as_of(book: Book, history: History, as_of: pd.Timestamp,
         raise DataGapError(f"no duration for {as_of:%Y-%m} or any earlier month",
                            file="duration_monthly.csv", ticker=t)
     # stale prices: last real close before the as-of date
-    raw_close = book.close.reindex(columns=needed).loc[:as_of]
-    last_real = raw_close.apply(lambda s: s.last_valid_index())
-    stale = last_real[last_real < as_of]
-    for t, d in stale.items():
+    stale = stale_tickers(book.close, list(needed), as_of)
+    for t, d in zip(stale["ticker"], stale["last_price_date"], strict=True):
         lag = int(((book.dates > d) & (book.dates <= as_of)).sum())
         notes.append(("WARN", "stale price", f"{t}: last close {d.date()}, {lag} trading "
                                              f"day(s) before the as-of date; valued at it"))

@@ -112,3 +112,26 @@ def test_weekend_transactions_count_from_the_next_session():
     assert sh.loc["2024-02-05"].tolist() == [10.0, 1000 - 100 - 1]
     assert flows_on(ledger, dates).tolist() == [0.0, 1000.0]
     assert cash_flow(ledger).tolist() == [1000.0, -101.0]
+
+
+def test_stale_price_is_used_and_flagged(tmp_path):
+    """A held ticker's close missing on the last 2 days: valued at its last close, flagged."""
+    from conftest import TINY_DATES, TINY_PRICES, write_tiny_book
+
+    from fimonitor.config import load_config
+    from fimonitor.data.loaders import load_book
+    from fimonitor.pipeline import build_pack
+
+    rows = [f"{d},{t},{p},{p}" for t, ps in TINY_PRICES.items()
+            for d, p in zip(TINY_DATES, ps, strict=True)
+            if not (t == "IGC" and d >= "2024-02-08")]
+    data = write_tiny_book(tmp_path / "d", **{
+        "prices.csv": "date,ticker,close,adj_close\n" + "\n".join(rows) + "\n"})
+    pack = build_pack(load_book(data), load_config(data / "monitor.yaml"), with_risk=False,
+                      with_rebalance=False)
+    pos = pack.positions.set_index("ticker")
+    assert pos.loc["IGC", "price"] == 50.0  # the 2024-02-07 close
+    dq = pack.data_quality
+    assert dq.loc[dq["item"] == "stale price", "detail"].str.startswith("IGC: last close "
+                                                                        "2024-02-07").all()
+    assert pack.summary_value("stale_prices") == "IGC"
