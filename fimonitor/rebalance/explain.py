@@ -109,8 +109,9 @@ def binding_report(book: Book, result: ConstrainedResult, limits: Limits) -> pd.
         if np.isnan(c_aw):
             text = f"{what} binds (dual {dual:.3g}); its cost could not be measured"
         else:
-            text = (f"{what} costs {c_aw * 100:.2f} points of active weight and "
-                    f"{c_gap:+.2f} years of duration gap")
+            gap_words = (f"adds {c_gap:.2f} years of duration gap" if c_gap >= 0 else
+                         f"narrows the duration gap by {-c_gap:.2f} years")
+            text = f"{what} costs {c_aw * 100:.2f} points of active weight and {gap_words}"
         rows.append({"constraint": name, "bound": bound, "dual": dual,
                      "cost_active_weight": c_aw, "cost_duration_gap": c_gap, "text": text})
 

@@ -312,3 +312,61 @@ def _dive(c, a, ub, lo_b, hi_b, integ, m_z: int, free_extra: int = 64) -> np.nda
     if res.x is None:
         return None
     return np.round(res.x[:m_z])
+
+
+def tightened(limits: Limits, margin: float, max_duration: float) -> Limits:
+    """``limits`` moved inward by ``margin`` (weights; the band by margin × max duration)."""
+    def down(v: float | None) -> float | None:
+        return None if v is None else max(0.0, v - margin)
+
+    return Limits(
+        max_single_name_weight=down(limits.max_single_name_weight),
+        min_cash_weight=None if limits.min_cash_weight is None else min(
+            1.0, limits.min_cash_weight + margin),
+        duration_band=None if limits.duration_band is None else max(
+            0.0, limits.duration_band - margin * max_duration),
+        group_caps={g: max(0.0, v - margin) for g, v in limits.group_caps.items()},
+        max_turnover=down(limits.max_turnover),
+    )
+
+
+def solve_whole_shares(book: Book, limits: Limits, *, cost_rate: float = 0.0,
+                       min_trade_notional: float = 0.0, whole_shares: bool = True,
+                       margins: tuple[float, ...] = (1.0, 4.0)):
+    """Continuous POST_CONS, then rounding; if no whole-share portfolio near the optimum meets
+    every constraint, solve again with the limits moved inward by ``k × max price / V``
+    (k in ``margins``) so the optimum has room for whole shares, and round that.
+
+    Returns
+    -------
+    (ConstrainedResult, Rounded | None, Limits)
+        The last continuous result, its rounding (None when the solve was not optimal) and
+        the limits that result was solved with (``limits`` itself unless a margin was used).
+    """
+    from fimonitor.rebalance.optimizer import solve_constrained
+
+    res = solve_constrained(book, limits, cost_rate=cost_rate,
+                            min_trade_notional=min_trade_notional)
+    if res.status != "optimal":
+        return res, None, limits
+    r = round_shares(book, res.weights, res.value_post, limits, fixed=res.fixed,
+                     cost_rate=cost_rate, min_trade_notional=min_trade_notional,
+                     whole_shares=whole_shares)
+    if r.status == "ok" or not whole_shares:
+        return res, r, limits
+    first = (res, r)
+    step = float(book.prices[book.traded].max()) / book.value if book.traded.any() else 0.0
+    max_d = float(np.abs(book.duration).max())
+    for k in margins:
+        lim_k = tightened(limits, k * step, max_d)
+        res_k = solve_constrained(book, lim_k, cost_rate=cost_rate,
+                                  min_trade_notional=min_trade_notional)
+        if res_k.status != "optimal":
+            break
+        # round against the user's limits: the margin only makes room
+        r_k = round_shares(book, res_k.weights, res_k.value_post, limits, fixed=res_k.fixed,
+                           cost_rate=cost_rate, min_trade_notional=min_trade_notional)
+        if r_k.status == "ok":
+            log.info("whole-share rounding needed a margin of %.2e inside the limits", k * step)
+            return res_k, r_k, lim_k
+    return (*first, limits)

@@ -22,8 +22,8 @@ import pandas as pd
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
-from fimonitor.rebalance.optimizer import CASH, Book, Limits, diagnose_infeasible, solve_constrained
-from fimonitor.rebalance.rounding import Settled, round_shares, settle
+from fimonitor.rebalance.optimizer import CASH, Book, Limits, diagnose_infeasible
+from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
 from fimonitor.rebalance.to_benchmark import to_benchmark
 from fimonitor.results import (
     COMPARISON_COLUMNS,
@@ -159,18 +159,20 @@ def run_rebalances(positions: pd.DataFrame, config: MonitorConfig,
     pre = settle(book, book.shares.copy(), 0.0)
     bm = to_benchmark(book, cost_rate=cost_rate, whole_shares=rcfg.whole_shares)
 
-    res = solve_constrained(book, limits, cost_rate=cost_rate, min_trade_notional=min_trade)
+    res, rounded, used = solve_whole_shares(book, limits, cost_rate=cost_rate,
+                                            min_trade_notional=min_trade,
+                                            whole_shares=rcfg.whole_shares)
     status, diagnosis = res.status, ""
     cons, binding = pre, pd.DataFrame(columns=BINDING_COLUMNS)
     reasons = np.full(book.n, "residual", dtype=object)
     if res.status == "optimal":
-        rounded = round_shares(book, res.weights, res.value_post, limits, fixed=res.fixed,
-                               cost_rate=cost_rate, min_trade_notional=min_trade,
-                               whole_shares=rcfg.whole_shares)
         if rounded.status == "ok":
             cons = rounded.settled
-            reasons = order_reasons(book, res, limits)
-            binding = binding_report(book, res, limits)
+            reasons = order_reasons(book, res, used)
+            binding = binding_report(book, res, used)
+            if used is not limits:
+                diagnosis = ("whole shares needed the limits tightened slightly "
+                             "(the continuous optimum sat on several limits at once)")
         else:
             status, diagnosis = "infeasible", rounded.message
     elif res.status == "infeasible":
