@@ -236,7 +236,7 @@ def table(
     widths = widths / widths.sum()
     lefts = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
     char_in = fontsize * 0.6 / 72.0
-    max_chars = [max(int(w * width_in / char_in) - 1, 3) for w in widths]
+    max_chars = [max(int(w * width_in / char_in), 3) for w in widths]
     row_h = line_in / height_in
     pad = 0.006
 
@@ -284,7 +284,8 @@ def severity_row_fill(row: pd.Series) -> str:
 
 def _active_colour(row: pd.Series) -> str:
     v = row.get("active_weight")
-    return style.NEGATIVE if v is not None and float(v) < -5e-5 else style.TEXT  # "-0.0" is 0
+    # negative as printed: "-0.0 pp" does not exist, so -0.0004 is not purple
+    return style.NEGATIVE if v is not None and round(float(v) * 100, 1) < 0 else style.TEXT
 
 
 def exposure_table(ax: Axes, exposure: pd.DataFrame, key: str, title: str) -> Axes:

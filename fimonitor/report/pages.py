@@ -149,12 +149,11 @@ def _changes_table(ax, pack: Pack) -> None:
         return f"{prev} → {now}"
 
     cols = [
-        Column("Status", lambda r: fmt.text(r["status"]), "left", 1.0),
-        Column("Alert", _alert_text, "left", 1.85),
+        Column("Status", lambda r: fmt.text(r["status"]), "left", 1.05),
+        Column("Alert", _alert_text, "left", 2.55),
         Column("Prev → now", sev_now, "left", 1.55),
-        Column("Value now", lambda r: fmt.rule_value(r["rule"], r.get("value"), True), "right",
-               0.9),
-        Column("Since", lambda r: fmt.date(r.get("since")), "right", 1.15),
+        Column("Value", lambda r: fmt.rule_value(r["rule"], r.get("value")), "right", 0.8),
+        Column("Since", lambda r: fmt.date(r.get("since")), "right", 1.05),
     ]
     prev = fmt.date(pack.previous_as_of) if pack.previous_as_of is not None else "–"
     counts = ch["status"].value_counts() if not ch.empty else pd.Series(dtype=int)
@@ -162,7 +161,7 @@ def _changes_table(ax, pack: Pack) -> None:
     figures.table(ax, ch, cols, title=f"Alerts vs {prev}: {tally}",
                   row_fill=lambda r: style.severity_fill(r.get("severity")
                                                          if r["status"] != "cured" else ""),
-                  empty="no alerts today or at the previous pack")
+                  empty="no alerts today or at the previous pack", fontsize=6.6)
 
 
 def _moves_table(ax, pack: Pack) -> None:
@@ -248,10 +247,10 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
                            "group", "Exposure by group")
     figures.exposure_table(fig.add_axes((0.03, 0.045, 0.215, 0.142)), pack.rating_exposure,
                            "rating_bucket", "Exposure by rating")
-    _changes_table(fig.add_axes((0.265, 0.2, 0.36, 0.215)), pack)
-    _moves_table(fig.add_axes((0.265, 0.045, 0.36, 0.117)), pack)
-    _data_quality(fig.add_axes((0.645, 0.2, 0.325, 0.215)), pack)
-    _risk_table(fig.add_axes((0.645, 0.045, 0.325, 0.117)), pack)
+    _changes_table(fig.add_axes((0.265, 0.2, 0.38, 0.215)), pack)
+    _moves_table(fig.add_axes((0.265, 0.045, 0.38, 0.117)), pack)
+    _data_quality(fig.add_axes((0.665, 0.2, 0.305, 0.215)), pack)
+    _risk_table(fig.add_axes((0.665, 0.045, 0.305, 0.117)), pack)
     return fig
 
 
@@ -300,11 +299,11 @@ def weekly_page(pack: Pack, top_n: int = 10) -> Figure:
     figures.weekly_alert_days_chart(pack.weekly, fig.add_axes((0.06, 0.545, 0.42, 0.33)))
     figures.weekly_peak_chart(pack.weekly, fig.add_axes((0.55, 0.545, 0.42, 0.33)))
     figures.drivers_chart(pack.drivers_rule, "rule",
-                          fig.add_axes((0.115, 0.09, 0.165, 0.36)), top_n=top_n,
+                          fig.add_axes((0.145, 0.09, 0.15, 0.36)), top_n=top_n,
                           title="Alert drivers: rules")
     n_tick = len(pack.drivers_ticker)
     figures.drivers_chart(pack.drivers_ticker, "ticker",
-                          fig.add_axes((0.35, 0.09, 0.19, 0.36)), top_n=top_n,
+                          fig.add_axes((0.36, 0.09, 0.18, 0.36)), top_n=top_n,
                           title=f"Alert drivers: holdings ({min(top_n, n_tick)} of {n_tick})")
     oa = open_alerts(pack)
 
@@ -315,16 +314,16 @@ def weekly_page(pack: Pack, top_n: int = 10) -> Figure:
 
     sev_colour = lambda r: style.severity_colour(r["severity"])  # noqa: E731
     cols = [
-        Column("Rule", lambda r: fmt.text(r["rule"]), "left", 1.75),
+        Column("Rule", lambda r: fmt.text(r["rule"]), "left", 2.0),
         Column("Ticker", lambda r: fmt.text(r["ticker"]) if r["ticker"] else "portfolio",
-               "left", 0.9),
-        Column("Value", lambda r: fmt.rule_value(r["rule"], r["value"], True), "right", 0.85),
+               "left", 1.1),
+        Column("Value", lambda r: fmt.rule_value(r["rule"], r["value"]), "right", 0.8),
         Column("Limit", lambda r: fmt.rule_value(r["rule"], r["limit"]), "right", 0.8),
-        Column("Severity", lambda r: fmt.text(r["severity"]), "center", 0.85, sev_colour),
+        Column("Severity", lambda r: fmt.text(r["severity"]), "center", 0.8, sev_colour),
         Column("Open since", lambda r: fmt.date(r.get("since")), "right", 1.0),
-        Column("Age", age, "right", 0.55),
+        Column("Age", age, "right", 0.6),
     ]
-    figures.table(fig.add_axes((0.60, 0.06, 0.37, 0.39)), oa, cols,
+    figures.table(fig.add_axes((0.585, 0.06, 0.385, 0.39)), oa, cols, fontsize=6.6,
                   title=f"Alerts open today ({len(oa)})", row_fill=figures.severity_row_fill,
                   note="Age: trading days in the current streak (≥: the streak began before "
                      "the look-back window).",
