@@ -301,6 +301,15 @@ def test_command_targets_yaml_and_errors(tiny_dir: Path, tmp_path: Path) -> None
     s = pd.read_csv(tmp_path / "o" / "backtest_summary.csv").set_index("policy")
     want = 100_000 * (0.6 * 102 / 100 + 0.4 * 88 / 80)
     assert s.loc["buy_and_hold", "final_value"] == pytest.approx(want)
+    # a category's target goes to its first ticker; fractions equal percentages
+    (tmp_path / "cat.yaml").write_text(
+        "targets: {TSY: 0.6, credit: 0.4}\ncategories: {credit: [HYB, IGC]}\n")
+    code, text, err = _run("backtest", "--data", str(tiny_dir), "--targets",
+                           str(tmp_path / "cat.yaml"), "--out", str(tmp_path / "oc"))
+    assert code == 0, err
+    assert "category credit -> HYB" in text
+    s2 = pd.read_csv(tmp_path / "oc" / "backtest_summary.csv").set_index("policy")
+    pd.testing.assert_frame_equal(s2, s)
     (tmp_path / "bad.yaml").write_text("targets: {TSY: 60, HYB: 30}\n")
     code, _, err = _run("backtest", "--data", str(tiny_dir), "--targets",
                         str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "o2"))

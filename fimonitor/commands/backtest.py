@@ -9,7 +9,8 @@ first close) and writes ``backtest_summary.csv``, ``backtest_equity.csv`` and
 ``backtest_equity.png`` into ``--out`` (default ``outputs/backtest``), each file replaced
 atomically. Targets default to the benchmark weights in effect on the start date (the earliest
 benchmark weights when the start precedes them); ``--targets FILE.yaml`` reads the ``targets:``
-mapping of a portfolio file (ticker -> percent or fraction). The start defaults to the first date
+mapping of a portfolio file (ticker -> percent or fraction; a category's target goes to its
+first ticker). The start defaults to the first date
 on which every target ticker has a price. With contributions, ``annual_return`` is the
 time-weighted annual return (contributions removed).
 
@@ -77,8 +78,12 @@ def _date(text: str | None, option: str) -> pd.Timestamp | None:
     return pd.Timestamp(ts)
 
 
-def read_targets_yaml(path: str | Path) -> pd.Series:
-    """The ``targets:`` mapping of a portfolio YAML (CONTRACT §6): ticker -> number, as given."""
+def read_targets_yaml(path: str | Path) -> tuple[pd.Series, list[str]]:
+    """The ``targets:`` mapping of a portfolio YAML (CONTRACT §6): ticker -> number, as given.
+
+    A category target (a key of ``categories:``) goes to the category's first ticker, the one
+    that receives buys in §6. Returns the targets and notes about such mappings.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", file=path)
@@ -89,17 +94,24 @@ def read_targets_yaml(path: str | Path) -> pd.Series:
     if not isinstance(raw, dict) or not isinstance(raw.get("targets"), dict) or not raw["targets"]:
         raise ConfigError("needs a 'targets:' mapping of ticker -> weight", file=path)
     categories = raw.get("categories") or {}
-    out = {}
+    if not isinstance(categories, dict):
+        raise ConfigError("categories must be a mapping of name -> list of tickers", file=path)
+    out: dict[str, float] = {}
+    notes = []
     for key, value in raw["targets"].items():
         name = str(key)
-        if isinstance(categories, dict) and key in categories:
-            raise ConfigError(f"targets.{name} is a category; the backtest needs tickers",
-                              file=path, ticker=name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"targets.{name} must be a number, got {value!r}", file=path,
-                              ticker=name)
-        out[name.upper()] = float(value)
-    return pd.Series(out, dtype=float)
+            raise ConfigError(f"targets.{name} must be a number, got {value!r}", file=path)
+        ticker = name.upper()
+        if key in categories:
+            members = categories[key]
+            if not isinstance(members, list) or not members:
+                raise ConfigError(f"categories.{name} must be a non-empty list of tickers",
+                                  file=path)
+            ticker = str(members[0]).upper()
+            notes.append(f"category {name} -> {ticker}")
+        out[ticker] = out.get(ticker, 0.0) + float(value)
+    return pd.Series(out, dtype=float), notes
 
 
 def _benchmark_targets(book, start: pd.Timestamp | None, end: pd.Timestamp | None
@@ -182,8 +194,11 @@ def run(args: argparse.Namespace) -> int:
         targets, _, note = _benchmark_targets(book, start, end)
         targets = normalise_targets(targets, file="benchmark_weights.csv")
     else:
-        targets = normalise_targets(read_targets_yaml(args.targets), file=args.targets)
-        note = f"targets: {Path(args.targets).name}"
+        raw_targets, mapped = read_targets_yaml(args.targets)
+        targets = normalise_targets(raw_targets, file=args.targets)
+        note = f"targets: {Path(args.targets).name}" + (
+            f" ({'; '.join(mapped)}: a category's target goes to its first ticker)"
+            if mapped else "")
     prices, notes = prepare_prices(book.adj_close, list(targets.index), start, end)
     result = run_backtest(prices, targets, capital=args.capital, cost_bps=args.cost_bps,
                           contribution=args.contribution, frequency=args.frequency,
