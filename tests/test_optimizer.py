@@ -43,7 +43,7 @@ def test_single_cap_solved_by_hand():
     assert "costs 20.00 points of active weight" in rep["text"].iloc[0]
     reasons = order_reasons(book, res, Limits(max_single_name_weight=0.4))
     assert reasons[0] == "cap:max_single_name_weight"
-    assert reasons[1] == "residual"
+    assert reasons[1] == "to_benchmark"  # B: 0 -> 1/3, closer to its 30 % benchmark
 
 
 def test_cash_floor_and_group_cap_by_hand():
@@ -56,6 +56,7 @@ def test_cash_floor_and_group_cap_by_hand():
     reasons = order_reasons(book, res, lim)
     assert reasons[2] == "group_cap:hy_credit"
     assert reasons[3] == "floor:min_cash"
+    assert reasons[0] == "residual"  # A held at its 50 % benchmark, pushed to 52.5 % by spill-over
     rep = binding_report(book, res, lim)
     assert set(rep["constraint"]) == {"min_cash_weight", "group_cap:hy_credit"}
 

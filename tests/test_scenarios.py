@@ -151,3 +151,34 @@ def test_inaccurate_solve_is_reported_not_optimal(tiny_positions, tiny_config, m
     assert out.status == "inaccurate"
     assert "residual" in out.diagnosis
     assert (out.orders["scenario"] == "POST_CONS").sum() == 0
+
+
+def test_demo_book_post_cons_keeps_every_limit():
+    from conftest import DATA
+
+    from fimonitor.config import load_config
+    from fimonitor.data.loaders import load_book
+
+    book = load_book(DATA)
+    cfg = load_config(DATA / "monitor.yaml")
+    h = compute_history(book)
+    as_of = h.dates[-1]
+    pos = positions_on(h, as_of)
+    out = run_rebalances(pos, cfg, as_of)
+    assert out.status == "optimal", out.diagnosis
+    r = cfg.rebalance
+    sh, w, total = post_state(pos, out.orders, "POST_CONS", 0.0)
+    assert total == pytest.approx(float(pos["market_value"].sum()))
+    assert (sh.drop("CASH") == np.floor(sh.drop("CASH"))).all() and sh["CASH"] >= 0
+    p = pos.set_index("ticker")
+    cash_set = p["is_cash_proxy"] | (p.index == "CASH")
+    assert w[~cash_set].max() <= r.max_single_name_weight + 1e-12
+    assert w[cash_set].sum() >= r.min_cash_weight - 1e-12
+    dur = p["duration"].fillna(0.0)
+    bmw = p["benchmark_weight"]
+    assert abs((w * dur).sum() - (bmw * dur).sum()) <= r.duration_band + 1e-12
+    for g, cap in r.group_caps.items():
+        assert w[p["group"] == g].sum() <= cap + 1e-12
+    bm_sh, _, bm_total = post_state(pos, out.orders, "POST_BM", 0.0)
+    nc = [t for t in bm_sh.index if t != "CASH"]
+    assert (abs(bm_sh[nc] - bmw[nc] * bm_total / p.loc[nc, "price"]) <= 1).all()

@@ -8,8 +8,10 @@ Reason codes (one per order):
 - ``floor:min_cash``: held up by the minimum cash (CASH + cash proxies).
 - ``band:duration``: moved off benchmark to keep the duration within the band.
 - ``turnover``: the trade is cut short by the turnover limit.
-- ``residual``: off benchmark only because weight freed by the constraints above is spread
-  over the other tickers (the budget Σw = 1), or by non-negativity.
+- ``residual``: no constraint acts on the ticker and the trade moves it *away* from its
+  benchmark weight: it only absorbs weight freed by the constraints above (the budget
+  Σw = 1). A trade that brings an unconstrained ticker closer to benchmark is
+  ``to_benchmark``.
 
 The code is the constraint whose term is largest in ticker i's optimality condition
 ``2(w_i − b_i) = −Σ_k λ_k·a_ki − ν + μ_i`` (λ the constraint duals, a_ki the constraint's
@@ -75,7 +77,11 @@ def order_reasons(book: Book, result: ConstrainedResult, limits: Limits) -> np.n
         reasons = np.where(strength > DUAL_TOL, np.asarray(names, dtype=object)[best], reasons)
     one_share = np.maximum(book.prices / result.value_post, 1e-6)
     on_bm = np.abs(w - book.benchmark) <= one_share
-    return np.where(on_bm, "to_benchmark", reasons)
+    # no constraint pushes this ticker: a trade that brings it closer to its benchmark weight
+    # is a to_benchmark trade (the budget spill-over only stops it short)
+    pre = book.notional / result.value_post
+    closer = np.abs(w - book.benchmark) < np.abs(pre - book.benchmark)
+    return np.where(on_bm | ((reasons == "residual") & closer), "to_benchmark", reasons)
 
 
 def _pct(x: float) -> str:
