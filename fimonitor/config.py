@@ -15,8 +15,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from fimonitor.errors import ConfigError
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
@@ -202,14 +200,6 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
 
 def load_config(path: str | Path) -> MonitorConfig:
     """Read and validate a rules file; every problem is a :class:`ConfigError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("file not found", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                          row=row) from exc
-    return parse_config(raw, file=path)
+    from fimonitor.fileio import read_yaml
+
+    return parse_config(read_yaml(path), file=Path(path))

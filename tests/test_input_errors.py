@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import TINY_DURATIONS, TINY_SECURITIES, TINY_TRANSACTIONS, write_tiny_book
+
 from fimonitor.cli import main
 
 

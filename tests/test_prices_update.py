@@ -521,7 +521,9 @@ def test_failed_write_leaves_file_and_no_temp(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(update.os, "replace", broken_replace)
+    import fimonitor.fileio
+
+    monkeypatch.setattr(fimonitor.fileio.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         update_prices(book, ["TLT"], downloader=FakeYahoo(recorded_download()), today="2026-08-01")
     assert sha(book / "prices.csv") == digest

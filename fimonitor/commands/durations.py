@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from fimonitor.analytics.empirical_duration import (
 )
 from fimonitor.data.loaders import read_prices, read_security_master
 from fimonitor.errors import DataGapError, InputError, SchemaError
+from fimonitor.fileio import atomic_write_csv
 
 log = logging.getLogger(__name__)
 
@@ -135,18 +134,6 @@ def estimate_from_folder(data_dir: str | Path, *, window: int = DEFAULT_WINDOW) 
     return out
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) != "estimate":
         raise InputError("usage: fimonitor durations estimate [--data DIR] [--out FILE] "
@@ -154,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data)
     out = Path(args.out) if args.out else data_dir / "duration_monthly.csv"
     frame = estimate_from_folder(data_dir, window=args.window)
-    _write_atomic(frame, out)
+    atomic_write_csv(frame, out)
     months = frame["month"]
     print(f"wrote {out}: {len(frame)} rows, {frame['ticker'].nunique()} funds, "
           f"{months.min()}..{months.max()} (method: empirical_estimate)")

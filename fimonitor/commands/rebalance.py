@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from fimonitor.errors import AsOfError, InputError
+from fimonitor.fileio import atomic_write_text
 from fimonitor.rebalance.policy import PolicyResult, rebalance
 from fimonitor.rebalance.portfolio import Portfolio, load_portfolio
 from fimonitor.report import format as fmt
@@ -88,20 +87,6 @@ def needed_tickers(portfolio: Portfolio) -> list[str]:
     out += [t for members in portfolio.categories.values() for t in members]
     out += [*portfolio.policy.tax.substitutes.values()]
     return list(dict.fromkeys(out))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def record_event(url: str, **kw) -> int | None:

@@ -38,9 +38,6 @@ import csv
 import hashlib
 import io
 import logging
-import os
-import stat
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +47,7 @@ import pandas as pd
 
 from fimonitor.data import sources
 from fimonitor.errors import DownloadError, InputError, SchemaError
+from fimonitor.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -477,22 +475,13 @@ def _differences(over: pd.DataFrame, decimals: dict[str, int], cols: Sequence[st
 
 
 def _write_atomic(path: Path, text: str, expected_sha256: str) -> None:
-    """Replace ``path`` by ``text`` via a temp file in the same folder and :func:`os.replace`."""
-    data = text.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+    """Replace ``path`` by ``text`` unless the file changed since it was read."""
+
+    def unchanged() -> None:
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected_sha256:
             raise InputError("changed by someone else during the download; run again", file=path)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
+    atomic_write_text(path, text, check=unchanged)
 
 def update_prices(
     data_dir: str | Path,

@@ -33,9 +33,9 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from fimonitor.errors import ConfigError
+from fimonitor.fileio import read_yaml
 
 TOP_KEYS = ("name", "cash", "cash_reserve", "min_investment_per_stock", "targets",
             "categories", "prices", "holdings", "recent_sales", "policy")
@@ -473,14 +473,4 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
 
 def load_portfolio(path: str | Path) -> Portfolio:
     """Read and validate a portfolio YAML file; every problem is a :class:`ConfigError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("file not found", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                          row=row) from exc
-    return parse_portfolio(raw, file=path)
+    return parse_portfolio(read_yaml(path), file=Path(path))

@@ -11,19 +11,16 @@ The contract's columns come first, in order; a few files carry extra trailing co
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from fimonitor.fileio import atomic_folder
 from fimonitor.results import (
     ALERT_COLUMNS,
     COMPARISON_COLUMNS,
@@ -61,33 +58,6 @@ def write_csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None,
     frame = df if columns is None else df[[*columns, *[c for c in df.columns
                                                         if c not in columns]]]
     _iso(frame).to_csv(path, index=index, lineterminator="\n")
-
-
-@contextlib.contextmanager
-def atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temp folder; on success it replaces ``final``; on failure it is removed."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    backup = None
-    if final.exists():
-        backup = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(final, backup)
-    try:
-        os.replace(tmp, final)
-    except BaseException:
-        if backup is not None:
-            os.replace(backup, final)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
 
 
 def write_tables(pack: Pack, folder: Path) -> None:

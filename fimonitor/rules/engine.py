@@ -2,8 +2,9 @@
 
 A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
 exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN
-when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than ``EPS`` = 1e-12, so that
-floating-point noise (0.80 − 0.77 = 0.030000000000000027) does not turn "exactly at" into an alert.
+when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than
+``EPS`` = 1e-12, so that floating-point noise (0.80 − 0.77 = 0.030000000000000027) does not
+turn "exactly at" into an alert.
 
 Rules and what they measure (``value`` in the alert):
 
