@@ -8,18 +8,21 @@ Writes, next to this script:
 * ``security_master.csv``  - one row per ticker of prices.csv (static table below);
 * ``benchmark_weights.csv`` - a US core fixed-income proxy (Bloomberg US Aggregate-like mix);
 * ``duration_monthly.csv`` - empirical duration estimates (``fimonitor durations estimate``);
-* ``transactions.csv``     - a made-up institutional book traded at real closes.
+* ``transactions.csv``     - a made-up institutional book traded at real prices (the ``close``
+  of the day; ``adj_close`` for MBB, the one held fund whose ``price_field`` is ``adj_close``).
 
 Inputs (never modified): ``prices.csv``, ``dividends.csv``, ``treasury_yields.csv``,
 ``fred_rates_extra.csv`` (real, see PROVENANCE.md). Everything is deterministic: no randomness,
 so a rerun reproduces the files byte for byte.
 
 The book (all amounts in USD): 10,000,000 deposited on 2024-01-02 and invested the same day at
-the closes of that day; a mid-month review each month (trades only where a holding is more
-than REBALANCE_BAND away from its target, plus parking of surplus cash); distributions booked
-on their ex-dates for the shares held; a quarterly management fee (2.5 bp of the book's value
-on the last session of each quarter); trade fees of 1 bp of notional + 5 per ticket; and the
-story of target changes in STORY, which makes the monitoring rules fire and clear.
+the real prices of that day; a mid-month review each month (trades only where a holding is more
+than REBALANCE_BAND away from its target); distributions booked on their ex-dates for the shares
+held (funds valued on ``close`` only: MBB is valued on its total-return ``adj_close``, so its
+distributions are already in the price and get no DIVIDEND rows); a quarterly management fee
+(2.5 bp of the book's value on the last session of each quarter); trade fees of 1 bp of
+notional + 5 per ticket; and the story of target changes in STORY, which makes the monitoring
+rules fire and clear.
 """
 
 from __future__ import annotations
@@ -109,44 +112,59 @@ BENCHMARK = {
 
 # ---------------------------------------------------------------------------- the book
 # Target weights (fractions of the book); the remainder is the CASH target.
-# The book never holds MBB (valued on adj_close, no booked distributions): it carries its
-# securitised exposure through the aggregate funds and Treasuries instead, so MBB is a
-# standing, deliberate active underweight.
+# MBB (the benchmark's 27 % agency-MBS sleeve) is held close to, and slightly under, its
+# benchmark weight. It is valued on adj_close (no unadjusted close exists in the data), so it
+# gets no DIVIDEND rows. Note the mandate's single-name limits (monitor.yaml: WARN above 20 %,
+# BREACH above 25 %) sit below the benchmark's own 27 % MBB weight, and active_weight BREACHes
+# beyond 5 % off benchmark: no MBB weight avoids both, so the book keeps MBB between ~22.5 %
+# and 25 % (a standing single-name WARN, never a BREACH; active WARN only while it is tilted
+# away below 24 %). MBB is "pinned": pro-rata funding of a tilt never touches it; only story
+# entries that name it move it.
 BASE = {
     "BIL": 0.010, "SGOV": 0.025,
-    "SHY": 0.095, "IEI": 0.125, "IEF": 0.110, "TLT": 0.090, "GOVT": 0.125,
-    "TIP": 0.025,
-    "LQD": 0.090, "VCIT": 0.100, "VCSH": 0.065, "IGSB": 0.055,
-    "AGG": 0.025, "BND": 0.025,
-    "HYG": 0.020, "EMB": 0.010,
+    "SHY": 0.090, "IEI": 0.100, "IEF": 0.090, "TLT": 0.065, "GOVT": 0.100,
+    "TIP": 0.015,
+    "MBB": 0.245,
+    "LQD": 0.075, "VCIT": 0.075, "VCSH": 0.045, "IGSB": 0.035,
+    "HYG": 0.015, "EMB": 0.010,
 }
+PINNED = {"MBB"}  # not scaled when another target changes
+BAND = {"MBB": 0.0025}  # tighter review band: MBB sits just under the 25 % single-name limit
+KEEP_WEIGHT_ON_WITHDRAWAL = ("MBB",)  # sold pro rata on a withdrawal, so its weight holds
 
 # (date, kind, payload, note). kinds: "target" (set the named targets, fund them pro rata from
-# the other non-cash targets so all targets keep summing to INVESTED, then trade to them) and
-# "withdraw" (amount, paid by selling cash proxies, then SHY).
+# the other non-cash, non-pinned targets so all targets keep summing to INVESTED, then trade to
+# them) and "withdraw" (amount, paid by selling MBB down to its weight, then cash proxies, then
+# SHY).
 INVESTED = 0.995  # the remaining 0.5 % is the CASH target
 STORY: list[tuple[str, str, object, str]] = [
-    ("2024-06-17", "withdraw", 350_000.0,
-     "client withdrawal paid from cash and T-bill funds -> cash floor breached until July"),
+    ("2024-06-17", "withdraw", 450_000.0,
+     "client withdrawal paid from MBB (pro rata), cash and T-bill funds -> cash floor "
+     "breached until July"),
     ("2024-07-15", "target", {}, "July review rebuilds the T-bill sleeve"),
     ("2024-09-16", "target", {"GOVT": 0.215},
      "Treasury sleeve consolidated into GOVT -> single-name WARN, GOVT active BREACH"),
-    ("2024-11-15", "target", {"GOVT": 0.125}, "consolidation unwound"),
+    ("2024-11-15", "target", {"GOVT": 0.100}, "consolidation unwound"),
     ("2025-03-17", "target", {"TIP": 0.065}, "inflation hedge: TIPS overweight (TIP active)"),
-    ("2025-06-16", "target", {"TIP": 0.025}, "TIPS tilt closed"),
-    ("2025-09-15", "target", {"HYG": 0.055, "JNK": 0.030}, "high-yield tilt starts (HY 8.5 %)"),
-    ("2025-11-17", "target", {"HYG": 0.075, "JNK": 0.040},
-     "HY tilt extended -> hy_credit over 10 % (WARN)"),
+    ("2025-06-16", "target", {"TIP": 0.015}, "TIPS tilt closed"),
+    ("2025-09-15", "target", {"HYG": 0.057, "JNK": 0.028}, "high-yield tilt starts (HY 8.5 %)"),
+    ("2025-11-17", "target", {"HYG": 0.075, "JNK": 0.040, "MBB": 0.232},
+     "HY tilt extended, funded partly out of MBS -> hy_credit over 10 % (WARN), MBB active WARN"),
     ("2025-12-15", "withdraw", 650_000.0,
-     "year-end client withdrawal paid from cash, T-bills and SHY -> cash floor BREACH"),
-    ("2026-01-15", "target", {"HYG": 0.100, "JNK": 0.058, "SGOV": 0.012, "BIL": 0.008},
+     "year-end client withdrawal paid from MBB (pro rata), cash, T-bills and SHY "
+     "-> cash floor BREACH"),
+    ("2026-01-15", "target",
+     {"HYG": 0.100, "JNK": 0.058, "SGOV": 0.012, "BIL": 0.008, "MBB": 0.226},
      "HY tilt pushed past 15 % (BREACH); T-bill sleeve only partly rebuilt (cash WARN)"),
-    ("2026-02-17", "target", {"HYG": 0.045, "JNK": 0.030, "SGOV": 0.025, "BIL": 0.010},
-     "risk committee: HY cut back under 10 %, cash floor restored"),
+    ("2026-02-17", "target",
+     {"HYG": 0.045, "JNK": 0.028, "SGOV": 0.025, "BIL": 0.010, "MBB": 0.245},
+     "risk committee: HY cut back under 10 %, cash floor restored, MBS sleeve rebuilt"),
     ("2026-03-16", "target", {"TLT": 0.205},
      "long-duration call: TLT overweight -> duration gap BREACH, TLT single-name WARN"),
-    ("2026-04-15", "target", {"TLT": 0.170, "JNK": 0.065},
-     "TLT trimmed (gap WARN stays open); JNK added back -> hy_credit WARN open"),
+    ("2026-04-15", "target",
+     {"TLT": 0.155, "HYG": 0.040, "JNK": 0.062, "SHY": 0.063, "VCSH": 0.025, "IGSB": 0.016},
+     "TLT trimmed under 20 % (gap WARN stays open); JNK added back (hy_credit WARN open); "
+     "both funded mostly from the short end (SHY, VCSH, IGSB)"),
 ]
 
 
@@ -211,7 +229,7 @@ class Book:
     def px(self, date: pd.Timestamp, ticker: str) -> float:
         p = self.close.at[date, ticker]
         if not (p > 0):
-            raise SystemExit(f"no real close for {ticker} on {date.date()}")
+            raise SystemExit(f"no real price for {ticker} on {date.date()}")
         return float(p)
 
     def value(self, date: pd.Timestamp) -> float:
@@ -264,7 +282,9 @@ class Book:
 
     # -- policy
     def rebalance(self, date, band: float = REBALANCE_BAND) -> None:
-        """Trade holdings more than ``band`` off target back to target (sells first).
+        """Trade holdings more than ``band`` (or BAND[ticker]) off target back to target.
+
+        Sells first.
 
         Whole shares; buys never spend more cash than is there (largest shortfall first);
         a ticker whose distribution goes ex on this date is not traded (keeps DIVIDEND rows
@@ -280,7 +300,7 @@ class Book:
             p = self.px(date, t)
             w = self.shares.get(t, 0) * p / v
             tgt = self.targets.get(t, 0.0)
-            if abs(w - tgt) > band or (tgt == 0.0 and w > 0):
+            if abs(w - tgt) > min(band, BAND.get(t, band)) or (tgt == 0.0 and w > 0):
                 orders[t] = math.floor(tgt * v / p) - self.shares.get(t, 0)
         for t, n in sorted(orders.items()):
             if n < 0:
@@ -293,8 +313,20 @@ class Book:
             afford = math.floor((self.cash - FEE_FIXED) / (p * (1 + FEE_BPS_TRADE * 1e-4)))
             self.trade(date, t, max(0, min(n, afford)))
 
-    def raise_cash(self, date, amount: float) -> None:
-        """Sell cash proxies (SGOV, then BIL), then SHY, until cash covers ``amount``."""
+    def raise_cash(self, date, amount: float, keep: tuple[str, ...] = ()) -> None:
+        """Cash for ``amount`` going out of the book.
+
+        First the funds in ``keep`` are sold down to their target weight of the book after the
+        outflow (so the outflow does not lift their weight); then cash proxies (SGOV, then BIL),
+        then SHY, until cash covers ``amount``.
+        """
+        after = self.value(date) - amount
+        for t in keep:
+            if t in self.div.loc[self.div["date"] == date, "ticker"].to_numpy():
+                continue
+            p = self.px(date, t)
+            n = self.shares.get(t, 0) - math.floor(self.targets.get(t, 0.0) * after / p)
+            self.trade(date, t, -min(max(n, 0), self.shares.get(t, 0)))
         for t in ("SGOV", "BIL", "SHY"):
             need = amount - self.cash
             if need <= 0:
@@ -307,9 +339,12 @@ class Book:
 
 
 def retarget(targets: dict[str, float], changes: dict[str, float]) -> dict[str, float]:
-    """Set ``changes``; scale the other non-cash-proxy targets so the total is INVESTED."""
+    """Set ``changes``; scale the other targets so the total is INVESTED.
+
+    Cash proxies and PINNED funds are not scaled (they move only when named in ``changes``).
+    """
     out = {**targets, **changes}
-    fixed = {t for t in out if t in changes or t in CASH_PROXIES}
+    fixed = {t for t in out if t in changes or t in CASH_PROXIES or t in PINNED}
     free = [t for t in out if t not in fixed]
     room = INVESTED - sum(out[t] for t in fixed)
     scale = room / sum(out[t] for t in free)
@@ -337,10 +372,15 @@ def review_dates(sessions: pd.DatetimeIndex) -> list[pd.Timestamp]:
 
 def build_transactions(data_dir: Path) -> pd.DataFrame:
     prices = pd.read_csv(data_dir / "prices.csv", parse_dates=["date"])
-    close = prices.pivot(index="date", columns="ticker", values="close").sort_index()
-    div = pd.read_csv(data_dir / "dividends.csv", parse_dates=["date"])
     sec = pd.DataFrame(MASTER, index=["name", "group", "sector", "rating", "field"]).T
     on_close = set(sec.index[sec["field"] == "close"])
+    # valuation price = the ticker's price_field (as the loader does): close, or adj_close for
+    # the funds without an unadjusted close (MBB)
+    close = prices.pivot(index="date", columns="ticker", values="close").sort_index()
+    adj = prices.pivot(index="date", columns="ticker", values="adj_close").sort_index()
+    on_adj = [t for t in close.columns if t not in on_close]
+    close[on_adj] = adj[on_adj]
+    div = pd.read_csv(data_dir / "dividends.csv", parse_dates=["date"])
     div = div[(div["date"] >= START) & (div["date"] <= END) & div["ticker"].isin(on_close)]
     sessions = sessions_of(close)
 
@@ -367,7 +407,7 @@ def build_transactions(data_dir: Path) -> pd.DataFrame:
         if d in story:
             kind, payload, _note = story[d]
             if kind == "withdraw":
-                book.raise_cash(d, float(payload))
+                book.raise_cash(d, float(payload), keep=KEEP_WEIGHT_ON_WITHDRAWAL)
                 book.withdraw(d, float(payload))
             elif kind == "target":
                 book.targets = retarget(book.targets, payload)
