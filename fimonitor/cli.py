@@ -74,10 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FimonitorError as exc:
         sys.stderr.write(f"fimonitor: error: {exc}\n")
         return 2
+    except BrokenPipeError:  # e.g. `fimonitor backtest | head`: the reader left; not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("fimonitor: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - last-resort mapping to exit code 1
+    except Exception as exc:
         if os.environ.get("FIMONITOR_DEBUG"):
             traceback.print_exc()
         sys.stderr.write(

@@ -3,7 +3,8 @@
 Unknown keys are rejected with the list of valid ones. Thresholds and caps may be
 given as fractions (0.25) or percentages (25); a number above 1 is read as a
 percentage and divided by 100 here, once. ``duration_gap`` and ``duration_band``
-are in years and are never rescaled.
+are in years, ``max_turnover`` is Σ|trade| / value (it may exceed 1) and
+``min_trade_notional`` is currency: these are never rescaled.
 
 See CONTRACT §3 for the file layout.
 """
@@ -162,9 +163,12 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         raise ConfigError("rebalance must be a mapping", file=file)
     _check_keys(reb_raw, REBALANCE_KEYS, file=file, where="rebalance")
     reb_kw: dict[str, Any] = {}
-    for key in ("max_single_name_weight", "min_cash_weight", "max_turnover"):
+    for key in ("max_single_name_weight", "min_cash_weight"):
         if reb_raw.get(key) is not None:
             reb_kw[key] = _frac(reb_raw[key], file=file, key=f"rebalance.{key}")
+    if reb_raw.get("max_turnover") is not None:  # a ratio that may exceed 1: never rescaled
+        reb_kw["max_turnover"] = _frac(reb_raw["max_turnover"], file=file,
+                                       key="rebalance.max_turnover", percent_ok=False)
     if reb_raw.get("duration_band") is not None:
         reb_kw["duration_band"] = _frac(reb_raw["duration_band"], file=file,
                                         key="rebalance.duration_band", percent_ok=False)

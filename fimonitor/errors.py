@@ -9,6 +9,7 @@ Hierarchy::
     │   ├── DataGapError                a needed price/duration/date is missing
     │   └── AsOfError                   as-of date outside the data
     ├── DownloadError                   a market-data download failed or came back empty
+    ├── StoreError                      the history database could not be written or read
     └── SolverError                     an optimiser failed in a way that is not "infeasible"
 
     DataQualityWarning (UserWarning)    questionable data that does not stop a run
@@ -80,6 +81,10 @@ class AsOfError(InputError):
 
 class DownloadError(FimonitorError):
     """A market-data download failed, was empty, or was incomplete."""
+
+
+class StoreError(FimonitorError):
+    """The history database could not be written (nothing was changed) or read."""
 
 
 class SolverError(FimonitorError):

@@ -34,7 +34,8 @@ class RebalanceOutcome:
                 ``est_cost`` (currency), ``diagnosis`` (text, empty when fine)
     binding     ``constraint, bound, dual, cost_active_weight, cost_duration_gap, text``:
                 constraints binding in POST_CONS, with their cost in plain words
-    status      status of POST_CONS: ``optimal`` or ``infeasible``
+    status      status of POST_CONS: ``optimal``, ``infeasible``, ``inaccurate`` (the solver's
+                residuals exceed 1e-6) or ``failed``; in the last three POST_CONS keeps PRE
     diagnosis   for an infeasible POST_CONS, the names of the conflicting constraints
     """
 

@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from fimonitor.errors import FimonitorError, InputError
+from fimonitor.errors import InputError, StoreError
 from fimonitor.store import schema as S
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def ensure_schema(engine: sa.Engine) -> int:
     try:
         current = schema_version_of(engine)
         if current > S.SCHEMA_VERSION:
-            raise FimonitorError(
+            raise StoreError(
                 f"the history database has schema version {current}, newer than this fimonitor "
                 f"understands ({S.SCHEMA_VERSION}); upgrade fimonitor"
             )
@@ -126,7 +126,7 @@ def ensure_schema(engine: sa.Engine) -> int:
                 log.info("schema version %d applied concurrently", version)
             current = version
     except SQLAlchemyError as exc:
-        raise FimonitorError(f"cannot prepare the history database: {exc}") from exc
+        raise StoreError(f"cannot prepare the history database: {exc}") from exc
     return current
 
 
@@ -398,7 +398,7 @@ def record_pack(
                 _replace_rows(conn, ev, (ev.c.portfolio_id == pid, ev.c.event_date == day,
                                          ev.c.event_type == PACK_EVENT_TYPE), events)
         except SQLAlchemyError as exc:
-            raise FimonitorError(
+            raise StoreError(
                 f"could not record the pack for {pid} {day} in the history database "
                 f"(nothing was changed): {type(exc).__name__}: {getattr(exc, 'orig', exc)}"
             ) from exc
@@ -453,7 +453,7 @@ def record_rebalancing_event(
                 result = conn.execute(ev.insert().values(**row))
                 event_id = int(result.inserted_primary_key[0])
         except SQLAlchemyError as exc:
-            raise FimonitorError(
+            raise StoreError(
                 f"could not record the rebalancing event in the history database: {exc}"
             ) from exc
     return event_id
