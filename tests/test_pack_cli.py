@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA, write_tiny_book
 from pypdf import PdfReader
 
-from conftest import DATA, write_tiny_book
 from fimonitor.cli import main
 
 GOLDEN = Path(__file__).parent / "golden" / "demo_20260430"
