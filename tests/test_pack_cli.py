@@ -129,3 +129,20 @@ def test_weekend_as_of_is_moved_and_said(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "2024-02-03 is not an NYSE trading day; using 2024-02-02" in err
     assert (tmp_path / "o" / "20240202").is_dir()
+
+
+def test_both_engines_give_identical_csvs(tmp_path, capsys):
+    data = write_tiny_book(tmp_path / "d")
+    direct, notebook = tmp_path / "direct", tmp_path / "nb"
+    assert main(["pack", "--data", str(data), "--out", str(direct)]) == 0
+    code = main(["pack", "--data", str(data), "--out", str(notebook), "--engine", "notebook"])
+    assert code == 0, capsys.readouterr().err
+    a, b = direct / "20240209", notebook / "20240209"
+    csvs = sorted(p.name for p in a.glob("*.csv"))
+    assert csvs == sorted(p.name for p in b.glob("*.csv"))
+    assert len(csvs) >= 10
+    for name in csvs:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (b / "20240209_monitoring_pack.ipynb").is_file()
+    assert "<html" in (b / "20240209_monitoring_pack.html").read_text().lower()
+    assert json.loads((b / "manifest.json").read_text())["engine"] == "notebook"

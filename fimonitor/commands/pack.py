@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fimonitor.commands._common import REPO_ROOT, add_data_arg, data_dir
 from fimonitor.errors import InputError
+from fimonitor.fileio import atomic_write_bytes, atomic_write_text
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "monitoring_pack.ipynb"
 
@@ -87,7 +88,8 @@ def _batch(args: argparse.Namespace, folder: Path) -> int:
 
 def _run_notebook(args: argparse.Namespace, folder: Path) -> Path:
     """Execute the notebook with papermill, keep the executed notebook and its HTML."""
-    import os
+    import hashlib
+    import json
     import tempfile
 
     import papermill as pm
@@ -117,9 +119,11 @@ def _run_notebook(args: argparse.Namespace, folder: Path) -> Path:
         html, _ = HTMLExporter().from_filename(str(executed))
         pack_dir = out / as_of.strftime("%Y%m%d")
         stamp = as_of.strftime("%Y%m%d")
+        manifest = json.loads((pack_dir / "manifest.json").read_text())
         for name, data in ((f"{stamp}_monitoring_pack.ipynb", executed.read_bytes()),
                            (f"{stamp}_monitoring_pack.html", html.encode("utf-8"))):
-            part = pack_dir / f".{name}.part"
-            part.write_bytes(data)
-            os.replace(part, pack_dir / name)
+            atomic_write_bytes(pack_dir / name, data)
+            manifest["outputs"][name] = hashlib.sha256(data).hexdigest()
+        manifest["engine"] = "notebook"
+        atomic_write_text(pack_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return pack_dir
