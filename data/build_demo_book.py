@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -170,16 +168,10 @@ STORY: list[tuple[str, str, object, str]] = [
 
 # ---------------------------------------------------------------------------- helpers
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a temp file in the same folder, then os.replace."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (temp file in the same folder, then os.replace)."""
+    from fimonitor.fileio import atomic_write_csv
 
+    atomic_write_csv(frame, path)
 
 def build_security_master(data_dir: Path) -> pd.DataFrame:
     """security_master.csv rows for every ticker of prices.csv."""

@@ -10,13 +10,12 @@ from __future__ import annotations
 import csv
 import html
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from fimonitor import __version__
+from fimonitor.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +129,6 @@ def write_index(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"
     text = render_index(scan(out_dir))
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the index is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, text)
     log.info("wrote %s", target)
     return target
