@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fimonitor.analytics.positions import flows_on, holdings
+from fimonitor.analytics.positions import flows_on, holdings, values_as_of
 from fimonitor.data.book import CASH, Book
 
 Panel = pd.DataFrame
@@ -87,20 +87,10 @@ def group_sum(panel: Panel, labels: pd.Series) -> Panel:
     return pd.DataFrame(values, index=panel.index, columns=pd.Index(uniques, name=labels.name))
 
 
-def as_of_rows(index: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> np.ndarray:
-    """Row of ``index`` in effect on each of ``dates`` (last index <= date; -1 before the first)."""
-    return index.searchsorted(dates, side="right") - 1
-
-
 def _step_panel(monthly: Panel, dates: pd.DatetimeIndex, columns: list[str],
-                fill: float) -> Panel:
+                fill: float | None) -> Panel:
     """Values in effect on each date from a panel indexed by effective dates."""
-    m = monthly.reindex(columns=columns)
-    pos = as_of_rows(m.index, dates)
-    arr = m.to_numpy(dtype=float)[np.clip(pos, 0, None)] if len(m) else np.full(
-        (len(dates), len(columns)), np.nan)
-    arr = np.where(pos[:, None] >= 0, arr, np.nan)
-    out = pd.DataFrame(arr, index=dates, columns=columns)
+    out = values_as_of(monthly.reindex(columns=columns), dates)
     return out.fillna(fill) if fill is not None else out
 
 

@@ -46,12 +46,19 @@ def external_flow(ledger: pd.DataFrame) -> pd.Series:
     return pd.Series(amt, index=ledger.index, name="external_flow")
 
 
-def _cumulate_onto(by_date: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Cumulative sums of dated increments, read on ``dates`` (as of each date, inclusive)."""
-    cum = by_date.sort_index().cumsum()
-    pos = cum.index.searchsorted(dates, side="right") - 1
-    values = np.where(pos[:, None] >= 0, cum.to_numpy()[np.clip(pos, 0, None)], 0.0)
-    return pd.DataFrame(values, index=dates, columns=cum.columns)
+def values_as_of(panel: pd.DataFrame, dates: pd.DatetimeIndex,
+                 before: float = np.nan) -> pd.DataFrame:
+    """The row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
+
+    In effect = the last index <= the date (inclusive); ``before`` fills dates that precede the
+    first index.
+    """
+    dates = pd.DatetimeIndex(dates)
+    pos = panel.index.searchsorted(dates, side="right") - 1
+    out = np.full((len(dates), panel.shape[1]), before, dtype=float)
+    ok = pos >= 0
+    out[ok] = panel.to_numpy(dtype=float)[pos[ok]]
+    return pd.DataFrame(out, index=dates, columns=panel.columns)
 
 
 def holdings(ledger: pd.DataFrame, dates: pd.DatetimeIndex,
@@ -71,7 +78,7 @@ def holdings(ledger: pd.DataFrame, dates: pd.DatetimeIndex,
     if tickers is None:
         tickers = sorted(c for c in by_date.columns if c != CASH)
     by_date = by_date.reindex(columns=[*tickers, CASH], fill_value=0.0)
-    shares = _cumulate_onto(by_date, pd.DatetimeIndex(dates))
+    shares = values_as_of(by_date.sort_index().cumsum(), dates, before=0.0)
     # exact zeros after a full sale (avoid 1e-13 residues from float sums)
     shares = shares.mask(shares.abs() < 1e-9, 0.0)
     shares.index.name = "date"

@@ -9,6 +9,7 @@ from pathlib import Path
 from fimonitor.commands._common import REPO_ROOT, add_data_arg, data_dir
 from fimonitor.errors import InputError
 from fimonitor.fileio import atomic_write_bytes, atomic_write_text
+from fimonitor.report.write import stamp as date_stamp
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "monitoring_pack.ipynb"
 
@@ -117,8 +118,8 @@ def _run_notebook(args: argparse.Namespace, folder: Path) -> Path:
             raise InputError(f"notebook failed: {exc.ename}: {exc.evalue}",
                              file=NOTEBOOK) from exc
         html, _ = HTMLExporter().from_filename(str(executed))
-        pack_dir = out / as_of.strftime("%Y%m%d")
-        stamp = as_of.strftime("%Y%m%d")
+        stamp = date_stamp(as_of)
+        pack_dir = out / stamp
         manifest = json.loads((pack_dir / "manifest.json").read_text())
         for name, data in ((f"{stamp}_monitoring_pack.ipynb", executed.read_bytes()),
                            (f"{stamp}_monitoring_pack.html", html.encode("utf-8"))):

@@ -26,7 +26,9 @@ PNG_SUFFIXES = ("one_page_summary", "weekly_pack", "rebalance_pack")
 
 def stamp(pack: Pack) -> str:
     """``YYYYMMDD`` of the pack's as-of date (the prefix of every file name)."""
-    return pack.as_of.strftime("%Y%m%d")
+    from fimonitor.report.write import stamp as date_stamp
+
+    return date_stamp(pack.as_of)
 
 
 def report_names(pack: Pack) -> list[str]:
