@@ -21,8 +21,9 @@ def prices(n_days: int = 2520, n: int = 20, seed: int = 1) -> pd.DataFrame:
     dates = pd.bdate_range("2015-01-02", periods=n_days)
     vol = np.linspace(0.002, 0.015, n)
     rets = rng.normal(0.0002, vol, (n_days, n))
-    return pd.DataFrame(100 * np.cumprod(1 + rets, axis=0), index=dates,
-                        columns=[f"T{i:02d}" for i in range(n)])
+    return pd.DataFrame(
+        100 * np.cumprod(1 + rets, axis=0), index=dates, columns=[f"T{i:02d}" for i in range(n)]
+    )
 
 
 def timed(fn, repeat: int = 7) -> float:
@@ -69,23 +70,38 @@ def main() -> None:
     for n_days, n in ((2520, 20), (2520, 100), (5040, 20)):
         px = prices(n_days, n)
         w = pd.Series(1 / n, index=px.columns)
-        for label, kw in (("no costs", {}), ("10 bp", {"cost_bps": 10}),
-                          ("10 bp + weekly contributions", {"cost_bps": 10, "contribution": 1000,
-                                                            "frequency": "weekly"})):
+        for label, kw in (
+            ("no costs", {}),
+            ("10 bp", {"cost_bps": 10}),
+            (
+                "10 bp + weekly contributions",
+                {"cost_bps": 10, "contribution": 1000, "frequency": "weekly"},
+            ),
+        ):
             t = timed(lambda px=px, w=w, kw=kw: run_backtest(px, w, **kw))
-            print(f"{n_days // 252:>2} y x {n:>3} tickers, 6 policies, {label:<28} "
-                  f"{t * 1000:8.1f} ms")
+            print(
+                f"{n_days // 252:>2} y x {n:>3} tickers, 6 policies, {label:<28} {t * 1000:8.1f} ms"
+            )
     px = prices()
     w = np.full(20, 1 / 20)
     P = px.to_numpy()
     flows = np.zeros(len(P))
-    masks = {p.name: _calendar_mask(px.index, p.frequency) if p.kind == "calendar" else None
-             for p in POLICIES}
+    masks = {
+        p.name: _calendar_mask(px.index, p.frequency) if p.kind == "calendar" else None
+        for p in POLICIES
+    }
 
     def sim_only() -> None:
         for pol in POLICIES:
-            simulate(pol, P, w, capital=1e5, cost_rate=0.001, contributions=flows,
-                     calendar_mask=masks[pol.name])
+            simulate(
+                pol,
+                P,
+                w,
+                capital=1e5,
+                cost_rate=0.001,
+                contributions=flows,
+                calendar_mask=masks[pol.name],
+            )
 
     t = timed(sim_only)
     print(f"simulation only (no metrics/frames), 10 y x 20, 10 bp {t * 1000:8.1f} ms")

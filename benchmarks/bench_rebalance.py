@@ -45,18 +45,20 @@ def make_positions(n: int, seed: int = 0) -> pd.DataFrame:
     held = held / held.sum() * 0.97
     shares = np.floor(held * value / price)
     cash = value - (shares * price).sum()
-    frame = pd.DataFrame({
-        "ticker": [*tickers, "CASH"],
-        "name": [*tickers, "Cash"],
-        "group": [*groups, "cash"],
-        "sector": [*groups, "Cash"],
-        "rating_bucket": "A",
-        "is_cash_proxy": [*proxy, True],
-        "shares": [*shares, cash],
-        "price": [*price, 1.0],
-        "benchmark_weight": [*bench, 0.0],
-        "duration": [*dur, 0.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": [*tickers, "CASH"],
+            "name": [*tickers, "Cash"],
+            "group": [*groups, "cash"],
+            "sector": [*groups, "Cash"],
+            "rating_bucket": "A",
+            "is_cash_proxy": [*proxy, True],
+            "shares": [*shares, cash],
+            "price": [*price, 1.0],
+            "benchmark_weight": [*bench, 0.0],
+            "duration": [*dur, 0.0],
+        }
+    )
     frame["market_value"] = frame["shares"] * frame["price"]
     frame["weight"] = frame["market_value"] / frame["market_value"].sum()
     frame["active_weight"] = frame["weight"] - frame["benchmark_weight"]
@@ -68,17 +70,26 @@ def make_config(n: int):
     from fimonitor.config import parse_config
 
     hy = 0.10
-    return parse_config({
-        "rules": {"max_single_name_weight": {"warn": 0.2, "breach": 0.25},
-                  "min_cash_weight": {"warn": 0.03, "breach": 0.02},
-                  "duration_gap": {"warn": 0.5, "breach": 1.0},
-                  "active_weight": {"warn": 0.03, "breach": 0.05},
-                  "group_max_weight": {"hy_credit": {"warn": 0.10, "breach": 0.15}}},
-        "rebalance": {"max_single_name_weight": min(0.25, 3.0 / n),
-                      "min_cash_weight": 0.02, "duration_band": 0.25,
-                      "group_caps": {"hy_credit": hy}, "whole_shares": True,
-                      "min_trade_notional": 0, "max_turnover": None},
-    })
+    return parse_config(
+        {
+            "rules": {
+                "max_single_name_weight": {"warn": 0.2, "breach": 0.25},
+                "min_cash_weight": {"warn": 0.03, "breach": 0.02},
+                "duration_gap": {"warn": 0.5, "breach": 1.0},
+                "active_weight": {"warn": 0.03, "breach": 0.05},
+                "group_max_weight": {"hy_credit": {"warn": 0.10, "breach": 0.15}},
+            },
+            "rebalance": {
+                "max_single_name_weight": min(0.25, 3.0 / n),
+                "min_cash_weight": 0.02,
+                "duration_band": 0.25,
+                "group_caps": {"hy_credit": hy},
+                "whole_shares": True,
+                "min_trade_notional": 0,
+                "max_turnover": None,
+            },
+        }
+    )
 
 
 def one(n: int, repeat: int) -> dict:
@@ -115,10 +126,17 @@ def one(n: int, repeat: int) -> dict:
         t = time.perf_counter()
         out = run_rebalances(pos, cfg, as_of)
         alls.append(time.perf_counter() - t)
-    return {"n": n, "import_cvxpy": t_import, "first": first,
-            "solve": statistics.median(solves), "solve_round": statistics.median(totals),
-            "run_all": statistics.median(alls), "status": st, "rounding": f"{rst}/{method}",
-            "binding": len(out.binding)}
+    return {
+        "n": n,
+        "import_cvxpy": t_import,
+        "first": first,
+        "solve": statistics.median(solves),
+        "solve_round": statistics.median(totals),
+        "run_all": statistics.median(alls),
+        "status": st,
+        "rounding": f"{rst}/{method}",
+        "binding": len(out.binding),
+    }
 
 
 def main() -> None:
@@ -132,12 +150,18 @@ def main() -> None:
         return
     print(f"{'N':>6} {'import':>7} {'first':>7} {'solve':>7} {'s+round':>7} {'run_all':>8}  status")
     for n in a.n:
-        out = subprocess.run([sys.executable, __file__, str(n), "--child", "--repeat",
-                              str(a.repeat)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, str(n), "--child", "--repeat", str(a.repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['n']:>6} {r['import_cvxpy']:7.3f} {r['first']:7.3f} {r['solve']:7.3f} "
-              f"{r['solve_round']:7.3f} {r['run_all']:8.3f}  {r['status']} {r['rounding']} "
-              f"binding={r['binding']}")
+        print(
+            f"{r['n']:>6} {r['import_cvxpy']:7.3f} {r['first']:7.3f} {r['solve']:7.3f} "
+            f"{r['solve_round']:7.3f} {r['run_all']:8.3f}  {r['status']} {r['rounding']} "
+            f"binding={r['binding']}"
+        )
 
 
 if __name__ == "__main__":

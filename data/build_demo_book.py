@@ -51,8 +51,13 @@ REVIEW_DAY = 15  # monthly review on the first session on/after this day of the 
 MASTER: dict[str, tuple[str | None, str, str, str, str]] = {
     "BIL": (None, "cash", "Treasury bills 1-3 months", "AA", "close"),
     "SGOV": (None, "cash", "Treasury bills 0-3 months", "AA", "close"),
-    "SHV": ("iShares Short Treasury Bond ETF", "cash", "Treasury bills 0-1 year", "AA",
-            "adj_close"),
+    "SHV": (
+        "iShares Short Treasury Bond ETF",
+        "cash",
+        "Treasury bills 0-1 year",
+        "AA",
+        "adj_close",
+    ),
     "SHY": (None, "treasury", "Treasury 1-3y", "AA", "close"),
     "IEI": (None, "treasury", "Treasury 3-7y", "AA", "close"),
     "IEF": (None, "treasury", "Treasury 7-10y", "AA", "close"),
@@ -103,9 +108,16 @@ CASH_PROXIES = {"BIL", "SGOV", "SHV"}
 # liquidity sleeve that matches the mandate's cash floor.
 BENCHMARK = {
     "SGOV": 0.03,
-    "SHY": 0.09, "IEI": 0.10, "IEF": 0.09, "TLT": 0.07, "GOVT": 0.10,
+    "SHY": 0.09,
+    "IEI": 0.10,
+    "IEF": 0.09,
+    "TLT": 0.07,
+    "GOVT": 0.10,
     "MBB": 0.27,
-    "LQD": 0.08, "VCIT": 0.08, "VCSH": 0.05, "IGSB": 0.04,
+    "LQD": 0.08,
+    "VCIT": 0.08,
+    "VCSH": 0.05,
+    "IGSB": 0.04,
 }
 
 # ---------------------------------------------------------------------------- the book
@@ -119,12 +131,21 @@ BENCHMARK = {
 # away below 24 %). MBB is "pinned": pro-rata funding of a tilt never touches it; only story
 # entries that name it move it.
 BASE = {
-    "BIL": 0.010, "SGOV": 0.025,
-    "SHY": 0.090, "IEI": 0.100, "IEF": 0.090, "TLT": 0.065, "GOVT": 0.100,
+    "BIL": 0.010,
+    "SGOV": 0.025,
+    "SHY": 0.090,
+    "IEI": 0.100,
+    "IEF": 0.090,
+    "TLT": 0.065,
+    "GOVT": 0.100,
     "TIP": 0.015,
     "MBB": 0.245,
-    "LQD": 0.075, "VCIT": 0.075, "VCSH": 0.045, "IGSB": 0.035,
-    "HYG": 0.015, "EMB": 0.010,
+    "LQD": 0.075,
+    "VCIT": 0.075,
+    "VCSH": 0.045,
+    "IGSB": 0.035,
+    "HYG": 0.015,
+    "EMB": 0.010,
 }
 PINNED = {"MBB"}  # not scaled when another target changes
 BAND = {"MBB": 0.0025}  # tighter review band: MBB sits just under the 25 % single-name limit
@@ -136,33 +157,62 @@ KEEP_WEIGHT_ON_WITHDRAWAL = ("MBB",)  # sold pro rata on a withdrawal, so its we
 # SHY).
 INVESTED = 0.995  # the remaining 0.5 % is the CASH target
 STORY: list[tuple[str, str, object, str]] = [
-    ("2024-06-17", "withdraw", 450_000.0,
-     "client withdrawal paid from MBB (pro rata), cash and T-bill funds -> cash floor "
-     "breached until July"),
+    (
+        "2024-06-17",
+        "withdraw",
+        450_000.0,
+        "client withdrawal paid from MBB (pro rata), cash and T-bill funds -> cash floor "
+        "breached until July",
+    ),
     ("2024-07-15", "target", {}, "July review rebuilds the T-bill sleeve"),
-    ("2024-09-16", "target", {"GOVT": 0.215},
-     "Treasury sleeve consolidated into GOVT -> single-name WARN, GOVT active BREACH"),
+    (
+        "2024-09-16",
+        "target",
+        {"GOVT": 0.215},
+        "Treasury sleeve consolidated into GOVT -> single-name WARN, GOVT active BREACH",
+    ),
     ("2024-11-15", "target", {"GOVT": 0.100}, "consolidation unwound"),
     ("2025-03-17", "target", {"TIP": 0.065}, "inflation hedge: TIPS overweight (TIP active)"),
     ("2025-06-16", "target", {"TIP": 0.015}, "TIPS tilt closed"),
     ("2025-09-15", "target", {"HYG": 0.057, "JNK": 0.028}, "high-yield tilt starts (HY 8.5 %)"),
-    ("2025-11-17", "target", {"HYG": 0.075, "JNK": 0.040, "MBB": 0.232},
-     "HY tilt extended, funded partly out of MBS -> hy_credit over 10 % (WARN), MBB active WARN"),
-    ("2025-12-15", "withdraw", 650_000.0,
-     "year-end client withdrawal paid from MBB (pro rata), cash, T-bills and SHY "
-     "-> cash floor BREACH"),
-    ("2026-01-15", "target",
-     {"HYG": 0.100, "JNK": 0.058, "SGOV": 0.012, "BIL": 0.008, "MBB": 0.226},
-     "HY tilt pushed past 15 % (BREACH); T-bill sleeve only partly rebuilt (cash WARN)"),
-    ("2026-02-17", "target",
-     {"HYG": 0.045, "JNK": 0.028, "SGOV": 0.025, "BIL": 0.010, "MBB": 0.245},
-     "risk committee: HY cut back under 10 %, cash floor restored, MBS sleeve rebuilt"),
-    ("2026-03-16", "target", {"TLT": 0.205},
-     "long-duration call: TLT overweight -> duration gap BREACH, TLT single-name WARN"),
-    ("2026-04-15", "target",
-     {"TLT": 0.155, "HYG": 0.040, "JNK": 0.062, "SHY": 0.063, "VCSH": 0.025, "IGSB": 0.016},
-     "TLT trimmed under 20 % (gap WARN stays open); JNK added back (hy_credit WARN open); "
-     "both funded mostly from the short end (SHY, VCSH, IGSB)"),
+    (
+        "2025-11-17",
+        "target",
+        {"HYG": 0.075, "JNK": 0.040, "MBB": 0.232},
+        "HY tilt extended, funded partly out of MBS -> hy_credit over 10 % (WARN), MBB active WARN",
+    ),
+    (
+        "2025-12-15",
+        "withdraw",
+        650_000.0,
+        "year-end client withdrawal paid from MBB (pro rata), cash, T-bills and SHY "
+        "-> cash floor BREACH",
+    ),
+    (
+        "2026-01-15",
+        "target",
+        {"HYG": 0.100, "JNK": 0.058, "SGOV": 0.012, "BIL": 0.008, "MBB": 0.226},
+        "HY tilt pushed past 15 % (BREACH); T-bill sleeve only partly rebuilt (cash WARN)",
+    ),
+    (
+        "2026-02-17",
+        "target",
+        {"HYG": 0.045, "JNK": 0.028, "SGOV": 0.025, "BIL": 0.010, "MBB": 0.245},
+        "risk committee: HY cut back under 10 %, cash floor restored, MBS sleeve rebuilt",
+    ),
+    (
+        "2026-03-16",
+        "target",
+        {"TLT": 0.205},
+        "long-duration call: TLT overweight -> duration gap BREACH, TLT single-name WARN",
+    ),
+    (
+        "2026-04-15",
+        "target",
+        {"TLT": 0.155, "HYG": 0.040, "JNK": 0.062, "SHY": 0.063, "VCSH": 0.025, "IGSB": 0.016},
+        "TLT trimmed under 20 % (gap WARN stays open); JNK added back (hy_credit WARN open); "
+        "both funded mostly from the short end (SHY, VCSH, IGSB)",
+    ),
 ]
 
 
@@ -172,6 +222,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     from fimonitor.fileio import atomic_write_csv
 
     atomic_write_csv(frame, path)
+
 
 def build_security_master(data_dir: Path) -> pd.DataFrame:
     """security_master.csv rows for every ticker of prices.csv."""
@@ -183,19 +234,26 @@ def build_security_master(data_dir: Path) -> pd.DataFrame:
     rows = []
     for t in tickers:
         name, group, sector, rating, field = MASTER[t]
-        rows.append({
-            "ticker": t, "name": name or meta[t], "group": group, "sector": sector,
-            "rating_bucket": rating, "is_cash_proxy": "true" if t in CASH_PROXIES else "false",
-            "price_field": field,
-        })
+        rows.append(
+            {
+                "ticker": t,
+                "name": name or meta[t],
+                "group": group,
+                "sector": sector,
+                "rating_bucket": rating,
+                "is_cash_proxy": "true" if t in CASH_PROXIES else "false",
+                "price_field": field,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def build_benchmark() -> pd.DataFrame:
     total = sum(BENCHMARK.values())
     assert abs(total - 1.0) < 1e-12, total
-    return pd.DataFrame({"ticker": list(BENCHMARK), "weight": list(BENCHMARK.values()),
-                         "effective_date": START})
+    return pd.DataFrame(
+        {"ticker": list(BENCHMARK), "weight": list(BENCHMARK.values()), "effective_date": START}
+    )
 
 
 def build_durations(data_dir: Path) -> pd.DataFrame:
@@ -229,8 +287,16 @@ class Book:
 
     # -- ledger rows
     def _row(self, date, ticker, action, shares, price, fees) -> None:
-        self.rows.append({"date": date.strftime("%Y-%m-%d"), "ticker": ticker, "action": action,
-                          "shares": shares, "price": price, "fees": fees})
+        self.rows.append(
+            {
+                "date": date.strftime("%Y-%m-%d"),
+                "ticker": ticker,
+                "action": action,
+                "shares": shares,
+                "price": price,
+                "fees": fees,
+            }
+        )
 
     def deposit(self, date, amount: float) -> None:
         self.cash += amount
@@ -298,8 +364,13 @@ class Book:
             if n < 0:
                 self.trade(date, t, n)
         # cash proxies first (the cash floor), then the largest shortfalls
-        buys = sorted(((t not in CASH_PROXIES, -n * self.px(date, t), t, n)
-                       for t, n in orders.items() if n > 0))
+        buys = sorted(
+            (
+                (t not in CASH_PROXIES, -n * self.px(date, t), t, n)
+                for t, n in orders.items()
+                if n > 0
+            )
+        )
         for _, _, t, n in buys:
             p = self.px(date, t)
             afford = math.floor((self.cash - FEE_FIXED) / (p * (1 + FEE_BPS_TRADE * 1e-4)))
@@ -387,8 +458,11 @@ def build_transactions(data_dir: Path) -> pd.DataFrame:
         if d not in sessions:
             raise SystemExit(f"story date {d.date()} is not a trading day")
     reviews = set(review_dates(sessions))
-    qends = {d for d in sessions.to_series().groupby(sessions.to_period("Q")).max()
-             if d.month in (3, 6, 9, 12)}  # the last session of each calendar quarter
+    qends = {
+        d
+        for d in sessions.to_series().groupby(sessions.to_period("Q")).max()
+        if d.month in (3, 6, 9, 12)
+    }  # the last session of each calendar quarter
     div_by_date = {d: g for d, g in div.groupby("date")}
 
     for d in sessions[1:]:
@@ -433,18 +507,31 @@ def self_check(data_dir: Path, config: Path) -> None:
     alerts = evaluate(hist, cfg.rules)
     last = hist.dates[-1]
     window = alerts[alerts["date"] > last - pd.Timedelta(weeks=26)]
-    print(f"book {hist.dates[0].date()}..{last.date()}: value {hist.total_value.iloc[-1]:,.0f}, "
-          f"cash+proxies {hist.cash_weight.iloc[-1]:.2%}, duration "
-          f"{hist.portfolio_duration.iloc[-1]:.2f} vs {hist.benchmark_duration.iloc[-1]:.2f}")
+    print(
+        f"book {hist.dates[0].date()}..{last.date()}: value {hist.total_value.iloc[-1]:,.0f}, "
+        f"cash+proxies {hist.cash_weight.iloc[-1]:.2%}, duration "
+        f"{hist.portfolio_duration.iloc[-1]:.2f} vs {hist.benchmark_duration.iloc[-1]:.2f}"
+    )
     print("alert days per month over the whole history (rule, ticker):")
-    whole = alerts.assign(key=alerts["rule"] + " " + alerts["ticker"].fillna(""),
-                          month=alerts["date"].dt.to_period("M"))
-    print(whole.groupby(["key", "month"]).size().unstack().fillna(0).astype(int)
-          .to_string(max_cols=40))
+    whole = alerts.assign(
+        key=alerts["rule"] + " " + alerts["ticker"].fillna(""),
+        month=alerts["date"].dt.to_period("M"),
+    )
+    print(
+        whole.groupby(["key", "month"])
+        .size()
+        .unstack()
+        .fillna(0)
+        .astype(int)
+        .to_string(max_cols=40)
+    )
     key = window["rule"] + " " + window["ticker"].fillna("")
-    spans = (window.assign(key=key, month=window["date"].dt.to_period("M"))
-             .groupby(["key", "month"])["severity"]
-             .agg(lambda s: f"{(s == 'BREACH').sum()}B/{(s == 'WARN').sum()}W").unstack())
+    spans = (
+        window.assign(key=key, month=window["date"].dt.to_period("M"))
+        .groupby(["key", "month"])["severity"]
+        .agg(lambda s: f"{(s == 'BREACH').sum()}B/{(s == 'WARN').sum()}W")
+        .unstack()
+    )
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("alert days per month in the 26-week window (B=BREACH, W=WARN):")
         print(spans.fillna("").to_string())

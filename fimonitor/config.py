@@ -31,8 +31,15 @@ REBALANCE_KEYS = (
     "max_turnover",
     "cost_bps",
 )
-TOP_KEYS = ("portfolio_name", "lookback_weeks", "risk_lookback_days", "risk_free_rate",
-            "max_stale_days", "rules", "rebalance")
+TOP_KEYS = (
+    "portfolio_name",
+    "lookback_weeks",
+    "risk_lookback_days",
+    "risk_free_rate",
+    "max_stale_days",
+    "rules",
+    "rebalance",
+)
 
 
 @dataclass(frozen=True)
@@ -113,19 +120,27 @@ def _threshold(raw: Any, kind: str, *, file: Path, key: str, percent_ok: bool) -
     if not isinstance(raw, dict):
         raise ConfigError(f"rules.{key} must be a mapping {{warn: x, breach: y}}", file=file)
     _check_keys(raw, ("warn", "breach"), file=file, where=f"rules.{key}")
-    warn = None if raw.get("warn") is None else _frac(
-        raw["warn"], file=file, key=f"rules.{key}.warn", percent_ok=percent_ok)
-    breach = None if raw.get("breach") is None else _frac(
-        raw["breach"], file=file, key=f"rules.{key}.breach", percent_ok=percent_ok)
+    warn = (
+        None
+        if raw.get("warn") is None
+        else _frac(raw["warn"], file=file, key=f"rules.{key}.warn", percent_ok=percent_ok)
+    )
+    breach = (
+        None
+        if raw.get("breach") is None
+        else _frac(raw["breach"], file=file, key=f"rules.{key}.breach", percent_ok=percent_ok)
+    )
     if warn is None and breach is None:
         raise ConfigError(f"rules.{key} needs warn and/or breach", file=file)
     if warn is not None and breach is not None:
         if kind == "max" and warn > breach:
-            raise ConfigError(f"rules.{key}: warn ({warn}) must not exceed breach ({breach})",
-                              file=file)
+            raise ConfigError(
+                f"rules.{key}: warn ({warn}) must not exceed breach ({breach})", file=file
+            )
         if kind == "min" and warn < breach:
-            raise ConfigError(f"rules.{key}: warn ({warn}) must not be below breach ({breach})",
-                              file=file)
+            raise ConfigError(
+                f"rules.{key}: warn ({warn}) must not be below breach ({breach})", file=file
+            )
     return Threshold(warn=warn, breach=breach, kind=kind)
 
 
@@ -145,18 +160,21 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
     rules_kw: dict[str, Any] = {}
     for key in MAX_RULES:
         if rules_raw.get(key) is not None:
-            rules_kw[key] = _threshold(rules_raw[key], "max", file=file, key=key,
-                                       percent_ok=key != "duration_gap")
+            rules_kw[key] = _threshold(
+                rules_raw[key], "max", file=file, key=key, percent_ok=key != "duration_gap"
+            )
     for key in MIN_RULES:
         if rules_raw.get(key) is not None:
             rules_kw[key] = _threshold(rules_raw[key], "min", file=file, key=key, percent_ok=True)
     groups = rules_raw.get("group_max_weight") or {}
     if not isinstance(groups, dict):
         raise ConfigError("rules.group_max_weight must map group -> {warn, breach}", file=file)
-    rules_kw["group_max_weight"] = MappingProxyType({
-        str(g): _threshold(t, "max", file=file, key=f"group_max_weight.{g}", percent_ok=True)
-        for g, t in groups.items()
-    })
+    rules_kw["group_max_weight"] = MappingProxyType(
+        {
+            str(g): _threshold(t, "max", file=file, key=f"group_max_weight.{g}", percent_ok=True)
+            for g, t in groups.items()
+        }
+    )
 
     reb_raw = raw.get("rebalance") or {}
     if not isinstance(reb_raw, dict):
@@ -167,11 +185,13 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         if reb_raw.get(key) is not None:
             reb_kw[key] = _frac(reb_raw[key], file=file, key=f"rebalance.{key}")
     if reb_raw.get("max_turnover") is not None:  # a ratio that may exceed 1: never rescaled
-        reb_kw["max_turnover"] = _frac(reb_raw["max_turnover"], file=file,
-                                       key="rebalance.max_turnover", percent_ok=False)
+        reb_kw["max_turnover"] = _frac(
+            reb_raw["max_turnover"], file=file, key="rebalance.max_turnover", percent_ok=False
+        )
     if reb_raw.get("duration_band") is not None:
-        reb_kw["duration_band"] = _frac(reb_raw["duration_band"], file=file,
-                                        key="rebalance.duration_band", percent_ok=False)
+        reb_kw["duration_band"] = _frac(
+            reb_raw["duration_band"], file=file, key="rebalance.duration_band", percent_ok=False
+        )
     for key in ("min_trade_notional", "cost_bps"):
         if reb_raw.get(key) is not None:
             reb_kw[key] = _frac(reb_raw[key], file=file, key=f"rebalance.{key}", percent_ok=False)
@@ -182,9 +202,9 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
     caps = reb_raw.get("group_caps") or {}
     if not isinstance(caps, dict):
         raise ConfigError("rebalance.group_caps must map group -> cap", file=file)
-    reb_kw["group_caps"] = MappingProxyType({
-        str(g): _frac(v, file=file, key=f"rebalance.group_caps.{g}") for g, v in caps.items()
-    })
+    reb_kw["group_caps"] = MappingProxyType(
+        {str(g): _frac(v, file=file, key=f"rebalance.group_caps.{g}") for g, v in caps.items()}
+    )
 
     top: dict[str, Any] = {}
     if raw.get("portfolio_name") is not None:
@@ -196,10 +216,12 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
                 raise ConfigError(f"{key} must be a positive integer, got {v!r}", file=file)
             top[key] = v
     if raw.get("risk_free_rate") is not None:
-        top["risk_free_rate"] = _frac(raw["risk_free_rate"], file=file, key="risk_free_rate",
-                                      percent_ok=False)
-    return MonitorConfig(rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw),
-                         source=file, **top)
+        top["risk_free_rate"] = _frac(
+            raw["risk_free_rate"], file=file, key="risk_free_rate", percent_ok=False
+        )
+    return MonitorConfig(
+        rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
+    )
 
 
 def load_config(path: str | Path) -> MonitorConfig:

@@ -23,8 +23,9 @@ import yaml
 from fimonitor.errors import ConfigError
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *,
-                       check: Callable[[], None] | None = None) -> None:
+def atomic_write_bytes(
+    path: str | Path, data: bytes, *, check: Callable[[], None] | None = None
+) -> None:
     """Replace ``path`` by ``data``; ``check()`` runs just before the swap and may raise.
 
     An existing file keeps its permission bits; a new one gets 0644.
@@ -94,5 +95,6 @@ def read_yaml(path: str | Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                          row=row) from exc
+        raise ConfigError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, row=row
+        ) from exc

@@ -57,11 +57,14 @@ def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> As
         req = req.tz_localize(None)
     req = req.normalize()
     if req > last:
-        raise AsOfError(f"as-of {req.date()} is after the last price date {last.date()}",
-                        file="prices.csv")
+        raise AsOfError(
+            f"as-of {req.date()} is after the last price date {last.date()}", file="prices.csv"
+        )
     if first is not None and req < first:
-        raise AsOfError(f"as-of {req.date()} is before the first position {first.date()}",
-                        file="transactions.csv")
+        raise AsOfError(
+            f"as-of {req.date()} is before the first position {first.date()}",
+            file="transactions.csv",
+        )
     if req in book.dates:
         return AsOf(req)
     session = calendar.previous_session(req)
@@ -73,8 +76,9 @@ def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> As
     return AsOf(resolved, f"as-of {req.date()} is {why}; using {resolved.date()}")
 
 
-def check_as_of(book: Book, history: History, as_of: pd.Timestamp,
-                max_stale_days: int) -> list[tuple[str, str, str]]:
+def check_as_of(
+    book: Book, history: History, as_of: pd.Timestamp, max_stale_days: int
+) -> list[tuple[str, str, str]]:
     """Raise when a held ticker has no usable price or duration on the as-of date.
 
     Returns data-quality notes (stale prices and durations) for the pack.
@@ -89,19 +93,32 @@ def check_as_of(book: Book, history: History, as_of: pd.Timestamp,
         t = px.index[px.isna()][0]
         raw = book.close[t].loc[:as_of].dropna()
         last = f"its last close is {raw.index[-1].date()}" if len(raw) else "it has no close"
-        raise DataGapError(f"no price on the as-of date {as_of.date()} ({last}, more than "
-                           f"{max_stale_days} trading days old)", file="prices.csv", ticker=t)
+        raise DataGapError(
+            f"no price on the as-of date {as_of.date()} ({last}, more than "
+            f"{max_stale_days} trading days old)",
+            file="prices.csv",
+            ticker=t,
+        )
     dur = history.durations.loc[as_of, needed]
     if dur.isna().any():
         t = dur.index[dur.isna()][0]
-        raise DataGapError(f"no duration for {as_of:%Y-%m} or any earlier month",
-                           file="duration_monthly.csv", ticker=t)
+        raise DataGapError(
+            f"no duration for {as_of:%Y-%m} or any earlier month",
+            file="duration_monthly.csv",
+            ticker=t,
+        )
     # stale prices: last real close before the as-of date
     stale = stale_tickers(book.close, list(needed), as_of)
     for t, d in zip(stale["ticker"], stale["last_price_date"], strict=True):
         lag = int(((book.dates > d) & (book.dates <= as_of)).sum())
-        notes.append(("WARN", "stale price", f"{t}: last close {d.date()}, {lag} trading "
-                                             f"day(s) before the as-of date; valued at it"))
+        notes.append(
+            (
+                "WARN",
+                "stale price",
+                f"{t}: last close {d.date()}, {lag} trading "
+                f"day(s) before the as-of date; valued at it",
+            )
+        )
     # stale durations: the latest month on file is older than the as-of month
     dmonths = book.durations.reindex(columns=needed)
     last_month = dmonths.apply(lambda s: s.last_valid_index())
@@ -109,14 +126,27 @@ def check_as_of(book: Book, history: History, as_of: pd.Timestamp,
     for t, m in old.items():
         months = (as_of.to_period("M") - m.to_period("M")).n
         sev = "BREACH" if months > 3 else "WARN"
-        notes.append((sev, "stale duration", f"{t}: latest duration is for {m:%Y-%m} "
-                                             f"({months} month(s) old)"))
+        notes.append(
+            (
+                sev,
+                "stale duration",
+                f"{t}: latest duration is for {m:%Y-%m} ({months} month(s) old)",
+            )
+        )
     return notes
 
 
-def _summary(pack_date: pd.Timestamp, h: History, positions: pd.DataFrame, n_b: int, n_w: int,
-             prev: tuple[int, int] | None, prev_date: pd.Timestamp | None,
-             stale: list[str], name: str) -> pd.DataFrame:
+def _summary(
+    pack_date: pd.Timestamp,
+    h: History,
+    positions: pd.DataFrame,
+    n_b: int,
+    n_w: int,
+    prev: tuple[int, int] | None,
+    prev_date: pd.Timestamp | None,
+    stale: list[str],
+    name: str,
+) -> pd.DataFrame:
     d = pack_date
     rows: list[tuple[str, object]] = [
         ("as_of", d.date().isoformat()),
@@ -145,36 +175,53 @@ def _summary(pack_date: pd.Timestamp, h: History, positions: pd.DataFrame, n_b: 
 def _changes(alerts: pd.DataFrame, today: pd.Timestamp, prev: pd.Timestamp | None) -> pd.DataFrame:
     cols = ["status", "rule", "ticker", "severity", "previous_severity", "value", "since"]
     now = alerts[alerts["date"] == today].set_index(["rule", "ticker"])
-    before = (alerts[alerts["date"] == prev].set_index(["rule", "ticker"])
-              if prev is not None else now.iloc[0:0])
+    before = (
+        alerts[alerts["date"] == prev].set_index(["rule", "ticker"])
+        if prev is not None
+        else now.iloc[0:0]
+    )
     keys = now.index.union(before.index)
     if len(keys) == 0:
         return pd.DataFrame(columns=cols)
     now_r, before_r = now.reindex(keys), before.reindex(keys)
-    status = np.where(now_r["severity"].isna(), "cured",
-                      np.where(before_r["severity"].isna(), "new", "persisting"))
-    out = pd.DataFrame({
-        "status": status,
-        "rule": keys.get_level_values(0),
-        "ticker": keys.get_level_values(1),
-        "severity": now_r["severity"].fillna("").to_numpy(),
-        "previous_severity": before_r["severity"].fillna("").to_numpy(),
-        "value": now_r["value"].to_numpy(),
-        "since": now_r["since"].to_numpy(),
-    })
+    status = np.where(
+        now_r["severity"].isna(),
+        "cured",
+        np.where(before_r["severity"].isna(), "new", "persisting"),
+    )
+    out = pd.DataFrame(
+        {
+            "status": status,
+            "rule": keys.get_level_values(0),
+            "ticker": keys.get_level_values(1),
+            "severity": now_r["severity"].fillna("").to_numpy(),
+            "previous_severity": before_r["severity"].fillna("").to_numpy(),
+            "value": now_r["value"].to_numpy(),
+            "since": now_r["since"].to_numpy(),
+        }
+    )
     order = pd.Categorical(out["status"], ["new", "persisting", "cured"], ordered=True)
-    return out.assign(_o=order).sort_values(["_o", "rule", "ticker"]).drop(columns="_o") \
+    return (
+        out.assign(_o=order)
+        .sort_values(["_o", "rule", "ticker"])
+        .drop(columns="_o")
         .reset_index(drop=True)
+    )
 
 
-def _moves(h: History, today: pd.Timestamp, prev: pd.Timestamp | None,
-           top: int = 5) -> pd.DataFrame:
+def _moves(
+    h: History, today: pd.Timestamp, prev: pd.Timestamp | None, top: int = 5
+) -> pd.DataFrame:
     cols = ["item", "metric", "previous", "current", "change"]
     if prev is None:
         return pd.DataFrame(columns=cols)
     rows = [
-        ("portfolio", "portfolio_duration", h.portfolio_duration.loc[prev],
-         h.portfolio_duration.loc[today]),
+        (
+            "portfolio",
+            "portfolio_duration",
+            h.portfolio_duration.loc[prev],
+            h.portfolio_duration.loc[today],
+        ),
         ("portfolio", "duration_gap", h.duration_gap.loc[prev], h.duration_gap.loc[today]),
         ("portfolio", "portfolio_dv01", h.portfolio_dv01.loc[prev], h.portfolio_dv01.loc[today]),
         ("portfolio", "cash_weight", h.cash_weight.loc[prev], h.cash_weight.loc[today]),
@@ -220,19 +267,21 @@ def _rebalance(positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timesta
     return run_rebalances(positions, config, as_of)
 
 
-def _risk(book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp,
-          config: MonitorConfig):
+def _risk(
+    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
+):
     """(risk_metrics, correlations, rolling) over the risk look-back window."""
     from fimonitor.analytics import risk
 
     value = h.total_value.loc[:as_of]
     r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
-    r = r.iloc[-config.risk_lookback_days:]
+    r = r.iloc[-config.risk_lookback_days :]
     bench_r = benchmark_returns(book, h, r.index)
     held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
     w = held.set_index("ticker")["weight"]
-    metrics = risk.risk_metrics(r, bench_r, rf=config.risk_free_rate,
-                                weights=positions.set_index("ticker")["weight"])
+    metrics = risk.risk_metrics(
+        r, bench_r, rf=config.risk_free_rate, weights=positions.set_index("ticker")["weight"]
+    )
     start = r.index[0] if len(r) else as_of
     adj = book.adj_close.loc[start:as_of, [t for t in w.index if t in book.adj_close.columns]]
     corr = risk.correlation_matrix(adj)
@@ -249,8 +298,14 @@ def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Ser
     return b.reindex(dates).rename("benchmark_return")
 
 
-def build_pack(book: Book, config: MonitorConfig, as_of: str | pd.Timestamp = "latest",
-               *, with_risk: bool = True, with_rebalance: bool = True) -> Pack:
+def build_pack(
+    book: Book,
+    config: MonitorConfig,
+    as_of: str | pd.Timestamp = "latest",
+    *,
+    with_risk: bool = True,
+    with_rebalance: bool = True,
+) -> Pack:
     """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
     resolved = resolve_as_of(book, as_of)
     d = resolved.date
@@ -274,13 +329,16 @@ def build_pack(book: Book, config: MonitorConfig, as_of: str | pd.Timestamp = "l
 
     positions = positions_on(h, d)
     stale = [item[2].split(":")[0] for item in dq if item[1] == "stale price"]
-    summary = _summary(d, h, positions, n_b, n_w, prev_counts, prev, stale,
-                       config.portfolio_name)
+    summary = _summary(d, h, positions, n_b, n_w, prev_counts, prev, stale, config.portfolio_name)
 
     dh_start = d - pd.Timedelta(days=DURATION_HISTORY_DAYS)
-    duration_history = pd.DataFrame({
-        "portfolio_duration": h.portfolio_duration, "benchmark_duration": h.benchmark_duration,
-        "duration_gap": h.duration_gap}).loc[dh_start:d]
+    duration_history = pd.DataFrame(
+        {
+            "portfolio_duration": h.portfolio_duration,
+            "benchmark_duration": h.benchmark_duration,
+            "duration_gap": h.duration_gap,
+        }
+    ).loc[dh_start:d]
 
     rebalance = _rebalance(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
@@ -288,8 +346,11 @@ def build_pack(book: Book, config: MonitorConfig, as_of: str | pd.Timestamp = "l
     if with_risk:
         risk_metrics, corr, rolling = _risk(book, h, positions, d, config)
     else:
-        risk_metrics, corr, rolling = pd.DataFrame(columns=["metric", "value"]), \
-            pd.DataFrame(), pd.DataFrame()
+        risk_metrics, corr, rolling = (
+            pd.DataFrame(columns=["metric", "value"]),
+            pd.DataFrame(),
+            pd.DataFrame(),
+        )
 
     return Pack(
         as_of=d,
@@ -327,18 +388,26 @@ def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
     return {Path(p).name: sha256_file(p) for p in files.values() if Path(p).is_file()}
 
 
-def load_inputs(data_dir: str | Path = DEFAULT_DATA,
-                config: str | Path | None = None) -> tuple[Book, MonitorConfig]:
+def load_inputs(
+    data_dir: str | Path = DEFAULT_DATA, config: str | Path | None = None
+) -> tuple[Book, MonitorConfig]:
     """Load the book and the rules file (default ``<data_dir>/monitor.yaml``)."""
     data_dir = Path(data_dir)
     cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
     return load_book(data_dir), cfg
 
 
-def run_pack(as_of: str = "latest", data_dir: str | Path = DEFAULT_DATA,
-             config: str | Path | None = None, output_dir: str | Path = DEFAULT_OUT,
-             *, db: str | None = None, book: Book | None = None,
-             monitor_config: MonitorConfig | None = None, render: bool = True) -> Path:
+def run_pack(
+    as_of: str = "latest",
+    data_dir: str | Path = DEFAULT_DATA,
+    config: str | Path | None = None,
+    output_dir: str | Path = DEFAULT_OUT,
+    *,
+    db: str | None = None,
+    book: Book | None = None,
+    monitor_config: MonitorConfig | None = None,
+    render: bool = True,
+) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
     This is what ``fimonitor pack`` and the notebook call.
@@ -370,10 +439,20 @@ def record(pack: Pack, url: str) -> None:
             log.warning("history database not available: %s", exc)
             return
         raise
-    perf = {m: v for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
-            if isinstance(v, int | float | np.integer | np.floating)}
+    perf = {
+        m: v
+        for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
+        if isinstance(v, int | float | np.integer | np.floating)
+    }
     rebal = pack.rebalance.summary if pack.rebalance is not None else None
-    record_pack(url, portfolio_id=pack.portfolio_name, as_of=pack.as_of, performance=perf,
-                risk_metrics=pack.risk_metrics, alerts=pack.alerts[ALERT_COLUMNS],
-                allocations=pack.positions[POSITION_COLUMNS], correlations=pack.correlations,
-                rebalancing=rebal)
+    record_pack(
+        url,
+        portfolio_id=pack.portfolio_name,
+        as_of=pack.as_of,
+        performance=perf,
+        risk_metrics=pack.risk_metrics,
+        alerts=pack.alerts[ALERT_COLUMNS],
+        allocations=pack.positions[POSITION_COLUMNS],
+        correlations=pack.correlations,
+        rebalancing=rebal,
+    )

@@ -13,13 +13,28 @@ import pandas as pd
 
 ALERT_COLUMNS = ["date", "rule", "ticker", "value", "limit", "severity"]
 POSITION_COLUMNS = [
-    "ticker", "name", "group", "rating_bucket", "shares", "price", "market_value", "weight",
-    "benchmark_weight", "active_weight", "duration", "dv01",
+    "ticker",
+    "name",
+    "group",
+    "rating_bucket",
+    "shares",
+    "price",
+    "market_value",
+    "weight",
+    "benchmark_weight",
+    "active_weight",
+    "duration",
+    "dv01",
 ]
 ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
 COMPARISON_COLUMNS = ["scenario", "ticker", "weight", "active_weight"]
 REBALANCE_SUMMARY_COLUMNS = [
-    "scenario", "n_breach", "n_warn", "portfolio_duration", "duration_gap", "turnover",
+    "scenario",
+    "n_breach",
+    "n_warn",
+    "portfolio_duration",
+    "duration_gap",
+    "turnover",
 ]
 
 

@@ -23,8 +23,16 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 
 TINY_DATES = [
-    "2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02",
-    "2024-02-05", "2024-02-06", "2024-02-07", "2024-02-08", "2024-02-09",
+    "2024-01-29",
+    "2024-01-30",
+    "2024-01-31",
+    "2024-02-01",
+    "2024-02-02",
+    "2024-02-05",
+    "2024-02-06",
+    "2024-02-07",
+    "2024-02-08",
+    "2024-02-09",
 ]
 TINY_PRICES = {
     #        29     30     31     01     02     05     06     07     08     09
@@ -93,8 +101,9 @@ def write_tiny_book(folder: Path, **overrides: str) -> Path:
     """Write the tiny book's CSVs into ``folder``; ``overrides`` replace a file's text."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = [
-        f"{d},{t},{p},{p}" for t, ps in TINY_PRICES.items() for d, p in zip(TINY_DATES, ps,
-                                                                             strict=True)
+        f"{d},{t},{p},{p}"
+        for t, ps in TINY_PRICES.items()
+        for d, p in zip(TINY_DATES, ps, strict=True)
     ]
     files = {
         "security_master.csv": TINY_SECURITIES,

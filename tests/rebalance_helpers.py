@@ -10,8 +10,18 @@ from fimonitor.config import parse_config
 
 def frame(rows: list[tuple], cash: float) -> pd.DataFrame:
     """Positions frame from (ticker, group, is_cash_proxy, shares, price, bench, duration)."""
-    df = pd.DataFrame(rows, columns=["ticker", "group", "is_cash_proxy", "shares", "price",
-                                     "benchmark_weight", "duration"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "ticker",
+            "group",
+            "is_cash_proxy",
+            "shares",
+            "price",
+            "benchmark_weight",
+            "duration",
+        ],
+    )
     cash_row = pd.DataFrame([("CASH", "cash", True, cash, 1.0, 0.0, 0.0)], columns=df.columns)
     df = pd.concat([df, cash_row], ignore_index=True)
     df["name"] = df["ticker"]
@@ -36,18 +46,21 @@ def random_frame(n: int, seed: int, value: float = 1e6) -> pd.DataFrame:
     held = rng.dirichlet(np.ones(n)) * rng.uniform(0.8, 1.0)
     shares = np.floor(held * value / price)
     cash = value - (shares * price).sum()
-    rows = [(f"X{i}", groups[i], i == 0, shares[i], price[i], bench[i], dur[i])
-            for i in range(n)]
+    rows = [(f"X{i}", groups[i], i == 0, shares[i], price[i], bench[i], dur[i]) for i in range(n)]
     return frame(rows, cash)
 
 
 def config(**rebalance):
     """MonitorConfig with the contract's default rules and the given ``rebalance:`` keys."""
-    return parse_config({
-        "rules": {"max_single_name_weight": {"warn": 0.20, "breach": 0.25},
-                  "min_cash_weight": {"warn": 0.03, "breach": 0.02},
-                  "duration_gap": {"warn": 0.5, "breach": 1.0},
-                  "active_weight": {"warn": 0.03, "breach": 0.05},
-                  "group_max_weight": {"hy_credit": {"warn": 0.10, "breach": 0.15}}},
-        "rebalance": rebalance,
-    })
+    return parse_config(
+        {
+            "rules": {
+                "max_single_name_weight": {"warn": 0.20, "breach": 0.25},
+                "min_cash_weight": {"warn": 0.03, "breach": 0.02},
+                "duration_gap": {"warn": 0.5, "breach": 1.0},
+                "active_weight": {"warn": 0.03, "breach": 0.05},
+                "group_max_weight": {"hy_credit": {"warn": 0.10, "breach": 0.15}},
+            },
+            "rebalance": rebalance,
+        }
+    )

@@ -13,10 +13,17 @@ from pathlib import Path
 from fimonitor.pipeline import run_pack
 
 HERE = Path(__file__).resolve().parent
-FILES = ["today_positions.csv", "portfolio_summary.csv", "sector_exposure.csv",
-         "rating_exposure.csv", "alerts.csv", "alerts_history.csv",
-         "risk_metrics.csv",
-         "weekly_trend.csv", "alert_drivers.csv"]
+FILES = [
+    "today_positions.csv",
+    "portfolio_summary.csv",
+    "sector_exposure.csv",
+    "rating_exposure.csv",
+    "alerts.csv",
+    "alerts_history.csv",
+    "risk_metrics.csv",
+    "weekly_trend.csv",
+    "alert_drivers.csv",
+]
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,12 +41,22 @@ UNIVERSE: dict[str, tuple[str, str, str, float, bool]] = {
     "GOVT": ("iShares U.S. Treasury Bond ETF", "treasury", "AAA", 5.9, False),
     "TIP": ("iShares TIPS Bond ETF", "tips", "AAA", 6.6, False),
     "SCHP": ("Schwab U.S. TIPS ETF", "tips", "AAA", 6.5, False),
-    "LQD": ("iShares iBoxx $ Investment Grade Corporate Bond ETF", "ig_credit", "A/BBB", 8.3,
-            False),
+    "LQD": (
+        "iShares iBoxx $ Investment Grade Corporate Bond ETF",
+        "ig_credit",
+        "A/BBB",
+        8.3,
+        False,
+    ),
     "VCIT": ("Vanguard Intermediate-Term Corporate Bond ETF", "ig_credit", "A/BBB", 6.1, False),
     "VCSH": ("Vanguard Short-Term Corporate Bond ETF", "ig_credit", "A/BBB", 2.6, False),
-    "IGSB": ("iShares 1-5 Year Investment Grade Corporate Bond ETF", "ig_credit", "A/BBB", 2.5,
-             False),
+    "IGSB": (
+        "iShares 1-5 Year Investment Grade Corporate Bond ETF",
+        "ig_credit",
+        "A/BBB",
+        2.5,
+        False,
+    ),
     "HYG": ("iShares iBoxx $ High Yield Corporate Bond ETF", "hy_credit", "BB/B", 3.2, False),
     "JNK": ("SPDR Bloomberg High Yield Bond ETF", "hy_credit", "BB/B", 3.1, False),
     "MBB": ("iShares MBS ETF", "mbs", "AAA", 5.9, False),
@@ -56,28 +66,68 @@ UNIVERSE: dict[str, tuple[str, str, str, float, bool]] = {
 }
 
 BENCHMARK = {
-    "SHY": 0.10, "IEF": 0.16, "TLT": 0.06, "TIP": 0.08, "LQD": 0.12,
-    "VCIT": 0.12, "HYG": 0.08, "MBB": 0.14, "EMB": 0.06, "BNDX": 0.08,
+    "SHY": 0.10,
+    "IEF": 0.16,
+    "TLT": 0.06,
+    "TIP": 0.08,
+    "LQD": 0.12,
+    "VCIT": 0.12,
+    "HYG": 0.08,
+    "MBB": 0.14,
+    "EMB": 0.06,
+    "BNDX": 0.08,
 }
 
 # Portfolio weights (before the 50-holding extension): deliberately off-benchmark so that some
 # active-weight alerts fire (|active| > 3 % WARN, > 5 % BREACH).
 HOLDINGS = {
-    "CASH": 0.025, "SGOV": 0.015, "BIL": 0.010, "SHY": 0.065, "IEI": 0.050, "IEF": 0.120,
-    "TLT": 0.115, "GOVT": 0.030, "TIP": 0.060, "SCHP": 0.020, "LQD": 0.100, "VCIT": 0.085,
-    "VCSH": 0.030, "IGSB": 0.020, "HYG": 0.095, "JNK": 0.035, "MBB": 0.075, "EMB": 0.040,
+    "CASH": 0.025,
+    "SGOV": 0.015,
+    "BIL": 0.010,
+    "SHY": 0.065,
+    "IEI": 0.050,
+    "IEF": 0.120,
+    "TLT": 0.115,
+    "GOVT": 0.030,
+    "TIP": 0.060,
+    "SCHP": 0.020,
+    "LQD": 0.100,
+    "VCIT": 0.085,
+    "VCSH": 0.030,
+    "IGSB": 0.020,
+    "HYG": 0.095,
+    "JNK": 0.035,
+    "MBB": 0.075,
+    "EMB": 0.040,
     "MUB": 0.010,
 }
 
 GROUPS = ["treasury", "tips", "ig_credit", "hy_credit", "mbs", "em", "muni"]
-RATINGS = {"treasury": "AAA", "tips": "AAA", "ig_credit": "A/BBB", "hy_credit": "BB/B",
-           "mbs": "AAA", "em": "BB/B", "muni": "AA"}
+RATINGS = {
+    "treasury": "AAA",
+    "tips": "AAA",
+    "ig_credit": "A/BBB",
+    "hy_credit": "BB/B",
+    "mbs": "AAA",
+    "em": "BB/B",
+    "muni": "AA",
+}
 
 RISK_METRICS = {
-    "annual_return": 0.0412, "volatility": 0.0563, "sharpe": 0.71, "sortino": 1.02,
-    "max_drawdown": -0.0687, "calmar": 0.60, "var_95": 0.0058, "var_99": 0.0091,
-    "cvar_95": 0.0079, "beta": 0.97, "alpha": 0.0031, "tracking_error": 0.0124,
-    "information_ratio": 0.42, "effective_n": 12.3,
+    "annual_return": 0.0412,
+    "volatility": 0.0563,
+    "sharpe": 0.71,
+    "sortino": 1.02,
+    "max_drawdown": -0.0687,
+    "calmar": 0.60,
+    "var_95": 0.0058,
+    "var_99": 0.0091,
+    "cvar_95": 0.0079,
+    "beta": 0.97,
+    "alpha": 0.0031,
+    "tracking_error": 0.0124,
+    "information_ratio": 0.42,
+    "effective_n": 12.3,
 }
 
 
@@ -91,8 +141,13 @@ def _universe(n_holdings: int) -> tuple[dict, dict]:
         for i in range(extra):
             group = GROUPS[i % len(GROUPS)]
             t = f"X{group[:2].upper()}{i:02d}"
-            universe[t] = (f"Synthetic {group} fund {i}", group, RATINGS[group],
-                           float(rng.uniform(1, 12)), False)
+            universe[t] = (
+                f"Synthetic {group} fund {i}",
+                group,
+                RATINGS[group],
+                float(rng.uniform(1, 12)),
+                False,
+            )
             weights[t] = float(rng.uniform(0.004, 0.02))
         total = sum(weights.values())
         weights = {t: w / total for t, w in weights.items()}
@@ -103,7 +158,8 @@ def _positions(universe: dict, weights: dict, mv: float, seed: int) -> pd.DataFr
     rng = np.random.default_rng(seed)
     tickers = list(dict.fromkeys([*weights, *BENCHMARK]))
     meta = pd.DataFrame.from_dict(
-        {t: universe[t] for t in tickers}, orient="index",
+        {t: universe[t] for t in tickers},
+        orient="index",
         columns=["name", "group", "rating_bucket", "duration", "is_cash_proxy"],
     )
     meta.index.name = "ticker"
@@ -112,10 +168,12 @@ def _positions(universe: dict, weights: dict, mv: float, seed: int) -> pd.DataFr
     df["benchmark_weight"] = df["ticker"].map(BENCHMARK).fillna(0.0)
     df["price"] = np.where(df["ticker"] == "CASH", 1.0, rng.uniform(20, 120, len(df)).round(2))
     df["market_value"] = df["weight"] * mv
-    df["shares"] = np.where(df["ticker"] == "CASH", df["market_value"],
-                            np.floor(df["market_value"] / df["price"]))
-    df["market_value"] = np.where(df["ticker"] == "CASH", df["market_value"],
-                                  df["shares"] * df["price"])
+    df["shares"] = np.where(
+        df["ticker"] == "CASH", df["market_value"], np.floor(df["market_value"] / df["price"])
+    )
+    df["market_value"] = np.where(
+        df["ticker"] == "CASH", df["market_value"], df["shares"] * df["price"]
+    )
     cash_adj = mv - df["market_value"].sum()
     df.loc[df["ticker"] == "CASH", ["market_value", "shares"]] += cash_adj
     df["weight"] = df["market_value"] / df["market_value"].sum()
@@ -162,34 +220,52 @@ def _alerts(paths: dict[str, pd.DataFrame], sessions: pd.DatetimeIndex) -> pd.Da
 
 
 def _weekly(hist: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    daily = (hist.assign(w=hist["severity"].eq("WARN"), b=hist["severity"].eq("BREACH"))
-             .groupby("date")[["w", "b"]].sum().reindex(sessions, fill_value=0))
+    daily = (
+        hist.assign(w=hist["severity"].eq("WARN"), b=hist["severity"].eq("BREACH"))
+        .groupby("date")[["w", "b"]]
+        .sum()
+        .reindex(sessions, fill_value=0)
+    )
     daily["n"] = daily["w"] + daily["b"]
     g = daily.resample("W-FRI")
-    weekly = pd.DataFrame({
-        "alert_days": g["n"].apply(lambda s: int((s > 0).sum())),
-        "warn_days": g["w"].apply(lambda s: int((s > 0).sum())),
-        "breach_days": g["b"].apply(lambda s: int((s > 0).sum())),
-        "peak_alerts": g["n"].max(), "peak_warn": g["w"].max(), "peak_breach": g["b"].max(),
-    })
+    weekly = pd.DataFrame(
+        {
+            "alert_days": g["n"].apply(lambda s: int((s > 0).sum())),
+            "warn_days": g["w"].apply(lambda s: int((s > 0).sum())),
+            "breach_days": g["b"].apply(lambda s: int((s > 0).sum())),
+            "peak_alerts": g["n"].max(),
+            "peak_warn": g["w"].max(),
+            "peak_breach": g["b"].max(),
+        }
+    )
     weekly.index.name = "week_ending"
     return weekly.astype(int)
 
 
 def _drivers(hist: pd.DataFrame, by: str) -> pd.DataFrame:
     h = hist if by == "rule" else hist[hist["ticker"] != ""]
-    out = pd.DataFrame({
-        "alert_days": h.groupby(by)["date"].nunique(),
-        "breach_days": h[h["severity"] == "BREACH"].groupby(by)["date"].nunique(),
-        "warn_days": h[h["severity"] == "WARN"].groupby(by)["date"].nunique(),
-    }).fillna(0).astype(int)
+    out = (
+        pd.DataFrame(
+            {
+                "alert_days": h.groupby(by)["date"].nunique(),
+                "breach_days": h[h["severity"] == "BREACH"].groupby(by)["date"].nunique(),
+                "warn_days": h[h["severity"] == "WARN"].groupby(by)["date"].nunique(),
+            }
+        )
+        .fillna(0)
+        .astype(int)
+    )
     return out.sort_values("alert_days", ascending=False).reset_index()
 
 
 def _changes(today: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     key = ["rule", "ticker"]
-    m = today.merge(prev[[*key, "severity"]].rename(columns={"severity": "previous_severity"}),
-                    on=key, how="outer", indicator=True)
+    m = today.merge(
+        prev[[*key, "severity"]].rename(columns={"severity": "previous_severity"}),
+        on=key,
+        how="outer",
+        indicator=True,
+    )
     m["status"] = m["_merge"].map({"left_only": "new", "right_only": "cured", "both": "persisting"})
     m["status"] = m["status"].astype(str)
     cols = ["status", "rule", "ticker", "severity", "previous_severity", "value", "since"]
@@ -209,10 +285,20 @@ def _rebalance(pos: pd.DataFrame, mv: float, infeasible: bool) -> RebalanceOutco
     scen = {"PRE": pre["weight"], "POST_BM": post_bm}
     if not infeasible:
         scen["POST_CONS"] = cons
-    comp = pd.concat([
-        pd.DataFrame({"scenario": s, "ticker": w.index, "weight": w.values,
-                      "active_weight": (w - bm).values}) for s, w in scen.items()
-    ], ignore_index=True)[COMPARISON_COLUMNS]
+    comp = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scenario": s,
+                    "ticker": w.index,
+                    "weight": w.values,
+                    "active_weight": (w - bm).values,
+                }
+            )
+            for s, w in scen.items()
+        ],
+        ignore_index=True,
+    )[COMPARISON_COLUMNS]
 
     orders = []
     for s, w in scen.items():
@@ -221,15 +307,19 @@ def _rebalance(pos: pd.DataFrame, mv: float, infeasible: bool) -> RebalanceOutco
         delta = (w - pre["weight"]) * mv
         price = pre["price"]
         shares = np.trunc(delta / price)
-        o = pd.DataFrame({"scenario": s, "ticker": w.index, "shares": shares.abs().values,
-                          "price": price.values})
+        o = pd.DataFrame(
+            {"scenario": s, "ticker": w.index, "shares": shares.abs().values, "price": price.values}
+        )
         o["side"] = np.where(shares.values > 0, "BUY", "SELL")
         o["notional"] = o["shares"] * o["price"]
         o = o[(o["shares"] > 0) & (o["ticker"] != "CASH")]
         o["reason"] = "to_benchmark" if s == "POST_BM" else "cap:max_single_name_weight"
         orders.append(o[[*ORDER_COLUMNS, "reason"]])
-    orders_df = pd.concat(orders, ignore_index=True).sort_values(
-        ["scenario", "notional"], ascending=[True, False]).reset_index(drop=True)
+    orders_df = (
+        pd.concat(orders, ignore_index=True)
+        .sort_values(["scenario", "notional"], ascending=[True, False])
+        .reset_index(drop=True)
+    )
 
     dur = pre["duration"]
     db = float((bm * dur).sum())
@@ -239,43 +329,87 @@ def _rebalance(pos: pd.DataFrame, mv: float, infeasible: bool) -> RebalanceOutco
             w = scen[s]
             dp = float((w * dur).sum())
             act = (w - bm).abs()
-            turnover = (0.0 if s == "PRE" else float(
-                orders_df.loc[orders_df["scenario"] == s, "notional"].sum() / mv))
-            rows.append({"scenario": s, "n_breach": int((act > 0.05).sum()),
-                         "n_warn": int(((act > 0.03) & (act <= 0.05)).sum()),
-                         "portfolio_duration": dp, "duration_gap": dp - db, "turnover": turnover,
-                         "status": "ok" if s != "POST_CONS" else "optimal",
-                         "est_cost": 0.0 if s == "PRE" else turnover * mv * 0.0002,
-                         "diagnosis": ""})
+            turnover = (
+                0.0
+                if s == "PRE"
+                else float(orders_df.loc[orders_df["scenario"] == s, "notional"].sum() / mv)
+            )
+            rows.append(
+                {
+                    "scenario": s,
+                    "n_breach": int((act > 0.05).sum()),
+                    "n_warn": int(((act > 0.03) & (act <= 0.05)).sum()),
+                    "portfolio_duration": dp,
+                    "duration_gap": dp - db,
+                    "turnover": turnover,
+                    "status": "ok" if s != "POST_CONS" else "optimal",
+                    "est_cost": 0.0 if s == "PRE" else turnover * mv * 0.0002,
+                    "diagnosis": "",
+                }
+            )
         else:
-            rows.append({"scenario": s, "n_breach": np.nan, "n_warn": np.nan,
-                         "portfolio_duration": np.nan, "duration_gap": np.nan,
-                         "turnover": np.nan, "status": "infeasible", "est_cost": np.nan,
-                         "diagnosis": DIAGNOSIS})
+            rows.append(
+                {
+                    "scenario": s,
+                    "n_breach": np.nan,
+                    "n_warn": np.nan,
+                    "portfolio_duration": np.nan,
+                    "duration_gap": np.nan,
+                    "turnover": np.nan,
+                    "status": "infeasible",
+                    "est_cost": np.nan,
+                    "diagnosis": DIAGNOSIS,
+                }
+            )
     summary = pd.DataFrame(rows)[[*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]]
     if infeasible:
-        binding = pd.DataFrame(columns=["constraint", "bound", "dual", "cost_active_weight",
-                                        "cost_duration_gap", "text"])
+        binding = pd.DataFrame(
+            columns=[
+                "constraint",
+                "bound",
+                "dual",
+                "cost_active_weight",
+                "cost_duration_gap",
+                "text",
+            ]
+        )
     else:
-        binding = pd.DataFrame([
-            {"constraint": "min_cash_weight", "bound": 0.02, "dual": 0.0123,
-             "cost_active_weight": 0.0002, "cost_duration_gap": 0.03,
-             "text": "Cash floor 2.0 % binds: holding 1.8 pp more cash than the benchmark "
-                     "shortens duration by 0.03 y."},
-            {"constraint": "group_caps:hy_credit", "bound": 0.10, "dual": 0.0041,
-             "cost_active_weight": 0.0001, "cost_duration_gap": 0.0,
-             "text": "hy_credit cap 10.0 % binds: HYG stays at the cap."},
-        ])
+        binding = pd.DataFrame(
+            [
+                {
+                    "constraint": "min_cash_weight",
+                    "bound": 0.02,
+                    "dual": 0.0123,
+                    "cost_active_weight": 0.0002,
+                    "cost_duration_gap": 0.03,
+                    "text": "Cash floor 2.0 % binds: holding 1.8 pp more cash than the benchmark "
+                    "shortens duration by 0.03 y.",
+                },
+                {
+                    "constraint": "group_caps:hy_credit",
+                    "bound": 0.10,
+                    "dual": 0.0041,
+                    "cost_active_weight": 0.0001,
+                    "cost_duration_gap": 0.0,
+                    "text": "hy_credit cap 10.0 % binds: HYG stays at the cap.",
+                },
+            ]
+        )
     return RebalanceOutcome(
-        orders=orders_df, comparison=comp, summary=summary, binding=binding,
+        orders=orders_df,
+        comparison=comp,
+        summary=summary,
+        binding=binding,
         status="infeasible" if infeasible else "optimal",
         diagnosis=DIAGNOSIS if infeasible else "",
     )
 
 
-DIAGNOSIS = ("infeasible: min_cash_weight 0.02 + duration_band 0.25 + group_caps hy_credit 0.10 "
-             "cannot all hold (the duration band needs 8.4 % more long treasuries than the cash "
-             "floor leaves room for)")
+DIAGNOSIS = (
+    "infeasible: min_cash_weight 0.02 + duration_band 0.25 + group_caps hy_credit 0.10 "
+    "cannot all hold (the duration band needs 8.4 % more long treasuries than the cash "
+    "floor leaves room for)"
+)
 
 
 def make_pack(
@@ -322,11 +456,14 @@ def make_pack(
 
     cash_path = active.get("CASH", 0) + pos.set_index("ticker").loc["CASH", "benchmark_weight"]
     cash_path = cash_path + active[["SGOV", "BIL"]].sum(axis=1) + 0.025
-    hist = _alerts({
-        "active_weight": active,
-        "duration_gap": dh.loc[sessions, ["duration_gap"]].rename(columns={"duration_gap": ""}),
-        "min_cash_weight": cash_path.to_frame(""),
-    }, sessions)
+    hist = _alerts(
+        {
+            "active_weight": active,
+            "duration_gap": dh.loc[sessions, ["duration_gap"]].rename(columns={"duration_gap": ""}),
+            "min_cash_weight": cash_path.to_frame(""),
+        },
+        sessions,
+    )
     alerts = hist[hist["date"] == as_of_ts].reset_index(drop=True)
     prev_alerts = hist[hist["date"] == prev]
 
@@ -358,23 +495,52 @@ def make_pack(
 
     moves_act = (active.iloc[-1] - active.loc[prev]).abs().sort_values(ascending=False).head(3)
     moves = pd.DataFrame(
-        [{"item": t, "metric": "active_weight", "previous": active.loc[prev, t],
-          "current": active.iloc[-1][t], "change": active.iloc[-1][t] - active.loc[prev, t]}
-         for t in moves_act.index]
-        + [{"item": "portfolio", "metric": "portfolio_duration",
-            "previous": dh.loc[prev, "portfolio_duration"], "current": dp_today,
-            "change": dp_today - dh.loc[prev, "portfolio_duration"]},
-           {"item": "portfolio", "metric": "portfolio_dv01", "previous": mv * 0.99 * dp_today
-            * 1e-4, "current": mv * dp_today * 1e-4, "change": mv * 0.01 * dp_today * 1e-4}]
+        [
+            {
+                "item": t,
+                "metric": "active_weight",
+                "previous": active.loc[prev, t],
+                "current": active.iloc[-1][t],
+                "change": active.iloc[-1][t] - active.loc[prev, t],
+            }
+            for t in moves_act.index
+        ]
+        + [
+            {
+                "item": "portfolio",
+                "metric": "portfolio_duration",
+                "previous": dh.loc[prev, "portfolio_duration"],
+                "current": dp_today,
+                "change": dp_today - dh.loc[prev, "portfolio_duration"],
+            },
+            {
+                "item": "portfolio",
+                "metric": "portfolio_dv01",
+                "previous": mv * 0.99 * dp_today * 1e-4,
+                "current": mv * dp_today * 1e-4,
+                "change": mv * 0.01 * dp_today * 1e-4,
+            },
+        ]
     )
-    data_quality = pd.DataFrame([
-        {"severity": "WARN", "item": "MBB price",
-         "detail": "stale: last close 2026-04-28, 3 sessions old"},
-        {"severity": "WARN", "item": "benchmark weights",
-         "detail": "effective 2026-01-02 summed to 0.998, renormalised to 1"},
-        {"severity": "BREACH", "item": "BNDX duration",
-         "detail": "no duration for 2026-05; April value 6.9 y carried forward"},
-    ])
+    data_quality = pd.DataFrame(
+        [
+            {
+                "severity": "WARN",
+                "item": "MBB price",
+                "detail": "stale: last close 2026-04-28, 3 sessions old",
+            },
+            {
+                "severity": "WARN",
+                "item": "benchmark weights",
+                "detail": "effective 2026-01-02 summed to 0.998, renormalised to 1",
+            },
+            {
+                "severity": "BREACH",
+                "item": "BNDX duration",
+                "detail": "no duration for 2026-05; April value 6.9 y carried forward",
+            },
+        ]
+    )
     return Pack(
         as_of=as_of_ts,
         previous_as_of=prev,

@@ -102,10 +102,16 @@ def test_scaling_every_position_keeps_weights(tiny_book):
 
 
 def test_weekend_transactions_count_from_the_next_session():
-    ledger = pd.DataFrame({
-        "date": pd.to_datetime(["2024-02-03", "2024-02-03"]), "ticker": ["CASH", "X"],
-        "action": ["DEPOSIT", "BUY"], "shares": [np.nan, 10.0], "price": [1000.0, 10.0],
-        "fees": [0.0, 1.0]})
+    ledger = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-02-03", "2024-02-03"]),
+            "ticker": ["CASH", "X"],
+            "action": ["DEPOSIT", "BUY"],
+            "shares": [np.nan, 10.0],
+            "price": [1000.0, 10.0],
+            "fees": [0.0, 1.0],
+        }
+    )
     dates = pd.DatetimeIndex(["2024-02-02", "2024-02-05"])
     sh = holdings(ledger, dates, ["X"])
     assert sh.loc["2024-02-02"].tolist() == [0.0, 0.0]
@@ -122,16 +128,24 @@ def test_stale_price_is_used_and_flagged(tmp_path):
     from fimonitor.data.loaders import load_book
     from fimonitor.pipeline import build_pack
 
-    rows = [f"{d},{t},{p},{p}" for t, ps in TINY_PRICES.items()
-            for d, p in zip(TINY_DATES, ps, strict=True)
-            if not (t == "IGC" and d >= "2024-02-08")]
-    data = write_tiny_book(tmp_path / "d", **{
-        "prices.csv": "date,ticker,close,adj_close\n" + "\n".join(rows) + "\n"})
-    pack = build_pack(load_book(data), load_config(data / "monitor.yaml"), with_risk=False,
-                      with_rebalance=False)
+    rows = [
+        f"{d},{t},{p},{p}"
+        for t, ps in TINY_PRICES.items()
+        for d, p in zip(TINY_DATES, ps, strict=True)
+        if not (t == "IGC" and d >= "2024-02-08")
+    ]
+    data = write_tiny_book(
+        tmp_path / "d", **{"prices.csv": "date,ticker,close,adj_close\n" + "\n".join(rows) + "\n"}
+    )
+    pack = build_pack(
+        load_book(data), load_config(data / "monitor.yaml"), with_risk=False, with_rebalance=False
+    )
     pos = pack.positions.set_index("ticker")
     assert pos.loc["IGC", "price"] == 50.0  # the 2024-02-07 close
     dq = pack.data_quality
-    assert dq.loc[dq["item"] == "stale price", "detail"].str.startswith("IGC: last close "
-                                                                        "2024-02-07").all()
+    assert (
+        dq.loc[dq["item"] == "stale price", "detail"]
+        .str.startswith("IGC: last close 2024-02-07")
+        .all()
+    )
     assert pack.summary_value("stale_prices") == "IGC"

@@ -39,11 +39,14 @@ def test_a_trading_day_stays(book):
     assert r.date == pd.Timestamp("2024-02-14") and r.note == ""
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("2024-03-01", "after the last price date 2024-02-29"),
-    ("2024-01-02", "before the first position 2024-01-03"),
-    ("yesterday-ish", "is not a date"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2024-03-01", "after the last price date 2024-02-29"),
+        ("2024-01-02", "before the first position 2024-01-03"),
+        ("yesterday-ish", "is not a date"),
+    ],
+)
 def test_out_of_range_is_an_error(book, value, message):
     with pytest.raises(AsOfError, match=message):
         resolve_as_of(book, value)

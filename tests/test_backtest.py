@@ -29,18 +29,27 @@ from fimonitor.errors import DataGapError, InputError
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-def _prices(seed: int = 0, n_days: int = 700, n: int = 4, start: str = "2021-01-04"
-            ) -> pd.DataFrame:
+def _prices(
+    seed: int = 0, n_days: int = 700, n: int = 4, start: str = "2021-01-04"
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, periods=n_days)
     vol = np.linspace(0.004, 0.02, n)
     rets = rng.normal(0.0003, vol, (n_days, n))
-    return pd.DataFrame(50 * np.cumprod(1 + rets, axis=0), index=dates,
-                        columns=[f"T{i}" for i in range(n)])
+    return pd.DataFrame(
+        50 * np.cumprod(1 + rets, axis=0), index=dates, columns=[f"T{i}" for i in range(n)]
+    )
 
 
-def _naive(prices: pd.DataFrame, w: np.ndarray, policy: str, *, capital: float = 100_000.0,
-           bps: float = 0.0, flows: np.ndarray | None = None) -> tuple[np.ndarray, list, list]:
+def _naive(
+    prices: pd.DataFrame,
+    w: np.ndarray,
+    policy: str,
+    *,
+    capital: float = 100_000.0,
+    bps: float = 0.0,
+    flows: np.ndarray | None = None,
+) -> tuple[np.ndarray, list, list]:
     """Day-by-day loop, written independently of the engine."""
     P = prices.to_numpy()
     dates = list(prices.index)
@@ -67,8 +76,9 @@ def _naive(prices: pd.DataFrame, w: np.ndarray, policy: str, *, capital: float =
             go = False
         if go:
             if c > 0:
-                vp = brentq(lambda y, x=x, V=V: y + c * np.abs(y * w - x).sum() - V, 0.0, V,
-                            xtol=1e-12)
+                vp = brentq(
+                    lambda y, x=x, V=V: y + c * np.abs(y * w - x).sum() - V, 0.0, V, xtol=1e-12
+                )
             else:
                 vp = V
             traded = float(np.abs(vp * w - x).sum())
@@ -82,8 +92,10 @@ def _naive(prices: pd.DataFrame, w: np.ndarray, policy: str, *, capital: float =
 W4 = np.array([0.4, 0.3, 0.2, 0.1])
 
 
-@pytest.mark.parametrize("policy", ["buy_and_hold", "calendar_monthly", "calendar_quarterly",
-                                    "calendar_annual", "threshold_5"])
+@pytest.mark.parametrize(
+    "policy",
+    ["buy_and_hold", "calendar_monthly", "calendar_quarterly", "calendar_annual", "threshold_5"],
+)
 def test_policies_equal_direct_simulation_without_costs(policy: str) -> None:
     px = _prices()
     res = run_backtest(px, pd.Series(W4, index=px.columns))
@@ -116,10 +128,14 @@ def test_costs_equal_traded_notional_times_bps(policy: str) -> None:
 def test_hand_case_one_rebalance_with_costs() -> None:
     # two assets 50/50, A doubles on Jan 29, B flat; monthly rebalance on Feb 1.
     dates = pd.DatetimeIndex(["2024-01-26", "2024-01-29", "2024-02-01", "2024-02-02"])
-    px = pd.DataFrame({"A": [10.0, 20.0, 20.0, 22.0], "B": [10.0, 10.0, 10.0, 10.0]},
-                      index=dates)
-    res = run_backtest(px, pd.Series({"A": 0.5, "B": 0.5}), capital=1000, cost_bps=100,
-                       policies=[p for p in _policies() if p.name == "calendar_monthly"])
+    px = pd.DataFrame({"A": [10.0, 20.0, 20.0, 22.0], "B": [10.0, 10.0, 10.0, 10.0]}, index=dates)
+    res = run_backtest(
+        px,
+        pd.Series({"A": 0.5, "B": 0.5}),
+        capital=1000,
+        cost_bps=100,
+        policies=[p for p in _policies() if p.name == "calendar_monthly"],
+    )
     # before: A 1000, B 500, V = 1500. V' = 1500 - 0.01 * (|V'/2 - 1000| + |V'/2 - 500|)
     # with 500 <= V'/2 <= 1000 the traded notional is 500 -> V' = 1495
     ev = res.runs["calendar_monthly"].events
@@ -127,7 +143,8 @@ def test_hand_case_one_rebalance_with_costs() -> None:
     assert ev["cost"].tolist() == pytest.approx([5.0])
     # after: 747.5 in each -> A 37.375 shares; on Feb 2 A +10 %: 747.5*1.1 + 747.5
     assert res.equity["calendar_monthly"].tolist() == pytest.approx(
-        [1000.0, 1500.0, 1495.0, 747.5 * 1.1 + 747.5])
+        [1000.0, 1500.0, 1495.0, 747.5 * 1.1 + 747.5]
+    )
 
 
 def _policies():
@@ -163,8 +180,7 @@ def test_tiered_policy_keeps_drift_in_band_after_each_event() -> None:
     run = run_backtest(px, w).runs["tiered"]
     assert len(run.events) > 0
     hold = run.holdings.loc[run.events["date"]]
-    weights = (hold * px.loc[run.events["date"]]).div(run.events["value_after"].to_numpy(),
-                                                     axis=0)
+    weights = (hold * px.loc[run.events["date"]]).div(run.events["value_after"].to_numpy(), axis=0)
     assert (weights.sub(W4).abs() <= 0.05 + 1e-12).all().all()
     np.testing.assert_allclose(weights.sum(axis=1), 1.0)
 
@@ -213,23 +229,30 @@ def test_contribution_dates_match_exchange_calendars() -> None:
     weekly = contribution_dates(dates, "weekly")
     # each Monday, or the next session when the Monday is a holiday (e.g. 2024-01-15 MLK day)
     mondays = pd.date_range("2024-01-08", "2024-12-31", freq="W-MON")
-    want = [cal.date_to_session(m, direction="next").tz_localize(None)
-            if cal.date_to_session(m, direction="next").tz is not None
-            else cal.date_to_session(m, direction="next") for m in mondays]
+    want = [
+        cal.date_to_session(m, direction="next").tz_localize(None)
+        if cal.date_to_session(m, direction="next").tz is not None
+        else cal.date_to_session(m, direction="next")
+        for m in mondays
+    ]
     assert list(weekly) == want
     assert pd.Timestamp("2024-01-16") in weekly and pd.Timestamp("2024-01-15") not in weekly
     monthly = contribution_dates(dates, "monthly")
-    assert list(monthly[:3]) == [pd.Timestamp(d) for d in ("2024-02-01", "2024-03-01",
-                                                           "2024-04-01")]
+    assert list(monthly[:3]) == [
+        pd.Timestamp(d) for d in ("2024-02-01", "2024-03-01", "2024-04-01")
+    ]
     assert pd.Timestamp("2024-09-03") in monthly  # Sept 2 2024 is Labor Day
 
 
 def test_capital_scaling_and_percent_targets() -> None:
     px = _prices(seed=4)
-    a = run_backtest(px, normalise_targets({"T0": 40, "T1": 30, "T2": 20, "T3": 10}),
-                     cost_bps=10)
-    b = run_backtest(px, normalise_targets({"T0": 0.4, "T1": 0.3, "T2": 0.2, "T3": 0.1}),
-                     capital=200_000, cost_bps=10)
+    a = run_backtest(px, normalise_targets({"T0": 40, "T1": 30, "T2": 20, "T3": 10}), cost_bps=10)
+    b = run_backtest(
+        px,
+        normalise_targets({"T0": 0.4, "T1": 0.3, "T2": 0.2, "T3": 0.1}),
+        capital=200_000,
+        cost_bps=10,
+    )
     np.testing.assert_allclose(b.equity.to_numpy(), 2 * a.equity.to_numpy(), rtol=1e-10)
     pd.testing.assert_series_equal(a.summary["n_rebalances"], b.summary["n_rebalances"])
     with pytest.raises(InputError, match="sum to 90"):
@@ -269,11 +292,15 @@ def _run(*argv: str) -> tuple[int, str, str]:
 
 def test_command_writes_outputs(tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "bt"
-    code, text, err = _run("backtest", "--data", str(tiny_dir), "--out", str(out),
-                           "--cost-bps", "10")
+    code, text, err = _run(
+        "backtest", "--data", str(tiny_dir), "--out", str(out), "--cost-bps", "10"
+    )
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == [
-        "backtest_equity.csv", "backtest_equity.png", "backtest_summary.csv"]
+        "backtest_equity.csv",
+        "backtest_equity.png",
+        "backtest_summary.csv",
+    ]
     summary = pd.read_csv(out / "backtest_summary.csv")
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert summary["policy"].tolist() == list(POLICY_NAMES)
@@ -295,29 +322,58 @@ def test_command_writes_outputs(tiny_dir: Path, tmp_path: Path) -> None:
 
 def test_command_targets_yaml_and_errors(tiny_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text("cash: 0\ntargets: {TSY: 60, HYB: 40}\n")
-    code, _, err = _run("backtest", "--data", str(tiny_dir), "--targets",
-                        str(tmp_path / "p.yaml"), "--out", str(tmp_path / "o"))
+    code, _, err = _run(
+        "backtest",
+        "--data",
+        str(tiny_dir),
+        "--targets",
+        str(tmp_path / "p.yaml"),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 0, err
     s = pd.read_csv(tmp_path / "o" / "backtest_summary.csv").set_index("policy")
     want = 100_000 * (0.6 * 102 / 100 + 0.4 * 88 / 80)
     assert s.loc["buy_and_hold", "final_value"] == pytest.approx(want)
     # a category's target goes to its first ticker; fractions equal percentages
     (tmp_path / "cat.yaml").write_text(
-        "targets: {TSY: 0.6, credit: 0.4}\ncategories: {credit: [HYB, IGC]}\n")
-    code, text, err = _run("backtest", "--data", str(tiny_dir), "--targets",
-                           str(tmp_path / "cat.yaml"), "--out", str(tmp_path / "oc"))
+        "targets: {TSY: 0.6, credit: 0.4}\ncategories: {credit: [HYB, IGC]}\n"
+    )
+    code, text, err = _run(
+        "backtest",
+        "--data",
+        str(tiny_dir),
+        "--targets",
+        str(tmp_path / "cat.yaml"),
+        "--out",
+        str(tmp_path / "oc"),
+    )
     assert code == 0, err
     assert "category credit -> HYB" in text
     s2 = pd.read_csv(tmp_path / "oc" / "backtest_summary.csv").set_index("policy")
     pd.testing.assert_frame_equal(s2, s)
     (tmp_path / "bad.yaml").write_text("targets: {TSY: 60, HYB: 30}\n")
-    code, _, err = _run("backtest", "--data", str(tiny_dir), "--targets",
-                        str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "o2"))
+    code, _, err = _run(
+        "backtest",
+        "--data",
+        str(tiny_dir),
+        "--targets",
+        str(tmp_path / "bad.yaml"),
+        "--out",
+        str(tmp_path / "o2"),
+    )
     assert code == 2 and "bad.yaml: targets sum to 90" in err
     assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())
     (tmp_path / "unk.yaml").write_text("targets: {TSY: 60, NOPE: 40}\n")
-    code, _, err = _run("backtest", "--data", str(tiny_dir), "--targets",
-                        str(tmp_path / "unk.yaml"), "--out", str(tmp_path / "o3"))
+    code, _, err = _run(
+        "backtest",
+        "--data",
+        str(tiny_dir),
+        "--targets",
+        str(tmp_path / "unk.yaml"),
+        "--out",
+        str(tmp_path / "o3"),
+    )
     assert code == 2 and "ticker NOPE" in err
     code, _, err = _run("backtest", "--data", str(tiny_dir), "--start", "2024-02-30")
     assert code == 2 and "--start '2024-02-30' is not a date" in err
@@ -325,17 +381,21 @@ def test_command_targets_yaml_and_errors(tiny_dir: Path, tmp_path: Path) -> None
     assert code == 2 and "--frequency" in err
 
 
-def test_command_rerun_replaces_files_and_leaves_no_temp(tiny_dir: Path, tmp_path: Path
-                                                         ) -> None:
+def test_command_rerun_replaces_files_and_leaves_no_temp(tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "bt"
     out.mkdir()
     (out / "keep.txt").write_text("user file")
     for bps in ("0", "50"):
-        code, _, err = _run("backtest", "--data", str(tiny_dir), "--out", str(out),
-                            "--cost-bps", bps)
+        code, _, err = _run(
+            "backtest", "--data", str(tiny_dir), "--out", str(out), "--cost-bps", bps
+        )
         assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == [
-        "backtest_equity.csv", "backtest_equity.png", "backtest_summary.csv", "keep.txt"]
+        "backtest_equity.csv",
+        "backtest_equity.png",
+        "backtest_summary.csv",
+        "keep.txt",
+    ]
     s = pd.read_csv(out / "backtest_summary.csv").set_index("policy")
     assert s.loc["calendar_monthly", "costs"] > 0
     assert not math.isnan(s.loc["buy_and_hold", "volatility"])
@@ -361,8 +421,11 @@ def test_rules_replay_counts_match_panels(tiny_book, tiny_config) -> None:
         if len(below):
             assert row["cure_turnover_mean"] == pytest.approx(float((0.20 * m - below).mean()))
     # max_single_name_weight: any non-cash, non-proxy holding above warn
-    single = [c for c in h.weights.columns
-              if c != "CASH" and not bool(h.securities.loc[c, "is_cash_proxy"])]
+    single = [
+        c
+        for c in h.weights.columns
+        if c != "CASH" and not bool(h.securities.loc[c, "is_cash_proxy"])
+    ]
     w = h.weights[single]
     for m in (0.5, 1.0, 2.0):
         row = t.loc[("max_single_name_weight", "", m)]
@@ -380,12 +443,14 @@ def test_rules_replay_counts_match_panels(tiny_book, tiny_config) -> None:
 
 def test_rules_replay_command(tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "rr"
-    code, text, err = _run("backtest", "--rules", "--data", str(tiny_dir), "--out", str(out),
-                           "--widths", "0.5,1")
+    code, text, err = _run(
+        "backtest", "--rules", "--data", str(tiny_dir), "--out", str(out), "--widths", "0.5,1"
+    )
     assert code == 0, err
     table = pd.read_csv(out / "rules_replay.csv")
     assert sorted(table["width"].unique()) == [0.5, 1.0]
     assert "min_cash_weight" in text and "Rules replay 2024-01-29" in text
-    code, _, err = _run("backtest", "--rules", "--data", str(tiny_dir), "--widths", "a,b",
-                        "--out", str(out))
+    code, _, err = _run(
+        "backtest", "--rules", "--data", str(tiny_dir), "--widths", "a,b", "--out", str(out)
+    )
     assert code == 2 and "--widths" in err

@@ -29,7 +29,8 @@ def _write_returns(path: Path, seed: int, n: int = 120) -> pd.Series:
     idx = pd.bdate_range("2024-01-02", periods=n)
     s = pd.Series(rng.normal(0.0003, 0.005, n), index=idx)
     pd.DataFrame({"date": idx.strftime("%Y-%m-%d"), "return": [repr(x) for x in s]}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return s
 
 
@@ -37,9 +38,17 @@ def test_metrics_prints_every_metric(tmp_path: Path) -> None:
     r = _write_returns(tmp_path / "r.csv", 1)
     b = _write_returns(tmp_path / "b.csv", 2)
     (tmp_path / "w.csv").write_text("ticker,weight\nAGG,60\nTLT,40\n")
-    code, out, err = _run("metrics", "--returns", str(tmp_path / "r.csv"), "--benchmark",
-                          str(tmp_path / "b.csv"), "--rf", "0.0001", "--weights",
-                          str(tmp_path / "w.csv"))
+    code, out, err = _run(
+        "metrics",
+        "--returns",
+        str(tmp_path / "r.csv"),
+        "--benchmark",
+        str(tmp_path / "b.csv"),
+        "--rf",
+        "0.0001",
+        "--weights",
+        str(tmp_path / "w.csv"),
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "metric,value"
@@ -63,8 +72,11 @@ def test_metrics_without_benchmark_leaves_relative_blank(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("date,return\n2024-01-02,0.01\n2024-01-03,abc\n", r"r\.csv: row 3, column return: "
-                                                          r"return 'abc' is not a number"),
+        (
+            "date,return\n2024-01-02,0.01\n2024-01-03,abc\n",
+            r"r\.csv: row 3, column return: "
+            r"return 'abc' is not a number",
+        ),
         ("date,return\n2024-01-02,0.01\n2024-13-03,0.02\n", r"r\.csv: row 3, column date"),
         ("day,return\n2024-01-02,0.01\n", r"r\.csv: missing column\(s\) date"),
         ("date,return\n2024-01-02,0.01\n2024-01-02,0.02\n", r"row 3.*duplicate date"),
@@ -89,12 +101,16 @@ def test_history_lists_snapshots(tmp_path: Path) -> None:
     empty = pd.DataFrame(columns=["metric", "value"])
     perf = {"market_value": 1234.5, "duration_gap": 0.25, "n_breach": 1, "n_warn": 2}
     for day in ("2025-06-02", "2025-06-09"):
-        db.record_pack(url, portfolio_id="demo", as_of=day, performance=perf,
-                       risk_metrics=pd.DataFrame({"metric": ["volatility"], "value": [0.05]}),
-                       alerts=pd.DataFrame(columns=["date", "rule", "ticker", "value", "limit",
-                                                    "severity"]),
-                       allocations=pd.DataFrame({"ticker": ["A"], "weight": [1.0]}),
-                       correlations=empty)
+        db.record_pack(
+            url,
+            portfolio_id="demo",
+            as_of=day,
+            performance=perf,
+            risk_metrics=pd.DataFrame({"metric": ["volatility"], "value": [0.05]}),
+            alerts=pd.DataFrame(columns=["date", "rule", "ticker", "value", "limit", "severity"]),
+            allocations=pd.DataFrame({"ticker": ["A"], "weight": [1.0]}),
+            correlations=empty,
+        )
     code, out, err = _run("history", "--out", str(tmp_path / "out"))
     assert code == 0, err
     assert out.splitlines()[0].startswith("2 snapshots in sqlite:///")

@@ -71,15 +71,22 @@ def test_schedule_errors():
 
 
 def dca_port(cash=10_000.0, fractional=True, min_inv=1.0, holdings=None, reserve=0.0):
-    return parse_portfolio({"cash": cash, "cash_reserve": reserve,
-                            "min_investment_per_stock": min_inv,
-                            "targets": {"A": 50, "B": 30, "C": 20}, "holdings": holdings or {},
-                            "policy": {"fractional_shares": fractional}})
+    return parse_portfolio(
+        {
+            "cash": cash,
+            "cash_reserve": reserve,
+            "min_investment_per_stock": min_inv,
+            "targets": {"A": 50, "B": 30, "C": 20},
+            "holdings": holdings or {},
+            "policy": {"fractional_shares": fractional},
+        }
+    )
 
 
-PRICES = pd.DataFrame({"A": [100.0, 110.0, 90.0], "B": [50.0, 40.0, 50.0],
-                       "C": [400.0, 420.0, 380.0]},
-                      index=pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-20"]))
+PRICES = pd.DataFrame(
+    {"A": [100.0, 110.0, 90.0], "B": [50.0, 40.0, 50.0], "C": [400.0, 420.0, 380.0]},
+    index=pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-20"]),
+)
 
 
 def test_run_by_weights_fractional_matches_hand_calculation():
@@ -118,8 +125,7 @@ def test_capital_check_never_spends_cash_it_does_not_have():
 def test_underweight_first_fills_largest_shortfall():
     # holdings A 0, B 1,000, C 1,000; V + X = 3,000: A short 1,500, B short -100, C short -400
     hold = {"B": {"shares": 20, "price": 50.0}, "C": {"shares": 2.5, "price": 400.0}}
-    r = run_dca(dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES,
-                mode="underweight-first")
+    r = run_dca(dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES, mode="underweight-first")
     assert r.orders.set_index("ticker")["notional"].to_dict() == pytest.approx({"A": 1_000.0})
 
 
@@ -133,8 +139,9 @@ def test_cure_breaches_min_cash_then_group_then_weights():
     # treasury group 0 % vs 50 % target, tolerance 5 pts -> the first 1,000 go to treasuries
     hold = {"A": {"shares": 50, "price": 100.0}}
     cure = CureInputs(groups=groups, group_tolerance=0.05)
-    r = run_dca(dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES,
-                mode="cure-breaches", cure=cure)
+    r = run_dca(
+        dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES, mode="cure-breaches", cure=cure
+    )
     got = r.orders.set_index("ticker")["notional"]
     assert "A" not in got.index and got.sum() == pytest.approx(1_000, abs=1e-3)
 
@@ -146,6 +153,7 @@ def test_cure_breaches_duration_band_buys_longest():
     # closing the gap to 2.35 y needs 2.35 * 11,000 / 10 = 2,585 > 1,000, so all of it
     hold = {"A": {"shares": 100, "price": 100.0}}
     cure = CureInputs(groups=groups, durations=dur, duration_band=0.25, group_tolerance=1.0)
-    r = run_dca(dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES,
-                mode="cure-breaches", cure=cure)
+    r = run_dca(
+        dca_port(holdings=hold), 1_000, PRICES.index[:1], PRICES, mode="cure-breaches", cure=cure
+    )
     assert r.orders.set_index("ticker")["notional"].to_dict() == pytest.approx({"C": 1_000.0})

@@ -73,22 +73,38 @@ def test_prices_spot_checks_against_published_facts(files):
 def test_security_master_covers_prices(files):
     sec = files["sec"]
     assert set(sec.index) == set(files["prices"]["ticker"])
-    assert list(sec.columns) == ["name", "group", "sector", "rating_bucket", "is_cash_proxy",
-                                 "price_field"]
+    assert list(sec.columns) == [
+        "name",
+        "group",
+        "sector",
+        "rating_bucket",
+        "is_cash_proxy",
+        "price_field",
+    ]
     assert set(sec.index[sec["is_cash_proxy"]]) == {"BIL", "SGOV", "SHV"}
     no_close = files["close"].columns[files["close"].isna().all()]
     assert set(sec.index[sec["price_field"] == "adj_close"]) == set(no_close)
     assert sec["name"].str.len().gt(3).all()
-    allowed = {"cash", "treasury", "tips", "ig_credit", "hy_credit", "mbs", "em", "muni",
-               "international", "aggregate", "equity"}
+    allowed = {
+        "cash",
+        "treasury",
+        "tips",
+        "ig_credit",
+        "hy_credit",
+        "mbs",
+        "em",
+        "muni",
+        "international",
+        "aggregate",
+        "equity",
+    }
     assert set(sec["group"]) <= allowed
     assert (sec.loc[sec["group"] == "equity", "rating_bucket"] == "NR").all()
 
 
 def test_benchmark_sums_to_one_and_is_an_aggregate_mix(files):
     b = files["bench"]
-    assert b.groupby("effective_date")["weight"].sum().to_numpy() == pytest.approx(1.0,
-                                                                                  abs=1e-12)
+    assert b.groupby("effective_date")["weight"].sum().to_numpy() == pytest.approx(1.0, abs=1e-12)
     groups = b.assign(g=b["ticker"].map(files["sec"]["group"])).groupby("g")["weight"].sum()
     assert groups["treasury"] == pytest.approx(0.45)
     assert groups["mbs"] == pytest.approx(0.27)
@@ -97,8 +113,9 @@ def test_benchmark_sums_to_one_and_is_an_aggregate_mix(files):
 
 # ----------------------------------------------------------------------------- the ledger
 def _positions_after_each_row(tx: pd.DataFrame) -> pd.Series:
-    signed = np.where(tx["action"] == "BUY", tx["shares"],
-                      np.where(tx["action"] == "SELL", -tx["shares"], 0.0))
+    signed = np.where(
+        tx["action"] == "BUY", tx["shares"], np.where(tx["action"] == "SELL", -tx["shares"], 0.0)
+    )
     return pd.Series(signed, index=tx.index).groupby(tx["ticker"]).cumsum()
 
 
@@ -132,8 +149,15 @@ def test_dividends_equal_shares_held_times_distribution(files):
     tx, div, sec = files["tx"], files["div"], files["sec"]
     pos = _positions_after_each_row(tx)
     # shares held at the end of each date, per ticker
-    end_of_day = (tx.assign(pos=pos).groupby(["date", "ticker"])["pos"].last()
-                  .unstack().sort_index().ffill().fillna(0.0))
+    end_of_day = (
+        tx.assign(pos=pos)
+        .groupby(["date", "ticker"])["pos"]
+        .last()
+        .unstack()
+        .sort_index()
+        .ffill()
+        .fillna(0.0)
+    )
     rows = tx[tx["action"] == "DIVIDEND"]
     # adj_close-valued funds (MBB) have their distributions in the price: no DIVIDEND rows
     assert (sec.loc[rows["ticker"], "price_field"] == "close").all()
@@ -148,8 +172,12 @@ def test_dividends_equal_shares_held_times_distribution(files):
     life = div[(div["date"] > tx["date"].min()) & (div["date"] <= tx["date"].max())]
     on_close = sec.index[sec["price_field"] == "close"]
     life = life[life["ticker"].isin(end_of_day.columns) & life["ticker"].isin(on_close)]
-    shares_then = np.array([end_of_day.loc[:d, t].iloc[-1] if t in end_of_day else 0.0
-                            for d, t in zip(life["date"], life["ticker"], strict=True)])
+    shares_then = np.array(
+        [
+            end_of_day.loc[:d, t].iloc[-1] if t in end_of_day else 0.0
+            for d, t in zip(life["date"], life["ticker"], strict=True)
+        ]
+    )
     due = life[shares_then > 0]
     booked = set(zip(rows["date"], rows["ticker"], strict=True))
     assert set(zip(due["date"], due["ticker"], strict=True)) == booked
@@ -161,9 +189,15 @@ def test_cash_never_negative_and_no_oversell(files):
     assert (pos[tx["action"] == "SELL"] >= 0).all()
     amount = tx["shares"].fillna(0) * tx["price"]
     flow = np.select(
-        [tx["action"] == "BUY", tx["action"] == "SELL", tx["action"] == "DEPOSIT",
-         tx["action"] == "DIVIDEND", tx["action"].isin(["WITHDRAWAL", "FEE"])],
-        [-(amount + tx["fees"]), amount - tx["fees"], tx["price"], tx["price"], -tx["price"]])
+        [
+            tx["action"] == "BUY",
+            tx["action"] == "SELL",
+            tx["action"] == "DEPOSIT",
+            tx["action"] == "DIVIDEND",
+            tx["action"].isin(["WITHDRAWAL", "FEE"]),
+        ],
+        [-(amount + tx["fees"]), amount - tx["fees"], tx["price"], tx["price"], -tx["price"]],
+    )
     cash = pd.Series(flow).cumsum()
     assert cash.min() >= -1e-6
     # deposits = 10m on the first day, two withdrawals, quarterly fees
@@ -176,10 +210,14 @@ def test_transactions_are_what_the_builder_regenerates():
     b = _builder()
     fresh = b.build_transactions(DATA).to_csv(index=False, lineterminator="\n")
     assert fresh == (DATA / "transactions.csv").read_text()
-    assert b.build_security_master(DATA).to_csv(index=False, lineterminator="\n") == (
-        DATA / "security_master.csv").read_text()
-    assert b.build_benchmark().to_csv(index=False, lineterminator="\n") == (
-        DATA / "benchmark_weights.csv").read_text()
+    assert (
+        b.build_security_master(DATA).to_csv(index=False, lineterminator="\n")
+        == (DATA / "security_master.csv").read_text()
+    )
+    assert (
+        b.build_benchmark().to_csv(index=False, lineterminator="\n")
+        == (DATA / "benchmark_weights.csv").read_text()
+    )
 
 
 # ----------------------------------------------------------------------------- the alert story

@@ -35,20 +35,29 @@ def _synthetic(seed: int = 7, n: int = 800):
     dy5 = rng.normal(0, 0.06, n)
     dy2 = 0.9 * dy5 + rng.normal(0, 0.02, n)
     dy10 = 0.8 * dy5 + rng.normal(0, 0.02, n)
-    curve = pd.DataFrame({"DGS2": 4 + np.cumsum(dy2), "DGS5": 4 + np.cumsum(dy5),
-                          "DGS10": 4 + np.cumsum(dy10)}, index=dates)
+    curve = pd.DataFrame(
+        {"DGS2": 4 + np.cumsum(dy2), "DGS5": 4 + np.cumsum(dy5), "DGS10": 4 + np.cumsum(dy10)},
+        index=dates,
+    )
     mkt = 0.08 * dy5 + rng.normal(0, 0.01, n)
     # returns on day t use the yield change from t-1 to t; day 0 has no return
     r_rate = -6.5 / 100 * np.diff(curve["DGS5"].to_numpy()) + rng.normal(0, 5e-4, n - 1)
     r_short = -1.8 / 100 * np.diff(curve["DGS2"].to_numpy()) + rng.normal(0, 2e-4, n - 1)
-    r_cred = (-4.0 / 100 * np.diff(curve["DGS5"].to_numpy()) + 0.25 * mkt[1:]
-              + rng.normal(0, 5e-4, n - 1))
+    r_cred = (
+        -4.0 / 100 * np.diff(curve["DGS5"].to_numpy()) + 0.25 * mkt[1:] + rng.normal(0, 5e-4, n - 1)
+    )
 
     def price(r):
         return pd.Series(100 * np.concatenate([[1.0], np.cumprod(1 + r)]), index=dates)
 
-    adj = pd.DataFrame({"RATE": price(r_rate), "SHORT": price(r_short), "CREDIT": price(r_cred),
-                        "SPY": price(mkt[1:])})
+    adj = pd.DataFrame(
+        {
+            "RATE": price(r_rate),
+            "SHORT": price(r_short),
+            "CREDIT": price(r_cred),
+            "SPY": price(mkt[1:]),
+        }
+    )
     return adj, curve
 
 
@@ -68,8 +77,11 @@ def _ols_duration(adj, curve, ticker, tenor_col, month, window, market=None):
 
 def test_recovers_known_duration_on_synthetic_data():
     adj, curve = _synthetic()
-    specs = {"RATE": FundSpec(5.0), "SHORT": FundSpec(2.0),
-             "CREDIT": FundSpec(5.0, spread_aware=True)}
+    specs = {
+        "RATE": FundSpec(5.0),
+        "SHORT": FundSpec(2.0),
+        "CREDIT": FundSpec(5.0, spread_aware=True),
+    }
     out = estimate_durations(adj, curve, specs, market=adj["SPY"], window=126)
     piv = out.pivot(index="month", columns="ticker", values="duration")
     # every estimate after warm-up is within ~5 standard errors of the truth
@@ -82,16 +94,18 @@ def test_recovers_known_duration_on_synthetic_data():
     # exact agreement with an independent least-squares fit on the same window
     for month in ("2021-01", "2022-06"):
         assert piv.loc[month, "RATE"] == pytest.approx(
-            _ols_duration(adj, curve, "RATE", "DGS5", month, 126), rel=1e-9)
+            _ols_duration(adj, curve, "RATE", "DGS5", month, 126), rel=1e-9
+        )
         assert piv.loc[month, "CREDIT"] == pytest.approx(
-            _ols_duration(adj, curve, "CREDIT", "DGS5", month, 126, market=adj["SPY"]),
-            rel=1e-9)
+            _ols_duration(adj, curve, "CREDIT", "DGS5", month, 126, market=adj["SPY"]), rel=1e-9
+        )
 
 
 def test_spread_aware_fit_removes_the_equity_bias():
     adj, curve = _synthetic()
     both = estimate_durations(
-        adj, curve, {"CREDIT": FundSpec(5.0, spread_aware=True)}, market=adj["SPY"])
+        adj, curve, {"CREDIT": FundSpec(5.0, spread_aware=True)}, market=adj["SPY"]
+    )
     plain = estimate_durations(adj, curve, {"CREDIT": FundSpec(5.0)})
     # risk-on co-movement makes the rates-only duration too low; the 2-factor fit does not
     assert plain["duration"].mean() < 4.0 - 1.0
@@ -166,8 +180,9 @@ CREDIT_BAND = (0.4, 1.1)
 def test_shipped_file_is_what_the_estimator_produces():
     shipped = pd.read_csv(DATA / "duration_monthly.csv", dtype={"month": str})
     fresh = estimate_from_folder(DATA)
-    pd.testing.assert_frame_equal(shipped.reset_index(drop=True), fresh.reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        shipped.reset_index(drop=True), fresh.reset_index(drop=True), check_dtype=False
+    )
     assert (shipped["method"] == "empirical_estimate").all()
     assert shipped["month"].max() == "2026-04"
     assert shipped["month"].min() <= "2018-08"
@@ -204,8 +219,10 @@ def test_cash_proxies_have_tiny_durations():
 
 def test_cli_writes_file_and_reports_bad_folder(tmp_path, capsys):
     out = tmp_path / "d.csv"
-    assert main(["durations", "estimate", "--data", str(DATA), "--out", str(out),
-                 "--window", "63"]) == 0
+    assert (
+        main(["durations", "estimate", "--data", str(DATA), "--out", str(out), "--window", "63"])
+        == 0
+    )
     frame = pd.read_csv(out, dtype={"month": str})
     assert list(frame.columns) == ["month", "ticker", "duration", "method"]
     assert frame["month"].min() < "2018-06"  # a shorter window starts earlier

@@ -16,8 +16,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "monitoring_pack.ipynb"
-PARAMETERS = {"as_of": "latest", "data_dir": "../data", "config": None,
-              "output_dir": "../outputs", "db": None}
+PARAMETERS = {
+    "as_of": "latest",
+    "data_dir": "../data",
+    "config": None,
+    "output_dir": "../outputs",
+    "db": None,
+}
 
 
 def test_parameters_cell_is_tagged_with_typed_defaults():
@@ -54,8 +59,12 @@ def test_run_all_with_defaults_from_notebooks_folder(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "data").symlink_to(REPO / "data", target_is_directory=True)
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=600,
-                   resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
+    NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=600,
+        resources={"metadata": {"path": str(tmp_path / "notebooks")}},
+    ).execute()
     packs = [p for p in (tmp_path / "outputs").iterdir() if p.is_dir()]
     assert len(packs) == 1
     assert (packs[0] / f"{packs[0].name}_FixedIncome_MonitoringPack_3pages.pdf").is_file()
@@ -70,29 +79,57 @@ def test_notebook_runs_under_papermill(tmp_path):
     out = tmp_path / "out"
     executed = tmp_path / "executed.ipynb"
     pm.execute_notebook(
-        str(NOTEBOOK), str(executed),
-        parameters={"as_of": "latest", "data_dir": "../data", "config": None,
-                    "output_dir": str(out), "db": f"sqlite:///{tmp_path / 'h.sqlite'}"},
-        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False,
+        str(NOTEBOOK),
+        str(executed),
+        parameters={
+            "as_of": "latest",
+            "data_dir": "../data",
+            "config": None,
+            "output_dir": str(out),
+            "db": f"sqlite:///{tmp_path / 'h.sqlite'}",
+        },
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
     )
     folders = [p for p in out.iterdir() if p.is_dir()]
     assert len(folders) == 1
     stamp = folders[0].name
     names = {p.name for p in folders[0].iterdir()}
-    assert {f"{stamp}_FixedIncome_MonitoringPack_3pages.pdf", f"{stamp}_one_page_summary.png",
-            f"{stamp}_weekly_pack.png", f"{stamp}_rebalance_pack.png",
-            "portfolio_summary.csv", "manifest.json"} <= names
+    assert {
+        f"{stamp}_FixedIncome_MonitoringPack_3pages.pdf",
+        f"{stamp}_one_page_summary.png",
+        f"{stamp}_weekly_pack.png",
+        f"{stamp}_rebalance_pack.png",
+        "portfolio_summary.csv",
+        "manifest.json",
+    } <= names
     assert (out / "index.html").is_file()
 
     nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) == 3  # the three pages, displayed
-    html_tables = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                   if "text/html" in o.get("data", {}) and "<table" in o["data"]["text/html"]]
+    html_tables = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {}) and "<table" in o["data"]["text/html"]
+    ]
     assert len(html_tables) >= 4
     manifest = json.loads((folders[0] / "manifest.json").read_text())
     assert manifest["as_of"].replace("-", "") == stamp

@@ -67,8 +67,13 @@ def _slsqp(book, lim: Limits) -> tuple[np.ndarray, float]:
     b, d, x, V = book.benchmark, book.duration, book.notional, book.value
     nc = book.traded
     db = b @ d
-    cons = [{"type": "eq", "fun": lambda z: z[:n].sum() - 1, "jac": lambda z: np.r_[
-        np.ones(n), np.zeros(2 * n)]}]
+    cons = [
+        {
+            "type": "eq",
+            "fun": lambda z: z[:n].sum() - 1,
+            "jac": lambda z: np.r_[np.ones(n), np.zeros(2 * n)],
+        }
+    ]
 
     def ineq(f):
         cons.append({"type": "ineq", "fun": f})
@@ -83,13 +88,20 @@ def _slsqp(book, lim: Limits) -> tuple[np.ndarray, float]:
     for g, cap in lim.group_caps.items():
         ineq(lambda z, g=g, cap=cap: cap - z[:n][book.groups == g].sum())
     if lim.max_turnover is not None:
-        cons.append({"type": "eq", "fun": lambda z: (z[:n] - x / V - z[n:2 * n] + z[2 * n:])[nc]})
-        ineq(lambda z: lim.max_turnover - (z[n:2 * n] + z[2 * n:])[nc].sum())
+        cons.append(
+            {"type": "eq", "fun": lambda z: (z[:n] - x / V - z[n : 2 * n] + z[2 * n :])[nc]}
+        )
+        ineq(lambda z: lim.max_turnover - (z[n : 2 * n] + z[2 * n :])[nc].sum())
     z0 = np.r_[b, np.zeros(2 * n)]
-    res = minimize(lambda z: ((z[:n] - b) ** 2).sum(), z0,
-                   jac=lambda z: np.r_[2 * (z[:n] - b), np.zeros(2 * n)], method="SLSQP",
-                   bounds=[(0, None)] * (3 * n), constraints=cons,
-                   options={"maxiter": 1000, "ftol": 1e-14})
+    res = minimize(
+        lambda z: ((z[:n] - b) ** 2).sum(),
+        z0,
+        jac=lambda z: np.r_[2 * (z[:n] - b), np.zeros(2 * n)],
+        method="SLSQP",
+        bounds=[(0, None)] * (3 * n),
+        constraints=cons,
+        options={"maxiter": 1000, "ftol": 1e-14},
+    )
     assert res.success, res.message
     return res.x[:n], float(res.fun)
 
@@ -98,8 +110,13 @@ def _slsqp(book, lim: Limits) -> tuple[np.ndarray, float]:
 def test_objective_matches_slsqp(seed):
     n = 4 + seed
     book = book_from_positions(random_frame(n, seed))
-    lim = Limits(max_single_name_weight=0.3, min_cash_weight=0.04, duration_band=0.2,
-                 group_caps={"hy_credit": 0.1}, max_turnover=0.6 if seed % 2 else None)
+    lim = Limits(
+        max_single_name_weight=0.3,
+        min_cash_weight=0.04,
+        duration_band=0.2,
+        group_caps={"hy_credit": 0.1},
+        max_turnover=0.6 if seed % 2 else None,
+    )
     res = solve_constrained(book, lim)
     if res.status == "infeasible":  # pragma: no cover - seeds chosen feasible
         pytest.fail("seeded book unexpectedly infeasible")
@@ -133,8 +150,9 @@ def test_two_separate_conflicts_use_phase_one():
     # caps 10 % (non-cash <= 30 %) vs cash group cap 50 %: sum(w) cannot reach 1;
     # and no turnover allowed while the held duration is far outside the band.
     book = hand_book()
-    lim = Limits(max_single_name_weight=0.1, duration_band=0.25, group_caps={"cash": 0.5},
-                 max_turnover=0.0)
+    lim = Limits(
+        max_single_name_weight=0.1, duration_band=0.25, group_caps={"cash": 0.5}, max_turnover=0.0
+    )
     res = solve_constrained(book, lim)
     assert res.status == "infeasible"
     names, text = diagnose_infeasible(res, lim)

@@ -30,8 +30,10 @@ from fimonitor.report import format as fmt
 from fimonitor.report.index import read_counts, write_index
 from fimonitor.report.render import report_names, write_report
 
-PAGE_PX = (round(style.PAGE_SIZE[0] * style.PNG_DPI - 0.5),
-           round(style.PAGE_SIZE[1] * style.PNG_DPI - 0.5))
+PAGE_PX = (
+    round(style.PAGE_SIZE[0] * style.PNG_DPI - 0.5),
+    round(style.PAGE_SIZE[1] * style.PNG_DPI - 0.5),
+)
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +105,29 @@ def test_format_values(func, args, expected):
     assert func(*args) == expected
 
 
-@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, "abc",
-                                     math.inf, -math.inf])
-@pytest.mark.parametrize("func", [fmt.pct, fmt.pp, fmt.bp, fmt.years, fmt.money, fmt.dv01,
-                                  fmt.number, fmt.change, fmt.money_short, fmt.date, fmt.text])
+@pytest.mark.parametrize(
+    "missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, "abc", math.inf, -math.inf]
+)
+@pytest.mark.parametrize(
+    "func",
+    [
+        fmt.pct,
+        fmt.pp,
+        fmt.bp,
+        fmt.years,
+        fmt.money,
+        fmt.dv01,
+        fmt.number,
+        fmt.change,
+        fmt.money_short,
+        fmt.date,
+        fmt.text,
+    ],
+)
 def test_format_missing_is_dash(func, missing):
-    if func is fmt.text and (isinstance(missing, str)
-                             or (isinstance(missing, float) and math.isinf(missing))):
+    if func is fmt.text and (
+        isinstance(missing, str) or (isinstance(missing, float) and math.isinf(missing))
+    ):
         assert func(missing) == str(missing)  # text keeps any real label
         return
     assert func(missing) == "–"
@@ -318,8 +336,10 @@ def test_previous_counts_derived_from_history_when_absent():
     p = make_pack(with_prev_counts=False)
     full = make_pack()
     assert "n_breach_prev" not in set(p.summary["metric"])
-    assert pages.previous_counts(p) == (full.summary_value("n_breach_prev"),
-                                        full.summary_value("n_warn_prev"))
+    assert pages.previous_counts(p) == (
+        full.summary_value("n_breach_prev"),
+        full.summary_value("n_warn_prev"),
+    )
 
 
 def test_open_alerts_age_counts_streak_days(pack):
@@ -337,8 +357,14 @@ def test_pack_without_rebalance_or_alerts_renders(tmp_path):
 
     p = make_pack()
     empty = p.alerts.iloc[0:0]
-    p = dataclasses.replace(p, rebalance=None, alerts=empty, data_quality=p.data_quality.iloc[0:0],
-                            changes=p.changes.iloc[0:0], moves=p.moves.iloc[0:0])
+    p = dataclasses.replace(
+        p,
+        rebalance=None,
+        alerts=empty,
+        data_quality=p.data_quality.iloc[0:0],
+        changes=p.changes.iloc[0:0],
+        moves=p.moves.iloc[0:0],
+    )
     files = write_report(p, tmp_path)
     reader = PdfReader(files[0])
     assert len(reader.pages) == 3
@@ -359,7 +385,8 @@ def test_index_links_every_pack(tmp_path, rendered):
         for f in rendered:
             (d / f.name.replace("20260501", stamp)).write_bytes(b"x")
         (d / "portfolio_summary.csv").write_text(
-            f"metric,value\nas_of,2026-05-01\nn_breach,{nb}\nn_warn,{nw}\n")
+            f"metric,value\nas_of,2026-05-01\nn_breach,{nb}\nn_warn,{nw}\n"
+        )
     (tmp_path / "notes").mkdir()  # not a pack folder
     (tmp_path / "20269999x").mkdir()
     out = write_index(tmp_path)

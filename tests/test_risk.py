@@ -133,8 +133,7 @@ def test_hand_case() -> None:
 def test_metamorphic_order_and_benchmark_alignment() -> None:
     r, b = _returns(seed=5)
     base = _as_dict(risk_metrics(r, b))
-    shuffled = _as_dict(risk_metrics(r.sample(frac=1, random_state=1).sort_index(),
-                                     b.iloc[::-1]))
+    shuffled = _as_dict(risk_metrics(r.sample(frac=1, random_state=1).sort_index(), b.iloc[::-1]))
     for k in METRICS:
         assert shuffled[k] == pytest.approx(base[k], nan_ok=True), k
     # a benchmark with extra dates uses only the common dates
@@ -148,7 +147,8 @@ def test_metamorphic_order_and_benchmark_alignment() -> None:
 
 def test_effective_n_percent_and_fraction_equal() -> None:
     assert effective_n(pd.Series([25, 25, 50])) == pytest.approx(
-        effective_n(pd.Series([0.25, 0.25, 0.5])))
+        effective_n(pd.Series([0.25, 0.25, 0.5]))
+    )
     assert effective_n(pd.Series([0.0, 1.0])) == pytest.approx(1.0)
 
 
@@ -192,8 +192,10 @@ def test_correlation_matrix() -> None:
     rng = np.random.default_rng(4)
     idx = pd.bdate_range("2024-01-01", periods=80)
     a = 100 * np.cumprod(1 + rng.normal(0, 0.01, 80))
-    prices = pd.DataFrame({"A": a, "B": 2 * a, "C": 100 * np.cumprod(1 + rng.normal(0, 0.01, 80)),
-                           "CASH": 1.0}, index=idx)
+    prices = pd.DataFrame(
+        {"A": a, "B": 2 * a, "C": 100 * np.cumprod(1 + rng.normal(0, 0.01, 80)), "CASH": 1.0},
+        index=idx,
+    )
     c = correlation_matrix(prices)
     assert c.loc["A", "B"] == pytest.approx(1.0)
     ra = prices["A"].pct_change().iloc[1:]

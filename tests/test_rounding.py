@@ -53,13 +53,19 @@ def solve_and_round(book, lim, cost_rate=0.0, min_trade=0.0):
 
 
 def test_hand_book_rounding():
-    rows = [("A", "treasury", False, 100, 100.0, 0.5, 6.0),
-            ("B", "ig_credit", False, 0, 50.0, 0.3, 8.0),
-            ("C", "hy_credit", False, 200, 30.0, 0.2, 4.0),
-            ("T", "cash", True, 0, 100.0, 0.0, 0.2)]
+    rows = [
+        ("A", "treasury", False, 100, 100.0, 0.5, 6.0),
+        ("B", "ig_credit", False, 0, 50.0, 0.3, 8.0),
+        ("C", "hy_credit", False, 200, 30.0, 0.2, 4.0),
+        ("T", "cash", True, 0, 100.0, 0.0, 0.2),
+    ]
     book = book_from_positions(frame(rows, cash=4000.0))
-    lim = Limits(max_single_name_weight=0.45, min_cash_weight=0.05, duration_band=0.25,
-                 group_caps={"hy_credit": 0.1})
+    lim = Limits(
+        max_single_name_weight=0.45,
+        min_cash_weight=0.05,
+        duration_band=0.25,
+        group_caps={"hy_credit": 0.1},
+    )
     res, r = solve_and_round(book, lim)
     assert r.status == "ok"
     check_independently(book, r.settled.shares, lim, 0.0, 0.0)
@@ -90,8 +96,13 @@ limits_st = st.builds(
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(3, 25), seed=st.integers(0, 100_000), lim=limits_st,
-       bps=st.sampled_from([0.0, 10.0]), min_trade=st.sampled_from([0.0, 3000.0]))
+@given(
+    n=st.integers(3, 25),
+    seed=st.integers(0, 100_000),
+    lim=limits_st,
+    bps=st.sampled_from([0.0, 10.0]),
+    min_trade=st.sampled_from([0.0, 3000.0]),
+)
 def test_rounded_portfolio_keeps_every_constraint(n, seed, lim, bps, min_trade):
     book = book_from_positions(random_frame(n, seed))
     res, r = solve_and_round(book, lim, bps / 1e4, min_trade)
@@ -106,8 +117,13 @@ def test_rounded_portfolio_keeps_every_constraint(n, seed, lim, bps, min_trade):
 
 
 def test_rounding_succeeds_on_most_random_books():
-    lim = Limits(max_single_name_weight=0.3, min_cash_weight=0.02, duration_band=0.25,
-                 group_caps={"hy_credit": 0.1}, max_turnover=0.8)
+    lim = Limits(
+        max_single_name_weight=0.3,
+        min_cash_weight=0.02,
+        duration_band=0.25,
+        group_caps={"hy_credit": 0.1},
+        max_turnover=0.8,
+    )
     ok = total = 0
     for seed in range(40):
         book = book_from_positions(random_frame(8 + seed % 15, seed))

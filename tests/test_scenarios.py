@@ -17,8 +17,14 @@ from fimonitor.rebalance.scenarios import ORDERS_COLUMNS, SUMMARY_COLUMNS, run_r
 from fimonitor.results import COMPARISON_COLUMNS
 from fimonitor.rules.engine import counts, evaluate_positions
 
-REASONS = {"to_benchmark", "cap:max_single_name_weight", "band:duration", "floor:min_cash",
-           "turnover", "residual"}
+REASONS = {
+    "to_benchmark",
+    "cap:max_single_name_weight",
+    "band:duration",
+    "floor:min_cash",
+    "turnover",
+    "residual",
+}
 
 
 @pytest.fixture
@@ -96,7 +102,8 @@ def test_rule_counts_come_from_the_monitor_engine(tiny_positions, tiny_config):
     out = run_rebalances(pos, tiny_config, as_of)
     pre = out.summary.set_index("scenario").loc["PRE"]
     assert (pre["n_breach"], pre["n_warn"]) == counts(
-        evaluate_positions(pos, tiny_config.rules, as_of))
+        evaluate_positions(pos, tiny_config.rules, as_of)
+    )
     assert pre["turnover"] == 0.0
 
 

@@ -14,51 +14,81 @@ from fimonitor.store import db
 from fimonitor.store import schema as S
 
 TABLES = [
-    "portfolio_performance_history", "portfolio_risk_metrics", "alerts",
-    "rebalancing_events", "portfolio_allocations", "asset_correlations",
+    "portfolio_performance_history",
+    "portfolio_risk_metrics",
+    "alerts",
+    "rebalancing_events",
+    "portfolio_allocations",
+    "asset_correlations",
 ]
 
 
 def _pack_inputs(as_of: str, scale: float = 1.0) -> dict:
     tickers = ["AGG", "TLT", "HYG", "CASH"]
-    alloc = pd.DataFrame({
-        "ticker": tickers,
-        "name": ["Agg", "Long Tsy", "High Yield", "Cash"],
-        "group": ["ig_credit", "treasury", "hy_credit", "cash"],
-        "rating_bucket": ["AA", "AAA", "BB", "cash"],
-        "shares": [100.0, 50.0, 20.0, np.nan],
-        "price": [100.0, 90.0, 80.0, 1.0],
-        "market_value": [10000.0 * scale, 4500.0, 1600.0, 900.0],
-        "weight": [0.5882, 0.2647, 0.0941, 0.0529],
-        "benchmark_weight": [0.5, 0.3, 0.2, 0.0],
-        "active_weight": [0.0882, -0.0353, -0.1059, 0.0529],
-        "duration": [6.0, 17.0, 3.5, 0.0],
-        "dv01": [6.0, 7.65, 0.56, 0.0],
-    })
-    alerts = pd.DataFrame({
-        "date": [as_of, as_of],
-        "rule": ["active_weight", "duration_gap"],
-        "ticker": ["HYG", np.nan],  # portfolio-level rule: blank ticker
-        "value": [0.1059, 0.6],
-        "limit": [0.05, 0.5],
-        "severity": ["BREACH", "WARN"],
-    })
-    risk = pd.DataFrame({"metric": ["volatility", "sharpe", "beta"],
-                         "value": [0.05 * scale, 1.2, np.nan]})
+    alloc = pd.DataFrame(
+        {
+            "ticker": tickers,
+            "name": ["Agg", "Long Tsy", "High Yield", "Cash"],
+            "group": ["ig_credit", "treasury", "hy_credit", "cash"],
+            "rating_bucket": ["AA", "AAA", "BB", "cash"],
+            "shares": [100.0, 50.0, 20.0, np.nan],
+            "price": [100.0, 90.0, 80.0, 1.0],
+            "market_value": [10000.0 * scale, 4500.0, 1600.0, 900.0],
+            "weight": [0.5882, 0.2647, 0.0941, 0.0529],
+            "benchmark_weight": [0.5, 0.3, 0.2, 0.0],
+            "active_weight": [0.0882, -0.0353, -0.1059, 0.0529],
+            "duration": [6.0, 17.0, 3.5, 0.0],
+            "dv01": [6.0, 7.65, 0.56, 0.0],
+        }
+    )
+    alerts = pd.DataFrame(
+        {
+            "date": [as_of, as_of],
+            "rule": ["active_weight", "duration_gap"],
+            "ticker": ["HYG", np.nan],  # portfolio-level rule: blank ticker
+            "value": [0.1059, 0.6],
+            "limit": [0.05, 0.5],
+            "severity": ["BREACH", "WARN"],
+        }
+    )
+    risk = pd.DataFrame(
+        {"metric": ["volatility", "sharpe", "beta"], "value": [0.05 * scale, 1.2, np.nan]}
+    )
     rng = np.random.default_rng(1)
     m = rng.uniform(-1, 1, (3, 3))
     sym = (m + m.T) / 2
     np.fill_diagonal(sym, 1.0)
     corr = pd.DataFrame(sym, index=tickers[:3], columns=tickers[:3])
-    reb = pd.DataFrame({"scenario": ["PRE", "POST_BM", "POST_CONS"], "n_breach": [1, 0, 0],
-                        "turnover": [0.0, 0.2, 0.1], "status": ["ok", "ok", "optimal"],
-                        "est_cost": [0.0, 3.0, 1.5]})
-    perf = {"as_of": as_of, "market_value": 17000.0 * scale, "cash_weight": 0.0529,
-            "portfolio_duration": 8.1, "benchmark_duration": 7.5, "duration_gap": 0.6,
-            "portfolio_dv01": 14.2, "n_breach": 1, "n_warn": 1, "daily_return": 0.001,
-            "look_back": "26 weeks"}
-    return dict(performance=perf, risk_metrics=risk, alerts=alerts, allocations=alloc,
-                correlations=corr, rebalancing=reb)
+    reb = pd.DataFrame(
+        {
+            "scenario": ["PRE", "POST_BM", "POST_CONS"],
+            "n_breach": [1, 0, 0],
+            "turnover": [0.0, 0.2, 0.1],
+            "status": ["ok", "ok", "optimal"],
+            "est_cost": [0.0, 3.0, 1.5],
+        }
+    )
+    perf = {
+        "as_of": as_of,
+        "market_value": 17000.0 * scale,
+        "cash_weight": 0.0529,
+        "portfolio_duration": 8.1,
+        "benchmark_duration": 7.5,
+        "duration_gap": 0.6,
+        "portfolio_dv01": 14.2,
+        "n_breach": 1,
+        "n_warn": 1,
+        "daily_return": 0.001,
+        "look_back": "26 weeks",
+    }
+    return dict(
+        performance=perf,
+        risk_metrics=risk,
+        alerts=alerts,
+        allocations=alloc,
+        correlations=corr,
+        rebalancing=reb,
+    )
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -74,11 +104,19 @@ def test_rerun_replaces_and_other_as_of_adds(tmp_path) -> None:
     db.record_pack(url, portfolio_id="demo", as_of="2025-06-02", **_pack_inputs("2025-06-02"))
     once = _counts(url)
     assert once == {
-        "portfolio_performance_history": 1, "portfolio_risk_metrics": 3, "alerts": 2,
-        "rebalancing_events": 3, "portfolio_allocations": 4, "asset_correlations": 3,
+        "portfolio_performance_history": 1,
+        "portfolio_risk_metrics": 3,
+        "alerts": 2,
+        "rebalancing_events": 3,
+        "portfolio_allocations": 4,
+        "asset_correlations": 3,
     }
-    db.record_pack(url, portfolio_id="demo", as_of=pd.Timestamp("2025-06-02"),
-                   **_pack_inputs("2025-06-02", scale=2.0))
+    db.record_pack(
+        url,
+        portfolio_id="demo",
+        as_of=pd.Timestamp("2025-06-02"),
+        **_pack_inputs("2025-06-02", scale=2.0),
+    )
     assert _counts(url) == once
     db.record_pack(url, portfolio_id="demo", as_of="2025-06-09", **_pack_inputs("2025-06-09"))
     assert _counts(url) == {k: 2 * v for k, v in once.items()}
@@ -113,13 +151,17 @@ def test_failure_mid_write_leaves_previous_rows(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(db, "_replace_rows", failing)
     with pytest.raises(FimonitorError, match="nothing was changed"):
-        db.record_pack(url, portfolio_id="demo", as_of="2025-06-02",
-                       **_pack_inputs("2025-06-02", scale=3.0))
-    assert calls[:4] == ["portfolio_performance_history", "portfolio_risk_metrics", "alerts",
-                         "portfolio_allocations"]
+        db.record_pack(
+            url, portfolio_id="demo", as_of="2025-06-02", **_pack_inputs("2025-06-02", scale=3.0)
+        )
+    assert calls[:4] == [
+        "portfolio_performance_history",
+        "portfolio_risk_metrics",
+        "alerts",
+        "portfolio_allocations",
+    ]
     assert _counts(url) == before
-    pd.testing.assert_frame_equal(db.read_table(url, "portfolio_performance_history"),
-                                  perf_before)
+    pd.testing.assert_frame_equal(db.read_table(url, "portfolio_performance_history"), perf_before)
 
 
 def test_duplicate_rows_in_one_call_roll_back(tmp_path) -> None:
@@ -142,8 +184,13 @@ def test_list_snapshots(tmp_path) -> None:
     assert list(snap.columns) == db.SNAPSHOT_COLUMNS
     assert snap["as_of"].dt.strftime("%Y-%m-%d").tolist() == ["2025-06-02", "2025-06-09"]
     row = snap.iloc[0]
-    assert (row["n_alerts"], row["n_allocations"], row["n_risk_metrics"],
-            row["n_correlations"], row["n_rebalancing_events"]) == (2, 4, 3, 3, 3)
+    assert (
+        row["n_alerts"],
+        row["n_allocations"],
+        row["n_risk_metrics"],
+        row["n_correlations"],
+        row["n_rebalancing_events"],
+    ) == (2, 4, 3, 3, 3)
     assert row["market_value"] == 17000.0 and row["n_breach"] == 1
 
 
@@ -169,8 +216,11 @@ def test_schema_version_and_migration_path(tmp_path) -> None:
     assert len(db.read_table(url, "schema_version")) == 1
     # a database from a newer fimonitor is refused
     with eng.begin() as conn:
-        conn.execute(S.schema_version.insert().values(
-            version=S.SCHEMA_VERSION + 1, description="future", applied_at=db._now()))
+        conn.execute(
+            S.schema_version.insert().values(
+                version=S.SCHEMA_VERSION + 1, description="future", applied_at=db._now()
+            )
+        )
     eng.dispose()
     with pytest.raises(FimonitorError, match="newer than this fimonitor"):
         db.list_snapshots(url)
@@ -195,13 +245,26 @@ def test_pending_migration_is_applied(tmp_path, monkeypatch) -> None:
 
 def test_record_rebalancing_event(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'sub' / 'h.sqlite'}"
-    orders = pd.DataFrame({"ticker": ["AGG", "TLT"], "side": ["BUY", "SELL"],
-                           "shares": [3.0, 2.0], "price": [100.0, 90.0],
-                           "notional": [300.0, -180.0]})
-    kw = dict(portfolio_id="p1", event_date="2025-06-02", event_type="threshold",
-              inputs={"portfolio": "p.yaml", "as_of": pd.Timestamp("2025-06-02")},
-              orders=orders, status="proposed", pre_state={"AGG": 0.4}, post_state={"AGG": 0.5},
-              cost=1.25)
+    orders = pd.DataFrame(
+        {
+            "ticker": ["AGG", "TLT"],
+            "side": ["BUY", "SELL"],
+            "shares": [3.0, 2.0],
+            "price": [100.0, 90.0],
+            "notional": [300.0, -180.0],
+        }
+    )
+    kw = dict(
+        portfolio_id="p1",
+        event_date="2025-06-02",
+        event_type="threshold",
+        inputs={"portfolio": "p.yaml", "as_of": pd.Timestamp("2025-06-02")},
+        orders=orders,
+        status="proposed",
+        pre_state={"AGG": 0.4},
+        post_state={"AGG": 0.5},
+        cost=1.25,
+    )
     id1 = db.record_rebalancing_event(url, **kw)
     id2 = db.record_rebalancing_event(url, **kw)  # same inputs: replaces
     assert id2 != id1
@@ -242,5 +305,6 @@ def test_pack_runs_record_once_per_as_of(tiny_dir, tmp_path) -> None:
     alloc = db.read_table(url, "portfolio_allocations")
     day = alloc[alloc["as_of"].astype(str) == "2024-02-09"].set_index("ticker")
     positions = pd.read_csv(out / "20240209" / "today_positions.csv").set_index("ticker")
-    pd.testing.assert_series_equal(day["weight"].sort_index(), positions["weight"].sort_index(),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        day["weight"].sort_index(), positions["weight"].sort_index(), check_names=False
+    )

@@ -10,23 +10,40 @@ from fimonitor.rebalance.policy import rebalance
 from fimonitor.rebalance.portfolio import parse_portfolio
 
 AS_OF = pd.Timestamp("2026-04-30")
-TAX = {"enabled": True, "short_term_days": 365, "wash_sale_days": 30, "harvest_loss_pct": 10,
-       "substitutes": {"XLE": "VDE"}}
+TAX = {
+    "enabled": True,
+    "short_term_days": 365,
+    "wash_sale_days": 30,
+    "harvest_loss_pct": 10,
+    "substitutes": {"XLE": "VDE"},
+}
 
 
 def tax_port(holdings, targets, cash=0.0, recent_sales=(), prices=None, **policy):
     policy.setdefault("concentration", [])
     policy.setdefault("tax", TAX)
-    return parse_portfolio({"cash": cash, "targets": targets, "holdings": holdings,
-                            "recent_sales": list(recent_sales), "prices": prices or {},
-                            "policy": policy})
+    return parse_portfolio(
+        {
+            "cash": cash,
+            "targets": targets,
+            "holdings": holdings,
+            "recent_sales": list(recent_sales),
+            "prices": prices or {},
+            "policy": policy,
+        }
+    )
 
 
 def test_least_tax_order_and_split():
-    lots = pd.DataFrame({"ticker": ["A"] * 4, "lot": [1, 2, 3, 4],
-                         "date": pd.to_datetime(["2024-01-02", "2026-02-02", "2025-12-01",
-                                                 "2024-06-03"]),
-                         "shares": [10.0, 10.0, 10.0, 10.0], "cost": [50.0, 90.0, 120.0, 70.0]})
+    lots = pd.DataFrame(
+        {
+            "ticker": ["A"] * 4,
+            "lot": [1, 2, 3, 4],
+            "date": pd.to_datetime(["2024-01-02", "2026-02-02", "2025-12-01", "2024-06-03"]),
+            "shares": [10.0, 10.0, 10.0, 10.0],
+            "cost": [50.0, 90.0, 120.0, 70.0],
+        }
+    )
     cl = taxlib.classify_lots(lots, {"A": 100.0}, AS_OF, 365)
     assert list(cl["term"]) == ["long", "short", "short", "long"]
     order = taxlib.least_tax_order(cl)
@@ -41,19 +58,35 @@ def test_least_tax_order_and_split():
 
 
 def test_exactly_365_days_is_short_term():
-    lots = pd.DataFrame({"ticker": ["A", "A"], "lot": [1, 2],
-                         "date": pd.to_datetime(["2025-04-30", "2025-04-29"]),
-                         "shares": [1.0, 1.0], "cost": [1.0, 1.0]})
+    lots = pd.DataFrame(
+        {
+            "ticker": ["A", "A"],
+            "lot": [1, 2],
+            "date": pd.to_datetime(["2025-04-30", "2025-04-29"]),
+            "shares": [1.0, 1.0],
+            "cost": [1.0, 1.0],
+        }
+    )
     assert list(taxlib.classify_lots(lots, {"A": 2.0}, AS_OF, 365)["term"]) == ["short", "long"]
 
 
 def test_tax_aware_sell_takes_losses_then_long_term():
     # SPY 60 % vs 50 % target, threshold 5 -> sell 10 % of 20,000 = 2,000 = 20 shares at 100
-    p = tax_port({"SPY": {"price": 100.0, "lots": [
-        {"date": "2024-01-02", "shares": 60, "cost": 40.0},     # long-term gain
-        {"date": "2026-03-02", "shares": 50, "cost": 90.0},     # short-term gain
-        {"date": "2026-01-05", "shares": 10, "cost": 130.0}]},  # short-term loss
-        "BND": {"shares": 80, "price": 100.0}}, {"SPY": 50, "BND": 50}, method="threshold")
+    p = tax_port(
+        {
+            "SPY": {
+                "price": 100.0,
+                "lots": [
+                    {"date": "2024-01-02", "shares": 60, "cost": 40.0},  # long-term gain
+                    {"date": "2026-03-02", "shares": 50, "cost": 90.0},  # short-term gain
+                    {"date": "2026-01-05", "shares": 10, "cost": 130.0},
+                ],
+            },  # short-term loss
+            "BND": {"shares": 80, "price": 100.0},
+        },
+        {"SPY": 50, "BND": 50},
+        method="threshold",
+    )
     r = rebalance(p, {}, as_of=AS_OF)
     sell = r.orders[r.orders["side"] == "SELL"].iloc[0]
     assert sell["shares"] == 20
@@ -66,10 +99,15 @@ def test_tax_aware_sell_takes_losses_then_long_term():
 
 def test_harvested_loss_with_substitute_bought():
     # XLE lot bought at 70, now 60: down 14.3 % > 10 % -> sold, proceeds buy VDE at 150
-    p = tax_port({"XLE": {"price": 60.0, "lots": [{"date": "2025-03-03", "shares": 100,
-                                                   "cost": 70.0}]},
-                  "SPY": {"shares": 60, "price": 100.0}},
-                 {"XLE": 50, "SPY": 50}, prices={"VDE": 150.0}, method="threshold")
+    p = tax_port(
+        {
+            "XLE": {"price": 60.0, "lots": [{"date": "2025-03-03", "shares": 100, "cost": 70.0}]},
+            "SPY": {"shares": 60, "price": 100.0},
+        },
+        {"XLE": 50, "SPY": 50},
+        prices={"VDE": 150.0},
+        method="threshold",
+    )
     r = rebalance(p, {}, as_of=AS_OF)
     sell = r.orders[(r.orders["ticker"] == "XLE") & (r.orders["side"] == "SELL")].iloc[0]
     buy = r.orders[(r.orders["ticker"] == "VDE") & (r.orders["side"] == "BUY")].iloc[0]
@@ -84,37 +122,61 @@ def test_harvested_loss_with_substitute_bought():
 def test_wash_sale_blocks_buy_and_uses_substitute():
     # XLE 20 % vs 50 %: a buy is due, but XLE was sold at a loss 10 days ago -> VDE instead
     sales = [{"date": "2026-04-20", "ticker": "XLE", "shares": 5, "price": 60.0, "cost": 70.0}]
-    p = tax_port({"XLE": {"shares": 20, "price": 50.0}, "SPY": {"shares": 40, "price": 100.0}},
-                 {"XLE": 50, "SPY": 50}, cash=3_000, recent_sales=sales,
-                 prices={"VDE": 100.0}, method="threshold")
+    p = tax_port(
+        {"XLE": {"shares": 20, "price": 50.0}, "SPY": {"shares": 40, "price": 100.0}},
+        {"XLE": 50, "SPY": 50},
+        cash=3_000,
+        recent_sales=sales,
+        prices={"VDE": 100.0},
+        method="threshold",
+    )
     r = rebalance(p, {}, as_of=AS_OF)
     assert "XLE" not in set(r.orders.loc[r.orders["side"] == "BUY", "ticker"])
     vde = r.orders[r.orders["ticker"] == "VDE"].iloc[0]
     assert vde["side"] == "BUY" and "instead of XLE" in vde["reason"]
     # no substitute: the buy is blocked and an alert says why
-    p2 = tax_port({"XLE": {"shares": 20, "price": 50.0}, "SPY": {"shares": 40, "price": 100.0}},
-                  {"XLE": 50, "SPY": 50}, cash=3_000, recent_sales=sales, method="threshold",
-                  tax={**TAX, "substitutes": {}})
+    p2 = tax_port(
+        {"XLE": {"shares": 20, "price": 50.0}, "SPY": {"shares": 40, "price": 100.0}},
+        {"XLE": 50, "SPY": 50},
+        cash=3_000,
+        recent_sales=sales,
+        method="threshold",
+        tax={**TAX, "substitutes": {}},
+    )
     r2 = rebalance(p2, {}, as_of=AS_OF)
     assert r2.orders.empty
     alert = r2.alerts[r2.alerts["type"] == "wash_sale"].iloc[0]
     assert alert["ticker"] == "XLE" and "2026-04-20" in alert["message"]
     # a loss sale 31 days ago, or a sale at a gain, blocks nothing
     for s in ({**sales[0], "date": "2026-03-30"}, {**sales[0], "price": 80.0}):
-        p3 = tax_port({"XLE": {"shares": 20, "price": 50.0},
-                       "SPY": {"shares": 40, "price": 100.0}},
-                      {"XLE": 50, "SPY": 50}, cash=3_000, recent_sales=[s], method="threshold",
-                      tax={**TAX, "substitutes": {}})
+        p3 = tax_port(
+            {"XLE": {"shares": 20, "price": 50.0}, "SPY": {"shares": 40, "price": 100.0}},
+            {"XLE": 50, "SPY": 50},
+            cash=3_000,
+            recent_sales=[s],
+            method="threshold",
+            tax={**TAX, "substitutes": {}},
+        )
         r3 = rebalance(p3, {}, as_of=AS_OF)
         assert "XLE" in set(r3.orders["ticker"])
 
 
 def test_no_harvest_of_a_ticker_bought_within_the_window():
-    p = tax_port({"XLE": {"price": 60.0, "lots": [
-        {"date": "2025-03-03", "shares": 100, "cost": 70.0},
-        {"date": "2026-04-10", "shares": 10, "cost": 61.0}]},      # bought 20 days ago
-        "SPY": {"shares": 66, "price": 100.0}},
-        {"XLE": 50, "SPY": 50}, prices={"VDE": 150.0}, method="threshold")
+    p = tax_port(
+        {
+            "XLE": {
+                "price": 60.0,
+                "lots": [
+                    {"date": "2025-03-03", "shares": 100, "cost": 70.0},
+                    {"date": "2026-04-10", "shares": 10, "cost": 61.0},
+                ],
+            },  # bought 20 days ago
+            "SPY": {"shares": 66, "price": 100.0},
+        },
+        {"XLE": 50, "SPY": 50},
+        prices={"VDE": 150.0},
+        method="threshold",
+    )
     r = rebalance(p, {}, as_of=AS_OF)
     assert r.orders.empty
     skipped = r.alerts[r.alerts["type"] == "harvest_skipped"]
@@ -122,9 +184,14 @@ def test_no_harvest_of_a_ticker_bought_within_the_window():
 
 
 def test_tax_disabled_never_harvests():
-    p = tax_port({"XLE": {"price": 60.0, "lots": [{"date": "2025-03-03", "shares": 100,
-                                                   "cost": 70.0}]},
-                  "SPY": {"shares": 60, "price": 100.0}},
-                 {"XLE": 50, "SPY": 50}, prices={"VDE": 150.0}, method="threshold",
-                 tax={**TAX, "enabled": False})
+    p = tax_port(
+        {
+            "XLE": {"price": 60.0, "lots": [{"date": "2025-03-03", "shares": 100, "cost": 70.0}]},
+            "SPY": {"shares": 60, "price": 100.0},
+        },
+        {"XLE": 50, "SPY": 50},
+        prices={"VDE": 150.0},
+        method="threshold",
+        tax={**TAX, "enabled": False},
+    )
     assert rebalance(p, {}, as_of=AS_OF).orders.empty

@@ -82,7 +82,11 @@ NOMINAL_TENORS: dict[str, float] = {
 }
 #: FRED TIPS real-yield series and their maturities in years.
 REAL_TENORS: dict[str, float] = {
-    "DFII5": 5.0, "DFII7": 7.0, "DFII10": 10.0, "DFII20": 20.0, "DFII30": 30.0,
+    "DFII5": 5.0,
+    "DFII7": 7.0,
+    "DFII10": 10.0,
+    "DFII20": 20.0,
+    "DFII30": 30.0,
 }
 
 METHOD_LABEL = "empirical_estimate"
@@ -231,8 +235,9 @@ def _rolling_beta(
     if m is None:
         beta = sxy / sxx
     else:
-        mv = pd.DataFrame(np.repeat(m.to_numpy()[:, None], y.shape[1], axis=1), index=y.index,
-                          columns=y.columns).where(valid)
+        mv = pd.DataFrame(
+            np.repeat(m.to_numpy()[:, None], y.shape[1], axis=1), index=y.index, columns=y.columns
+        ).where(valid)
         em = mv.rolling(**roll).mean()
         smm = (mv * mv).rolling(**roll).mean() - em * em
         sxm = (xv * mv).rolling(**roll).mean() - ex * em
@@ -344,8 +349,10 @@ def estimate_durations(
         if specs[t].floor is not None:
             month_end[t] = month_end[t].clip(lower=specs[t].floor)
 
-    long = month_end.rename_axis("month").reset_index().melt(
-        id_vars="month", var_name="ticker", value_name="duration"
+    long = (
+        month_end.rename_axis("month")
+        .reset_index()
+        .melt(id_vars="month", var_name="ticker", value_name="duration")
     )
     long = long.dropna(subset=["duration"])
     long["month"] = long["month"].astype(str)

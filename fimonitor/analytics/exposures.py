@@ -71,8 +71,9 @@ class History:
 
     def exposure(self, by: str) -> tuple[Panel, Panel]:
         """(portfolio, benchmark) weights summed by a security-master column, date x bucket."""
-        return group_sum(self.weights, self.securities[by]), group_sum(self.benchmark,
-                                                                        self.securities[by])
+        return group_sum(self.weights, self.securities[by]), group_sum(
+            self.benchmark, self.securities[by]
+        )
 
 
 def group_sum(panel: Panel, labels: pd.Series) -> Panel:
@@ -87,8 +88,9 @@ def group_sum(panel: Panel, labels: pd.Series) -> Panel:
     return pd.DataFrame(values, index=panel.index, columns=pd.Index(uniques, name=labels.name))
 
 
-def _step_panel(monthly: Panel, dates: pd.DatetimeIndex, columns: list[str],
-                fill: float | None) -> Panel:
+def _step_panel(
+    monthly: Panel, dates: pd.DatetimeIndex, columns: list[str], fill: float | None
+) -> Panel:
     """Values in effect on each date from a panel indexed by effective dates."""
     out = values_as_of(monthly.reindex(columns=columns), dates)
     return out.fillna(fill) if fill is not None else out
@@ -109,8 +111,9 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
     cols = universe(book)
     tick = cols[:-1]
     all_dates = book.dates
-    start = pd.Timestamp(start) if start is not None else (book.first_transaction_date
-                                                           or all_dates[0])
+    start = (
+        pd.Timestamp(start) if start is not None else (book.first_transaction_date or all_dates[0])
+    )
     end = pd.Timestamp(end) if end is not None else all_dates[-1]
     dates = all_dates[(all_dates >= start) & (all_dates <= end)]
 
@@ -138,11 +141,13 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
     b_arr = bench.to_numpy()
     bench_d = np.nansum(np.where(b_arr == 0, 0.0, b_arr * d_arr), axis=1)
     bench_d[((b_arr != 0) & np.isnan(d_arr)).any(axis=1)] = np.nan
-    dv01 = pd.DataFrame(np.where(mv_arr == 0, 0.0, mv_arr * d_arr) * 1e-4, index=dates,
-                        columns=cols)
+    dv01 = pd.DataFrame(
+        np.where(mv_arr == 0, 0.0, mv_arr * d_arr) * 1e-4, index=dates, columns=cols
+    )
 
-    is_cash = book.securities["is_cash_proxy"].reindex(cols).fillna(False).to_numpy(dtype=bool,
-                                                                                copy=True)
+    is_cash = (
+        book.securities["is_cash_proxy"].reindex(cols).fillna(False).to_numpy(dtype=bool, copy=True)
+    )
     is_cash[-1] = True
     cash_w = pd.Series(w_arr[:, is_cash].sum(axis=1), index=dates, name="cash_weight")
     cash_w[np.isnan(w_arr).any(axis=1)] = np.nan
@@ -176,39 +181,58 @@ def positions_on(history: History, date: pd.Timestamp) -> pd.DataFrame:
     """
     d = pd.Timestamp(date)
     sec = history.securities
-    frame = pd.DataFrame({
-        "ticker": history.weights.columns,
-        "name": sec["name"].to_numpy(),
-        "group": sec["group"].to_numpy(),
-        "sector": sec["sector"].to_numpy(),
-        "rating_bucket": sec["rating_bucket"].to_numpy(),
-        "is_cash_proxy": sec["is_cash_proxy"].fillna(False).astype(bool).to_numpy(),
-        "shares": history.shares.loc[d].to_numpy(),
-        "price": history.prices.loc[d].to_numpy(),
-        "market_value": history.market_value.loc[d].to_numpy(),
-        "weight": history.weights.loc[d].to_numpy(),
-        "benchmark_weight": history.benchmark.loc[d].to_numpy(),
-        "duration": history.durations.loc[d].to_numpy(),
-        "dv01": history.dv01.loc[d].to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": history.weights.columns,
+            "name": sec["name"].to_numpy(),
+            "group": sec["group"].to_numpy(),
+            "sector": sec["sector"].to_numpy(),
+            "rating_bucket": sec["rating_bucket"].to_numpy(),
+            "is_cash_proxy": sec["is_cash_proxy"].fillna(False).astype(bool).to_numpy(),
+            "shares": history.shares.loc[d].to_numpy(),
+            "price": history.prices.loc[d].to_numpy(),
+            "market_value": history.market_value.loc[d].to_numpy(),
+            "weight": history.weights.loc[d].to_numpy(),
+            "benchmark_weight": history.benchmark.loc[d].to_numpy(),
+            "duration": history.durations.loc[d].to_numpy(),
+            "dv01": history.dv01.loc[d].to_numpy(),
+        }
+    )
     frame["active_weight"] = frame["weight"] - frame["benchmark_weight"]
-    frame["contribution_duration"] = np.where(frame["weight"] == 0, 0.0,
-                                              frame["weight"] * frame["duration"])
+    frame["contribution_duration"] = np.where(
+        frame["weight"] == 0, 0.0, frame["weight"] * frame["duration"]
+    )
     keep = (frame["shares"] != 0) | (frame["benchmark_weight"] != 0) | (frame["ticker"] == CASH)
     frame = frame[keep.to_numpy()].reset_index(drop=True)
-    order = ["ticker", "name", "group", "sector", "rating_bucket", "is_cash_proxy", "shares",
-             "price", "market_value", "weight", "benchmark_weight", "active_weight", "duration",
-             "dv01", "contribution_duration"]
+    order = [
+        "ticker",
+        "name",
+        "group",
+        "sector",
+        "rating_bucket",
+        "is_cash_proxy",
+        "shares",
+        "price",
+        "market_value",
+        "weight",
+        "benchmark_weight",
+        "active_weight",
+        "duration",
+        "dv01",
+        "contribution_duration",
+    ]
     return frame[order]
 
 
 def exposure_table(positions: pd.DataFrame, by: str) -> pd.DataFrame:
     """``<by>, portfolio_weight, benchmark_weight, active_weight`` from an as-of frame."""
     g = positions.groupby(by, sort=True)[["weight", "benchmark_weight"]].sum()
-    out = pd.DataFrame({
-        by: g.index,
-        "portfolio_weight": g["weight"].to_numpy(),
-        "benchmark_weight": g["benchmark_weight"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            by: g.index,
+            "portfolio_weight": g["weight"].to_numpy(),
+            "benchmark_weight": g["benchmark_weight"].to_numpy(),
+        }
+    )
     out["active_weight"] = out["portfolio_weight"] - out["benchmark_weight"]
     return out

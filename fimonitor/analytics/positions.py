@@ -41,13 +41,15 @@ def cash_flow(ledger: pd.DataFrame) -> pd.Series:
 def external_flow(ledger: pd.DataFrame) -> pd.Series:
     """Deposits (+) and withdrawals (-) of each ledger row (currency)."""
     a = ledger["action"].to_numpy()
-    amt = np.where(a == "DEPOSIT", ledger["price"], np.where(a == "WITHDRAWAL", -ledger["price"],
-                                                              0.0))
+    amt = np.where(
+        a == "DEPOSIT", ledger["price"], np.where(a == "WITHDRAWAL", -ledger["price"], 0.0)
+    )
     return pd.Series(amt, index=ledger.index, name="external_flow")
 
 
-def values_as_of(panel: pd.DataFrame, dates: pd.DatetimeIndex,
-                 before: float = np.nan) -> pd.DataFrame:
+def values_as_of(
+    panel: pd.DataFrame, dates: pd.DatetimeIndex, before: float = np.nan
+) -> pd.DataFrame:
     """The row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
 
     In effect = the last index <= the date (inclusive); ``before`` fills dates that precede the
@@ -61,18 +63,23 @@ def values_as_of(panel: pd.DataFrame, dates: pd.DatetimeIndex,
     return pd.DataFrame(out, index=dates, columns=panel.columns)
 
 
-def holdings(ledger: pd.DataFrame, dates: pd.DatetimeIndex,
-             tickers: list[str] | None = None) -> Panel:
+def holdings(
+    ledger: pd.DataFrame, dates: pd.DatetimeIndex, tickers: list[str] | None = None
+) -> Panel:
     """Shares held on each date (date x ticker) with a ``CASH`` column in currency.
 
     ``tickers`` fixes the column order (defaults to every traded ticker); CASH is last.
     """
-    signed = np.where(ledger["action"] == "BUY", ledger["shares"],
-                      np.where(ledger["action"] == "SELL", -ledger["shares"], 0.0))
+    signed = np.where(
+        ledger["action"] == "BUY",
+        ledger["shares"],
+        np.where(ledger["action"] == "SELL", -ledger["shares"], 0.0),
+    )
     trades = pd.DataFrame({"date": ledger["date"], "ticker": ledger["ticker"], "s": signed})
     trades = trades[ledger["action"].isin(["BUY", "SELL"]).to_numpy()]
-    by_date = trades.pivot_table(index="date", columns="ticker", values="s", aggfunc="sum",
-                                 fill_value=0.0)
+    by_date = trades.pivot_table(
+        index="date", columns="ticker", values="s", aggfunc="sum", fill_value=0.0
+    )
     cash = cash_flow(ledger).groupby(ledger["date"]).sum().rename(CASH)
     by_date = by_date.join(cash, how="outer").fillna(0.0)
     if tickers is None:

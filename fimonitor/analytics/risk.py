@@ -75,8 +75,11 @@ def time_weighted_returns(value: pd.Series, flows: pd.Series) -> pd.Series:
     ``r_t = (V_t − F_t) / V_{t−1} − 1``.
     """
     v = pd.Series(value, dtype=float).sort_index()
-    f = pd.Series(flows, dtype=float).groupby(level=0).sum() if len(flows) else pd.Series(
-        dtype=float)
+    f = (
+        pd.Series(flows, dtype=float).groupby(level=0).sum()
+        if len(flows)
+        else pd.Series(dtype=float)
+    )
     f = f.reindex(v.index).fillna(0.0)
     prev = v.shift(1)
     r = (v - f) / prev - 1.0

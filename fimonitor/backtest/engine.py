@@ -36,8 +36,17 @@ from fimonitor.errors import DataGapError, InputError
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["policy", "annual_return", "volatility", "max_drawdown", "sharpe", "turnover",
-                   "costs", "n_rebalances", "final_value"]
+SUMMARY_COLUMNS = [
+    "policy",
+    "annual_return",
+    "volatility",
+    "max_drawdown",
+    "sharpe",
+    "turnover",
+    "costs",
+    "n_rebalances",
+    "final_value",
+]
 _CHUNK = 256  # days examined at a time when looking for the next drift trigger
 
 
@@ -92,16 +101,20 @@ def normalise_targets(raw: pd.Series | dict, *, file: str | None = None) -> pd.S
     t.index = [str(i).upper() for i in t.index]
     bad = t[~np.isfinite(t) | (t < 0)]
     if not bad.empty:
-        raise InputError(f"target {bad.iloc[0]!r} is not a non-negative number", file=file,
-                         ticker=str(bad.index[0]))
+        raise InputError(
+            f"target {bad.iloc[0]!r} is not a non-negative number",
+            file=file,
+            ticker=str(bad.index[0]),
+        )
     total = float(t.sum())
     if abs(total - 1.0) <= 0.005:
         t = t / total
     elif abs(total - 100.0) <= 0.5:
         t = t / total
     else:
-        raise InputError(f"targets sum to {total:g}; expected 1 (fractions) or 100 (percent)",
-                         file=file)
+        raise InputError(
+            f"targets sum to {total:g}; expected 1 (fractions) or 100 (percent)", file=file
+        )
     return t[t > 0]
 
 
@@ -131,9 +144,12 @@ def contribution_dates(dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIn
     return pd.DatetimeIndex(dates[np.unique(pos)])
 
 
-def prepare_prices(adj_close: pd.DataFrame, tickers: Sequence[str],
-                   start: str | pd.Timestamp | None = None,
-                   end: str | pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[str]]:
+def prepare_prices(
+    adj_close: pd.DataFrame,
+    tickers: Sequence[str],
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
     """The price panel of the target tickers from the first date all have a price.
 
     Returns the panel (gaps after the start forward-filled) and notes about filled gaps.
@@ -145,20 +161,23 @@ def prepare_prices(adj_close: pd.DataFrame, tickers: Sequence[str],
     if end is not None:
         px = px.loc[: pd.Timestamp(end)]
     if start is not None:
-        px = px.loc[pd.Timestamp(start):]
+        px = px.loc[pd.Timestamp(start) :]
     complete = px.notna().all(axis=1)
     if not complete.any():
         never = [t for t in tickers if px[t].isna().all()]
         raise DataGapError(
             "no date on which every target ticker has a price"
             + (f" (no prices at all for {', '.join(never[:5])})" if never else ""),
-            ticker=never[0] if never else None)
-    px = px.loc[complete.idxmax():]
+            ticker=never[0] if never else None,
+        )
+    px = px.loc[complete.idxmax() :]
     notes = []
     gaps = px.isna().sum()
     if gaps.any():
-        notes.append("forward-filled missing prices: " + ", ".join(
-            f"{t} ({n} day{'s' if n > 1 else ''})" for t, n in gaps[gaps > 0].items()))
+        notes.append(
+            "forward-filled missing prices: "
+            + ", ".join(f"{t} ({n} day{'s' if n > 1 else ''})" for t, n in gaps[gaps > 0].items())
+        )
         px = px.ffill()
     if (px <= 0).any().any():
         t = px.columns[(px <= 0).any()][0]
@@ -191,25 +210,32 @@ def _calendar_mask(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
     """True on the first date of each new month/quarter/year (never on the first date)."""
     year = np.asarray(dates.year, dtype=np.int64)
     month = np.asarray(dates.month, dtype=np.int64)
-    key = {"monthly": year * 12 + month, "quarterly": year * 4 + (month - 1) // 3,
-           "annual": year}[frequency]
+    key = {"monthly": year * 12 + month, "quarterly": year * 4 + (month - 1) // 3, "annual": year}[
+        frequency
+    ]
     mask = np.zeros(len(dates), dtype=bool)
     mask[1:] = key[1:] != key[:-1]
     return mask
 
 
-def _cum_shares(prices: np.ndarray, target: np.ndarray, contributions: np.ndarray
-                ) -> np.ndarray:
+def _cum_shares(prices: np.ndarray, target: np.ndarray, contributions: np.ndarray) -> np.ndarray:
     """Cumulative shares bought by contributions at the target weights, (T, n)."""
     if not contributions.any():
         return np.zeros_like(prices)
     return np.cumsum(contributions[:, None] * target[None, :] / prices, axis=0)
 
 
-def simulate(policy: Policy, prices: np.ndarray, target: np.ndarray, *, capital: float,
-             cost_rate: float, contributions: np.ndarray,
-             calendar_mask: np.ndarray | None = None, cum_shares: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float, float, float, float]]]:
+def simulate(
+    policy: Policy,
+    prices: np.ndarray,
+    target: np.ndarray,
+    *,
+    capital: float,
+    cost_rate: float,
+    contributions: np.ndarray,
+    calendar_mask: np.ndarray | None = None,
+    cum_shares: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float, float, float, float]]]:
     """Simulate one policy on arrays.
 
     Parameters
@@ -257,7 +283,7 @@ def simulate(policy: Policy, prices: np.ndarray, target: np.ndarray, *, capital:
     while s < T - 1:
         e = find_next(s, h)
         stop = T - 1 if e is None else e
-        holdings[s + 1: stop + 1] = h + (cum[s + 1: stop + 1] - cum[s])
+        holdings[s + 1 : stop + 1] = h + (cum[s + 1 : stop + 1] - cum[s])
         if e is None:
             break
         x = holdings[e] * prices[e]
@@ -335,30 +361,41 @@ def run_backtest(
     rows = []
     for pol in policies:
         mask = _calendar_mask(dates, pol.frequency) if pol.kind == "calendar" else None
-        values, holdings, events = simulate(pol, P, w, capital=capital, cost_rate=c,
-                                            contributions=flows, calendar_mask=mask,
-                                            cum_shares=cum)
+        values, holdings, events = simulate(
+            pol,
+            P,
+            w,
+            capital=capital,
+            cost_rate=c,
+            contributions=flows,
+            calendar_mask=mask,
+            cum_shares=cum,
+        )
         v = pd.Series(values, index=dates, name=pol.name)
         r = time_weighted_returns(v, flow_s)
-        ev = pd.DataFrame(events, columns=["t", "traded_notional", "cost", "value_before",
-                                           "value_after"])
+        ev = pd.DataFrame(
+            events, columns=["t", "traded_notional", "cost", "value_before", "value_after"]
+        )
         ev.insert(0, "date", dates[ev["t"].to_numpy(dtype=int)])
         ev = ev.drop(columns="t")
-        runs[pol.name] = PolicyRun(pol, v, r, ev, pd.DataFrame(holdings, index=dates,
-                                                               columns=tickers))
+        runs[pol.name] = PolicyRun(
+            pol, v, r, ev, pd.DataFrame(holdings, index=dates, columns=tickers)
+        )
         m = risk_metrics(r, rf=rf).set_index("metric")["value"]
         traded = float(ev["traded_notional"].sum())
-        rows.append({
-            "policy": pol.name,
-            "annual_return": m["annual_return"],
-            "volatility": m["volatility"],
-            "max_drawdown": m["max_drawdown"],
-            "sharpe": m["sharpe"],
-            "turnover": traded / float(values.mean()) / years if years > 0 else float("nan"),
-            "costs": float(ev["cost"].sum()),
-            "n_rebalances": len(ev),
-            "final_value": float(values[-1]),
-        })
+        rows.append(
+            {
+                "policy": pol.name,
+                "annual_return": m["annual_return"],
+                "volatility": m["volatility"],
+                "max_drawdown": m["max_drawdown"],
+                "sharpe": m["sharpe"],
+                "turnover": traded / float(values.mean()) / years if years > 0 else float("nan"),
+                "costs": float(ev["cost"].sum()),
+                "n_rebalances": len(ev),
+                "final_value": float(values[-1]),
+            }
+        )
     equity = pd.DataFrame({k: run.values for k, run in runs.items()})
     equity.index.name = "date"
     wealth = pd.DataFrame({k: (1 + run.returns).cumprod() for k, run in runs.items()})

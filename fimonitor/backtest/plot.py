@@ -34,21 +34,29 @@ def equity_figure(result: BacktestResult, *, title: str | None = None) -> Figure
         ax2.plot(dd.index, dd[name], lw=0.9, color=colour, label=name)
     contrib = ""
     if len(result.contributions):
-        contrib = (f"; contributions {result.contributions.iloc[0]:,.0f} × "
-                   f"{len(result.contributions)}")
+        contrib = (
+            f"; contributions {result.contributions.iloc[0]:,.0f} × {len(result.contributions)}"
+        )
     fig.suptitle(
         title or f"Rebalancing policies backtest, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        fontsize=13, fontweight="bold", x=0.01, ha="left")
+        fontsize=13,
+        fontweight="bold",
+        x=0.01,
+        ha="left",
+    )
     ax1.set_title(
         f"Portfolio value (currency) — capital {result.capital:,.0f}, "
         f"costs {result.cost_bps:g} bp of traded notional, {len(result.targets)} tickers{contrib}",
-        fontsize=9, loc="left")
+        fontsize=9,
+        loc="left",
+    )
     ax1.set_ylabel("value (currency)")
     ax1.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax1.legend(loc="best", ncols=3, fontsize=8, frameon=False)
     ax1.grid(True, lw=0.4, color="#DDDDDD")
-    ax2.set_title("Drawdown from the running peak (% of peak, time-weighted)", fontsize=9,
-                  loc="left")
+    ax2.set_title(
+        "Drawdown from the running peak (% of peak, time-weighted)", fontsize=9, loc="left"
+    )
     ax2.set_ylabel("drawdown (%)")
     ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax2.set_xlabel("date")

@@ -67,8 +67,9 @@ def _fill_greedy(gaps: np.ndarray, amount: float) -> np.ndarray:
     return out
 
 
-def tiered_weights(current: np.ndarray, target: np.ndarray, full_above: float = 0.10,
-                   partial_above: float = 0.05) -> np.ndarray:
+def tiered_weights(
+    current: np.ndarray, target: np.ndarray, full_above: float = 0.10, partial_above: float = 0.05
+) -> np.ndarray:
     """Post-trade weights of the tiered policy (see the module docstring).
 
     Parameters

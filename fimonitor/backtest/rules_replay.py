@@ -37,22 +37,40 @@ import pandas as pd
 from fimonitor.config import RulesConfig, Threshold
 
 DEFAULT_WIDTHS: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-COLUMNS = ["rule", "group", "width", "warn", "breach", "days", "alert_days", "warn_days",
-           "breach_days", "pct_days", "episodes", "cure_turnover_mean", "cure_turnover_max"]
+COLUMNS = [
+    "rule",
+    "group",
+    "width",
+    "warn",
+    "breach",
+    "days",
+    "alert_days",
+    "warn_days",
+    "breach_days",
+    "pct_days",
+    "episodes",
+    "cure_turnover_mean",
+    "cure_turnover_max",
+]
 _SINGLE_RULES = ("max_single_name_weight", "min_cash_weight", "duration_gap", "active_weight")
 
 
 def _scale(t: Threshold, m: float) -> Threshold:
-    return Threshold(warn=None if t.warn is None else t.warn * m,
-                     breach=None if t.breach is None else t.breach * m, kind=t.kind)
+    return Threshold(
+        warn=None if t.warn is None else t.warn * m,
+        breach=None if t.breach is None else t.breach * m,
+        kind=t.kind,
+    )
 
 
 def scale_rules(rules: RulesConfig, width: float) -> RulesConfig:
     """Every limit of ``rules`` multiplied by ``width``."""
-    changes = {k: _scale(getattr(rules, k), width) for k in _SINGLE_RULES
-               if getattr(rules, k) is not None}
+    changes = {
+        k: _scale(getattr(rules, k), width) for k in _SINGLE_RULES if getattr(rules, k) is not None
+    }
     changes["group_max_weight"] = MappingProxyType(
-        {g: _scale(t, width) for g, t in rules.group_max_weight.items()})
+        {g: _scale(t, width) for g, t in rules.group_max_weight.items()}
+    )
     return dataclasses.replace(rules, **changes)
 
 
@@ -73,8 +91,9 @@ def duration_range(history) -> pd.Series:
     return pd.Series(span, index=history.dates, name="duration_range")
 
 
-def replay_rules(history, rules: RulesConfig, widths: Sequence[float] = DEFAULT_WIDTHS
-                 ) -> pd.DataFrame:
+def replay_rules(
+    history, rules: RulesConfig, widths: Sequence[float] = DEFAULT_WIDTHS
+) -> pd.DataFrame:
     """How often each rule fires over ``history`` at each width (see the module docstring).
 
     Parameters
@@ -106,21 +125,23 @@ def replay_rules(history, rules: RulesConfig, widths: Sequence[float] = DEFAULT_
             worst = a.assign(b=a["severity"] == "BREACH").groupby("date")["b"].any()
             alert_days = len(worst)
             breach_days = int(worst.sum())
-            rows.append({
-                "rule": rule,
-                "group": group,
-                "width": float(m),
-                "warn": t.warn,
-                "breach": t.breach,
-                "days": n_days,
-                "alert_days": alert_days,
-                "warn_days": alert_days - breach_days,
-                "breach_days": breach_days,
-                "pct_days": alert_days / n_days if n_days else float("nan"),
-                "episodes": int((a["date"] == a["since"]).sum()),
-                "cure_turnover_mean": float(per_day.mean()) if len(per_day) else 0.0,
-                "cure_turnover_max": float(per_day.max()) if len(per_day) else 0.0,
-            })
+            rows.append(
+                {
+                    "rule": rule,
+                    "group": group,
+                    "width": float(m),
+                    "warn": t.warn,
+                    "breach": t.breach,
+                    "days": n_days,
+                    "alert_days": alert_days,
+                    "warn_days": alert_days - breach_days,
+                    "breach_days": breach_days,
+                    "pct_days": alert_days / n_days if n_days else float("nan"),
+                    "episodes": int((a["date"] == a["since"]).sum()),
+                    "cure_turnover_mean": float(per_day.mean()) if len(per_day) else 0.0,
+                    "cure_turnover_max": float(per_day.max()) if len(per_day) else 0.0,
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -159,8 +180,9 @@ def run_command(args) -> int:
     _write_atomic(out, {"rules_replay.csv": table})
     d0, d1 = history.dates[0], history.dates[-1]
     shown = table.copy()
-    shown["rule"] = [r if not g else f"{r}:{g}" for r, g in zip(shown["rule"], shown["group"],
-                                                                 strict=True)]
+    shown["rule"] = [
+        r if not g else f"{r}:{g}" for r, g in zip(shown["rule"], shown["group"], strict=True)
+    ]
     shown = shown.drop(columns=["group", "days"])
     for col in ("pct_days", "cure_turnover_mean", "cure_turnover_max"):
         shown[col] = [f"{100 * v:.1f}%" for v in shown[col]]
@@ -169,7 +191,8 @@ def run_command(args) -> int:
     sys.stdout.write(
         f"Rules replay {d0:%Y-%m-%d} to {d1:%Y-%m-%d} ({len(history.dates)} dates); width = "
         "multiplier on the warn and breach limits (1 = configured); cure turnover = weight "
-        "that must move to bring alerting items inside warn (lower bound)\n\n")
+        "that must move to bring alerting items inside warn (lower bound)\n\n"
+    )
     sys.stdout.write(shown.to_string(index=False) + "\n\n")
     sys.stdout.write(f"wrote rules_replay.csv to {out}\n")
     return 0

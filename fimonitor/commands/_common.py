@@ -18,8 +18,13 @@ def default_data_dir() -> Path:
 
 
 def add_data_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="input folder (default: ./data, else the bundled demo book)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="input folder (default: ./data, else the bundled demo book)",
+    )
 
 
 def data_dir(args: argparse.Namespace) -> Path:

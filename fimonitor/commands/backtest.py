@@ -37,34 +37,78 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "backtest", help="backtest rebalancing policies on the price history (CONTRACT §8)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "backtest",
+        help="backtest rebalancing policies on the price history (CONTRACT §8)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", default="data", metavar="DIR", help="input folder (default data)")
-    p.add_argument("--targets", default="benchmark", metavar="benchmark|FILE.yaml",
-                   help="target weights: the benchmark (default) or a portfolio YAML's targets")
-    p.add_argument("--start", metavar="DATE", help="first date (default: first date with "
-                                                   "prices for every target ticker)")
+    p.add_argument(
+        "--targets",
+        default="benchmark",
+        metavar="benchmark|FILE.yaml",
+        help="target weights: the benchmark (default) or a portfolio YAML's targets",
+    )
+    p.add_argument(
+        "--start",
+        metavar="DATE",
+        help="first date (default: first date with prices for every target ticker)",
+    )
     p.add_argument("--end", metavar="DATE", help="last date (default: last price date)")
-    p.add_argument("--capital", type=float, default=100_000.0, metavar="X",
-                   help="initial investment, currency (default 100000)")
-    p.add_argument("--cost-bps", type=float, default=0.0, metavar="N",
-                   help="rebalancing cost in bp of traded notional (default 0)")
-    p.add_argument("--contribution", type=float, default=0.0, metavar="X",
-                   help="amount invested at target weights on each contribution date")
-    p.add_argument("--frequency", choices=("weekly", "monthly"),
-                   help="contribution dates: weekly (Monday or next session) or monthly "
-                        "(first session of the month)")
-    p.add_argument("--rf", type=float, default=0.0, metavar="X",
-                   help="daily risk-free rate for the Sharpe ratio, fraction (default 0)")
-    p.add_argument("--out", default=os.path.join("outputs", "backtest"), metavar="DIR",
-                   help="output folder (default outputs/backtest)")
-    p.add_argument("--rules", action="store_true",
-                   help="replay the monitoring rules over history instead (calibration report)")
-    p.add_argument("--config", metavar="FILE",
-                   help="rules file for --rules (default DIR/monitor.yaml)")
-    p.add_argument("--widths", metavar="LIST",
-                   help="for --rules: multipliers of the limits, e.g. 0.5,1,1.5 "
-                        "(default 0.5,0.75,1,1.25,1.5,2)")
+    p.add_argument(
+        "--capital",
+        type=float,
+        default=100_000.0,
+        metavar="X",
+        help="initial investment, currency (default 100000)",
+    )
+    p.add_argument(
+        "--cost-bps",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="rebalancing cost in bp of traded notional (default 0)",
+    )
+    p.add_argument(
+        "--contribution",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="amount invested at target weights on each contribution date",
+    )
+    p.add_argument(
+        "--frequency",
+        choices=("weekly", "monthly"),
+        help="contribution dates: weekly (Monday or next session) or monthly "
+        "(first session of the month)",
+    )
+    p.add_argument(
+        "--rf",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="daily risk-free rate for the Sharpe ratio, fraction (default 0)",
+    )
+    p.add_argument(
+        "--out",
+        default=os.path.join("outputs", "backtest"),
+        metavar="DIR",
+        help="output folder (default outputs/backtest)",
+    )
+    p.add_argument(
+        "--rules",
+        action="store_true",
+        help="replay the monitoring rules over history instead (calibration report)",
+    )
+    p.add_argument(
+        "--config", metavar="FILE", help="rules file for --rules (default DIR/monitor.yaml)"
+    )
+    p.add_argument(
+        "--widths",
+        metavar="LIST",
+        help="for --rules: multipliers of the limits, e.g. 0.5,1,1.5 "
+        "(default 0.5,0.75,1,1.25,1.5,2)",
+    )
     p.set_defaults(func=run)
 
 
@@ -106,16 +150,18 @@ def read_targets_yaml(path: str | Path) -> tuple[pd.Series, list[str]]:
         if key in categories:
             members = categories[key]
             if not isinstance(members, list) or not members:
-                raise ConfigError(f"categories.{name} must be a non-empty list of tickers",
-                                  file=path)
+                raise ConfigError(
+                    f"categories.{name} must be a non-empty list of tickers", file=path
+                )
             ticker = str(members[0]).upper()
             notes.append(f"category {name} -> {ticker}")
         out[ticker] = out.get(ticker, 0.0) + float(value)
     return pd.Series(out, dtype=float), notes
 
 
-def _benchmark_targets(book, start: pd.Timestamp | None, end: pd.Timestamp | None
-                       ) -> tuple[pd.Series, pd.Timestamp | None, str]:
+def _benchmark_targets(
+    book, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> tuple[pd.Series, pd.Timestamp | None, str]:
     """Benchmark weights in effect at the (resolved) start date, and a note saying which."""
     from fimonitor.backtest.engine import prepare_prices
 
@@ -154,8 +200,7 @@ def _write_atomic(out: Path, files: dict[str, object]) -> None:
         for name, payload in files.items():
             target = tmp / name
             if isinstance(payload, pd.DataFrame):
-                payload.to_csv(target, index=False, lineterminator="\n",
-                               date_format="%Y-%m-%d")
+                payload.to_csv(target, index=False, lineterminator="\n", date_format="%Y-%m-%d")
             else:  # a matplotlib Figure
                 payload.savefig(target, dpi=120)
         for name in files:
@@ -198,17 +243,31 @@ def run(args: argparse.Namespace) -> int:
         targets = normalise_targets(raw_targets, file=args.targets)
         note = f"targets: {Path(args.targets).name}" + (
             f" ({'; '.join(mapped)}: a category's target goes to its first ticker)"
-            if mapped else "")
+            if mapped
+            else ""
+        )
     prices, notes = prepare_prices(book.adj_close, list(targets.index), start, end)
-    result = run_backtest(prices, targets, capital=args.capital, cost_bps=args.cost_bps,
-                          contribution=args.contribution, frequency=args.frequency,
-                          rf=args.rf, notes=notes)
+    result = run_backtest(
+        prices,
+        targets,
+        capital=args.capital,
+        cost_bps=args.cost_bps,
+        contribution=args.contribution,
+        frequency=args.frequency,
+        rf=args.rf,
+        notes=notes,
+    )
     equity = result.equity.reset_index()
     fig = equity_figure(result)
     out = Path(args.out)
-    _write_atomic(out, {"backtest_summary.csv": result.summary,
-                        "backtest_equity.csv": equity,
-                        "backtest_equity.png": fig})
+    _write_atomic(
+        out,
+        {
+            "backtest_summary.csv": result.summary,
+            "backtest_equity.csv": equity,
+            "backtest_equity.png": fig,
+        },
+    )
 
     d0, d1 = result.equity.index[0], result.equity.index[-1]
     lines = [
@@ -222,11 +281,13 @@ def run(args: argparse.Namespace) -> int:
             f"contributions: {args.contribution:,.2f} {args.frequency} on "
             f"{len(result.contributions)} dates (total {result.contributions.sum():,.2f}); "
             "annual_return, volatility, sharpe and max_drawdown are time-weighted "
-            "(contributions removed)")
+            "(contributions removed)"
+        )
     lines.extend(f"note: {n}" for n in result.notes)
     sys.stdout.write("\n".join(lines) + "\n\n" + _table(result.summary) + "\n\n")
-    sys.stdout.write(f"wrote backtest_summary.csv, backtest_equity.csv, backtest_equity.png "
-                     f"to {out}\n")
+    sys.stdout.write(
+        f"wrote backtest_summary.csv, backtest_equity.csv, backtest_equity.png to {out}\n"
+    )
     return 0
 
 

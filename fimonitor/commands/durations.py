@@ -61,8 +61,12 @@ def read_curve(path: Path, prefixes: tuple[str, ...], *, required: bool) -> pd.D
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         i = int(dates.isna().to_numpy().argmax())
-        raise SchemaError(f"date {raw['date'].iloc[i]!r} is not a date (YYYY-MM-DD)",
-                          file=path, row=i + 2, column="date")
+        raise SchemaError(
+            f"date {raw['date'].iloc[i]!r} is not a date (YYYY-MM-DD)",
+            file=path,
+            row=i + 2,
+            column="date",
+        )
     out = {}
     for c in cols:
         s = raw[c].str.strip().replace({"": None, ".": None})
@@ -70,8 +74,9 @@ def read_curve(path: Path, prefixes: tuple[str, ...], *, required: bool) -> pd.D
         bad = num.isna() & s.notna()
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            raise SchemaError(f"{c} {raw[c].iloc[i]!r} is not a number", file=path, row=i + 2,
-                              column=c)
+            raise SchemaError(
+                f"{c} {raw[c].iloc[i]!r} is not a number", file=path, row=i + 2, column=c
+            )
         out[c] = num.astype(float).to_numpy()
     frame = pd.DataFrame(out, index=pd.DatetimeIndex(dates, name="date")).sort_index()
     if frame.index.has_duplicates:
@@ -107,8 +112,9 @@ def estimate_from_folder(data_dir: str | Path, *, window: int = DEFAULT_WINDOW) 
     master = data_dir / "security_master.csv"
     if master.is_file():
         sec = read_security_master(master)
-        candidates = [(t, g) for t, g in sec["group"].items()
-                      if t != "CASH" and g not in NOT_FIXED_INCOME]
+        candidates = [
+            (t, g) for t, g in sec["group"].items() if t != "CASH" and g not in NOT_FIXED_INCOME
+        ]
     else:
         candidates = [(t, None) for t in adj.columns]
 
@@ -136,15 +142,18 @@ def estimate_from_folder(data_dir: str | Path, *, window: int = DEFAULT_WINDOW) 
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) != "estimate":
-        raise InputError("usage: fimonitor durations estimate [--data DIR] [--out FILE] "
-                         "[--window N]")
+        raise InputError(
+            "usage: fimonitor durations estimate [--data DIR] [--out FILE] [--window N]"
+        )
     data_dir = Path(args.data)
     out = Path(args.out) if args.out else data_dir / "duration_monthly.csv"
     frame = estimate_from_folder(data_dir, window=args.window)
     atomic_write_csv(frame, out)
     months = frame["month"]
-    print(f"wrote {out}: {len(frame)} rows, {frame['ticker'].nunique()} funds, "
-          f"{months.min()}..{months.max()} (method: empirical_estimate)")
+    print(
+        f"wrote {out}: {len(frame)} rows, {frame['ticker'].nunique()} funds, "
+        f"{months.min()}..{months.max()} (method: empirical_estimate)"
+    )
     return 0
 
 
@@ -153,9 +162,12 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     e = sub.add_parser("estimate", help="rolling regression of fund returns on Treasury yields")
     e.add_argument("--data", default="data", help="input folder (default: data)")
-    e.add_argument("--out", default=None,
-                   help="output CSV (default: DIR/duration_monthly.csv)")
-    e.add_argument("--window", type=int, default=DEFAULT_WINDOW,
-                   help=f"trading days per regression (default {DEFAULT_WINDOW})")
+    e.add_argument("--out", default=None, help="output CSV (default: DIR/duration_monthly.csv)")
+    e.add_argument(
+        "--window",
+        type=int,
+        default=DEFAULT_WINDOW,
+        help=f"trading days per regression (default {DEFAULT_WINDOW})",
+    )
     e.set_defaults(func=run)
     p.set_defaults(func=run)

@@ -18,11 +18,20 @@ from fimonitor.store.db import default_url, list_rebalancing_events, list_snapsh
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "history", help="list the snapshots stored in the history database",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", metavar="URL", help="SQLAlchemy URL (default sqlite:///OUT/fimonitor.sqlite)")
-    p.add_argument("--out", default="outputs", metavar="DIR",
-                   help="pack output folder holding the default database (default outputs)")
+        "history",
+        help="list the snapshots stored in the history database",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy URL (default sqlite:///OUT/fimonitor.sqlite)"
+    )
+    p.add_argument(
+        "--out",
+        default="outputs",
+        metavar="DIR",
+        help="pack output folder holding the default database (default outputs)",
+    )
     p.add_argument("--events", action="store_true", help="list rebalancing events instead")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.set_defaults(func=run)

@@ -33,8 +33,11 @@ def _read(path: Path, columns: tuple[str, str]) -> pd.DataFrame:
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise SchemaError(f"missing column(s) {', '.join(missing)}; expected "
-                          f"{','.join(columns)}, found {','.join(df.columns)}", file=path)
+        raise SchemaError(
+            f"missing column(s) {', '.join(missing)}; expected "
+            f"{','.join(columns)}, found {','.join(df.columns)}",
+            file=path,
+        )
     df = df[list(columns)].apply(lambda s: s.str.strip())
     df["row"] = np.arange(2, len(df) + 2)
     if df.empty:
@@ -50,8 +53,13 @@ def _first_bad(df: pd.DataFrame, mask: pd.Series, path: Path, problem, column: s
 
 def _numbers(df: pd.DataFrame, col: str, path: Path) -> pd.Series:
     num = pd.to_numeric(df[col], errors="coerce")
-    _first_bad(df, num.isna() | ~np.isfinite(num.fillna(0.0)), path,
-               lambda r: f"{col} {r[col]!r} is not a number", col)
+    _first_bad(
+        df,
+        num.isna() | ~np.isfinite(num.fillna(0.0)),
+        path,
+        lambda r: f"{col} {r[col]!r} is not a number",
+        col,
+    )
     return num.astype(float)
 
 
@@ -60,8 +68,9 @@ def read_returns(path: str | Path) -> pd.Series:
     path = Path(path)
     df = _read(path, ("date", "return"))
     dates = pd.to_datetime(df["date"], format="%Y-%m-%d", errors="coerce")
-    _first_bad(df, dates.isna(), path,
-               lambda r: f"date {r['date']!r} is not a date (YYYY-MM-DD)", "date")
+    _first_bad(
+        df, dates.isna(), path, lambda r: f"date {r['date']!r} is not a date (YYYY-MM-DD)", "date"
+    )
     values = _numbers(df, "return", path)
     dup = dates.duplicated()
     _first_bad(df, dup, path, lambda r: f"duplicate date {r['date']}", "date")
@@ -81,8 +90,12 @@ def read_weights(path: str | Path) -> pd.Series:
     return pd.Series(w.to_numpy(), index=df["ticker"].str.upper(), name="weight")
 
 
-def compute(returns: str | Path, benchmark: str | Path | None = None, rf: float = 0.0,
-            weights: str | Path | None = None) -> pd.DataFrame:
+def compute(
+    returns: str | Path,
+    benchmark: str | Path | None = None,
+    rf: float = 0.0,
+    weights: str | Path | None = None,
+) -> pd.DataFrame:
     """Read the files and return :func:`risk_metrics`' ``metric,value`` frame."""
     r = read_returns(returns)
     b = read_returns(benchmark) if benchmark else None
@@ -94,12 +107,20 @@ def compute(returns: str | Path, benchmark: str | Path | None = None, rf: float 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "metrics", help="risk and performance metrics of a daily return series (CONTRACT §9)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "metrics",
+        help="risk and performance metrics of a daily return series (CONTRACT §9)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--returns", required=True, metavar="R.csv", help="date,return (fractions)")
     p.add_argument("--benchmark", metavar="B.csv", help="date,return of the benchmark")
-    p.add_argument("--rf", type=float, default=0.0, metavar="X",
-                   help="daily risk-free rate, fraction (default 0)")
+    p.add_argument(
+        "--rf",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="daily risk-free rate, fraction (default 0)",
+    )
     p.add_argument("--weights", metavar="W.csv", help="ticker,weight for effective_n")
     p.set_defaults(func=run)
 

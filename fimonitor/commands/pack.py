@@ -16,23 +16,55 @@ NOTEBOOK = REPO_ROOT / "notebooks" / "monitoring_pack.ipynb"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pack", help="build the 3-page PDF monitoring pack and its CSV/PNG files")
-    p.add_argument("--as-of", default="latest", metavar="DATE|latest",
-                   help="as-of date (default: latest = the last price date)")
+    p.add_argument(
+        "--as-of",
+        default="latest",
+        metavar="DATE|latest",
+        help="as-of date (default: latest = the last price date)",
+    )
     add_data_arg(p)
-    p.add_argument("--config", type=Path, default=None, metavar="FILE",
-                   help="rules file (default: DATA/monitor.yaml)")
-    p.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR",
-                   help="output root; the pack goes to OUT/YYYYMMDD (default: outputs)")
-    p.add_argument("--engine", choices=["direct", "notebook"], default="direct",
-                   help="direct (default) or run notebooks/monitoring_pack.ipynb with papermill")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="history database (SQLAlchemy URL; default sqlite:///OUT/fimonitor.sqlite)")
-    p.add_argument("--from", dest="date_from", default=None, metavar="DATE",
-                   help="batch: first as-of date")
-    p.add_argument("--to", dest="date_to", default=None, metavar="DATE",
-                   help="batch: last as-of date (default: latest)")
-    p.add_argument("--every", choices=["week", "day"], default="week",
-                   help="batch frequency: the last trading day of each week (default) or every day")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="rules file (default: DATA/monitor.yaml)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs"),
+        metavar="DIR",
+        help="output root; the pack goes to OUT/YYYYMMDD (default: outputs)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["direct", "notebook"],
+        default="direct",
+        help="direct (default) or run notebooks/monitoring_pack.ipynb with papermill",
+    )
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="history database (SQLAlchemy URL; default sqlite:///OUT/fimonitor.sqlite)",
+    )
+    p.add_argument(
+        "--from", dest="date_from", default=None, metavar="DATE", help="batch: first as-of date"
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        default=None,
+        metavar="DATE",
+        help="batch: last as-of date (default: latest)",
+    )
+    p.add_argument(
+        "--every",
+        choices=["week", "day"],
+        default="week",
+        help="batch frequency: the last trading day of each week (default) or every day",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "notebook":
         out = _run_notebook(args, folder)
     else:
-        out = pipeline.run_pack(as_of=args.as_of, data_dir=folder, config=args.config,
-                                output_dir=args.out, db=args.db)
+        out = pipeline.run_pack(
+            as_of=args.as_of, data_dir=folder, config=args.config, output_dir=args.out, db=args.db
+        )
     print(out)
     return 0
 
@@ -78,10 +111,12 @@ def _batch(args: argparse.Namespace, folder: Path) -> int:
     dates = batch_dates(book.dates, start, end, args.every)
     if not dates:
         raise InputError(f"no trading dates between {args.date_from} and {args.date_to}")
-    for d in tqdm(dates, desc="packs", unit="pack", file=sys.stderr,
-                  disable=not sys.stderr.isatty()):
-        out = pipeline.run_pack(as_of=d, output_dir=args.out, db=args.db, book=book,
-                                monitor_config=config)
+    for d in tqdm(
+        dates, desc="packs", unit="pack", file=sys.stderr, disable=not sys.stderr.isatty()
+    ):
+        out = pipeline.run_pack(
+            as_of=d, output_dir=args.out, db=args.db, book=book, monitor_config=config
+        )
         print(out)
     print(Path(args.out) / "index.html")
     return 0
@@ -111,18 +146,25 @@ def _run_notebook(args: argparse.Namespace, folder: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / "monitoring_pack.ipynb"
         try:
-            pm.execute_notebook(str(NOTEBOOK), str(executed), parameters=params,
-                                cwd=str(NOTEBOOK.parent), progress_bar=False,
-                                kernel_name="python3", log_output=False)
+            pm.execute_notebook(
+                str(NOTEBOOK),
+                str(executed),
+                parameters=params,
+                cwd=str(NOTEBOOK.parent),
+                progress_bar=False,
+                kernel_name="python3",
+                log_output=False,
+            )
         except pm.PapermillExecutionError as exc:
-            raise InputError(f"notebook failed: {exc.ename}: {exc.evalue}",
-                             file=NOTEBOOK) from exc
+            raise InputError(f"notebook failed: {exc.ename}: {exc.evalue}", file=NOTEBOOK) from exc
         html, _ = HTMLExporter().from_filename(str(executed))
         stamp = date_stamp(as_of)
         pack_dir = out / stamp
         manifest = json.loads((pack_dir / "manifest.json").read_text())
-        for name, data in ((f"{stamp}_monitoring_pack.ipynb", executed.read_bytes()),
-                           (f"{stamp}_monitoring_pack.html", html.encode("utf-8"))):
+        for name, data in (
+            (f"{stamp}_monitoring_pack.ipynb", executed.read_bytes()),
+            (f"{stamp}_monitoring_pack.html", html.encode("utf-8")),
+        ):
             atomic_write_bytes(pack_dir / name, data)
             manifest["outputs"][name] = hashlib.sha256(data).hexdigest()
         manifest["engine"] = "notebook"

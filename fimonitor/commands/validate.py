@@ -12,8 +12,9 @@ from fimonitor.commands._common import add_data_arg, data_dir
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check the input folder and rules file, write nothing")
     add_data_arg(p)
-    p.add_argument("--config", type=Path, default=None, 
-                   help="rules file (default DATA/monitor.yaml)")
+    p.add_argument(
+        "--config", type=Path, default=None, help="rules file (default DATA/monitor.yaml)"
+    )
     p.add_argument("--as-of", default="latest", help="also check the inputs needed on this date")
     p.set_defaults(func=run)
 
@@ -30,9 +31,11 @@ def run(args: argparse.Namespace) -> int:
     if as_of.note:
         notes.append(("WARN", "as-of moved", as_of.note))
     n_tx = len(book.transactions)
-    print(f"{folder}: OK — {len(book.securities) - 1} securities, {len(book.dates)} price dates "
-          f"({book.dates[0].date()}..{book.dates[-1].date()}), {n_tx} transactions; "
-          f"as-of {as_of.date.date()}")
+    print(
+        f"{folder}: OK — {len(book.securities) - 1} securities, {len(book.dates)} price dates "
+        f"({book.dates[0].date()}..{book.dates[-1].date()}), {n_tx} transactions; "
+        f"as-of {as_of.date.date()}"
+    )
     for sev, item, detail in notes:
         sys.stderr.write(f"{sev}: {item}: {detail}\n")
     return 0

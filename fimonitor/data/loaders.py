@@ -74,9 +74,16 @@ def _fail_first(df, mask, path, problem, *, column=None, exc=SchemaError, fmt=No
 
 def _dates(df: pd.DataFrame, col: str, path: Path, fmt: str = "%Y-%m-%d") -> pd.Series:
     parsed = pd.to_datetime(df[col], format=fmt, errors="coerce")
-    _fail_first(df, parsed.isna(), path, None, column=col,
-                fmt=lambda r: f"{col} {r[col]!r} is not a date "
-                              f"({'YYYY-MM' if fmt == '%Y-%m' else 'YYYY-MM-DD'})")
+    _fail_first(
+        df,
+        parsed.isna(),
+        path,
+        None,
+        column=col,
+        fmt=lambda r: (
+            f"{col} {r[col]!r} is not a date ({'YYYY-MM' if fmt == '%Y-%m' else 'YYYY-MM-DD'})"
+        ),
+    )
     return parsed.astype("datetime64[ns]")
 
 
@@ -84,8 +91,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, *, blank_ok: bool) -> pd.Se
     raw = df[col]
     num = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype(float)
     bad = num.isna() & (raw != "") | ~np.isfinite(num.fillna(0.0))
-    _fail_first(df, bad, path, None, column=col,
-                fmt=lambda r: f"{col} {r[col]!r} is not a number")
+    _fail_first(df, bad, path, None, column=col, fmt=lambda r: f"{col} {r[col]!r} is not a number")
     if not blank_ok:
         _fail_first(df, num.isna(), path, f"{col} is blank", column=col)
     return num
@@ -99,15 +105,26 @@ def _tickers(df: pd.DataFrame, path: Path) -> pd.Series:
 
 def _unknown(df: pd.DataFrame, tickers: pd.Series, known: pd.Index, path: Path) -> None:
     mask = ~tickers.isin(known)
-    _fail_first(df.assign(ticker=tickers), mask, path, None,
-                fmt=lambda r: "ticker is not in security_master.csv "
-                              "(add it there with its group and rating)")
+    _fail_first(
+        df.assign(ticker=tickers),
+        mask,
+        path,
+        None,
+        fmt=lambda r: (
+            "ticker is not in security_master.csv (add it there with its group and rating)"
+        ),
+    )
 
 
 def _duplicates(df: pd.DataFrame, keys: list[str], path: Path, what: str) -> None:
     dup = df.duplicated(keys, keep="first")
-    _fail_first(df, dup, path, None,
-                fmt=lambda r: f"duplicate {what} ({', '.join(str(r[k]) for k in keys)})")
+    _fail_first(
+        df,
+        dup,
+        path,
+        None,
+        fmt=lambda r: f"duplicate {what} ({', '.join(str(r[k]) for k in keys)})",
+    )
 
 
 # --------------------------------------------------------------------------- files
@@ -116,18 +133,35 @@ def read_security_master(path: Path) -> pd.DataFrame:
     path = Path(path)
     df = _read_csv(path, ("ticker", "name", "group", "sector", "rating_bucket", "is_cash_proxy"))
     df["ticker"] = _tickers(df, path)
-    _fail_first(df, df["ticker"] == CASH, path,
-                "CASH is built in (the ledger's cash); do not list it", column="ticker")
+    _fail_first(
+        df,
+        df["ticker"] == CASH,
+        path,
+        "CASH is built in (the ledger's cash); do not list it",
+        column="ticker",
+    )
     _duplicates(df, ["ticker"], path, "ticker")
     _fail_first(df, df["group"] == "", path, "group is blank", column="group")
     flag = df["is_cash_proxy"].str.lower()
-    _fail_first(df, ~flag.isin(TRUE_WORDS | FALSE_WORDS), path, None, column="is_cash_proxy",
-                fmt=lambda r: f"is_cash_proxy {r['is_cash_proxy']!r} is not true/false")
+    _fail_first(
+        df,
+        ~flag.isin(TRUE_WORDS | FALSE_WORDS),
+        path,
+        None,
+        column="is_cash_proxy",
+        fmt=lambda r: f"is_cash_proxy {r['is_cash_proxy']!r} is not true/false",
+    )
     df["is_cash_proxy"] = flag.isin(TRUE_WORDS)
     if "price_field" in df.columns:
         pf = df["price_field"].str.lower().replace("", "close")
-        _fail_first(df, ~pf.isin(["close", "adj_close"]), path, None, column="price_field",
-                    fmt=lambda r: f"price_field {r['price_field']!r} must be close or adj_close")
+        _fail_first(
+            df,
+            ~pf.isin(["close", "adj_close"]),
+            path,
+            None,
+            column="price_field",
+            fmt=lambda r: f"price_field {r['price_field']!r} must be close or adj_close",
+        )
         df["price_field"] = pf
     else:
         df["price_field"] = "close"
@@ -137,8 +171,16 @@ def read_security_master(path: Path) -> pd.DataFrame:
     cols = ["name", "group", "sector", "rating_bucket", "is_cash_proxy", "price_field"]
     out = df.set_index("ticker")[cols]
     cash = pd.DataFrame(
-        {"name": "Cash", "group": "cash", "sector": "Cash", "rating_bucket": "AAA",
-         "is_cash_proxy": True, "price_field": "close"}, index=pd.Index([CASH], name="ticker"))
+        {
+            "name": "Cash",
+            "group": "cash",
+            "sector": "Cash",
+            "rating_bucket": "AAA",
+            "is_cash_proxy": True,
+            "price_field": "close",
+        },
+        index=pd.Index([CASH], name="ticker"),
+    )
     return pd.concat([out, cash])
 
 
@@ -160,13 +202,22 @@ def read_prices(path: Path) -> pd.DataFrame:
         adj = _numbers(df, "adj_close", path, blank_ok=True) if has_adj else close.copy()
     df["date"] = _dates(df, "date", path)
     for col, s in (("close", close), ("adj_close", adj)):
-        _fail_first(df, s <= 0, path, None, column=col,
-                    fmt=lambda r, c=col: f"{c} {r[c]} must be positive")
-    _fail_first(df, close.isna() & adj.isna(), path, "close (and adj_close) is blank",
-                column="close")
+        _fail_first(
+            df, s <= 0, path, None, column=col, fmt=lambda r, c=col: f"{c} {r[c]} must be positive"
+        )
+    _fail_first(
+        df, close.isna() & adj.isna(), path, "close (and adj_close) is blank", column="close"
+    )
     _duplicates(df, ["date", "ticker"], path, "date/ticker")
-    return pd.DataFrame({"date": df["date"], "ticker": df["ticker"], "close": close,
-                         "adj_close": adj, "row": df["row"]})
+    return pd.DataFrame(
+        {
+            "date": df["date"],
+            "ticker": df["ticker"],
+            "close": close,
+            "adj_close": adj,
+            "row": df["row"],
+        }
+    )
 
 
 def _read_prices_fast(path: Path):
@@ -184,8 +235,13 @@ def _read_prices_fast(path: Path):
     if "adj_close" in cols:
         dtypes["adj_close"] = float
     try:
-        df = pd.read_csv(path, usecols=list(dtypes), dtype=dtypes, keep_default_na=False,
-                         na_values={"close": [""], "adj_close": [""]})
+        df = pd.read_csv(
+            path,
+            usecols=list(dtypes),
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values={"close": [""], "adj_close": [""]},
+        )
     except (ValueError, pd.errors.ParserError):
         return None
     close = df["close"].astype(float)
@@ -195,13 +251,16 @@ def _read_prices_fast(path: Path):
     if not np.isfinite(adj.fillna(0.0)).all():
         return None
     # normalise the few distinct labels, then expand by code (fast on millions of rows)
-    for col, fix in (("ticker", lambda s: s.str.strip().str.upper()),
-                     ("date", lambda s: s.str.strip())):
+    for col, fix in (
+        ("ticker", lambda s: s.str.strip().str.upper()),
+        ("date", lambda s: s.str.strip()),
+    ):
         cat = df[col].cat
         labels = np.asarray(fix(pd.Series(cat.categories.astype(str))), dtype=object)
         codes = cat.codes.to_numpy()
-        df[col] = pd.Series(np.where(codes >= 0, labels[np.clip(codes, 0, None)], ""),
-                            index=df.index, dtype=object)
+        df[col] = pd.Series(
+            np.where(codes >= 0, labels[np.clip(codes, 0, None)], ""), index=df.index, dtype=object
+        )
     df["row"] = np.arange(2, len(df) + 2)
     _fail_first(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
     return df, close, adj
@@ -214,13 +273,21 @@ def read_durations(path: Path, known: pd.Index) -> pd.DataFrame:
     df["ticker"] = _tickers(df, path)
     month = _dates(df, "month", path, fmt="%Y-%m")
     dur = _numbers(df, "duration", path, blank_ok=False)
-    _fail_first(df, (dur < -5) | (dur > 60), path, None, column="duration",
-                fmt=lambda r: f"duration {r['duration']} years is outside -5..60")
+    _fail_first(
+        df,
+        (dur < -5) | (dur > 60),
+        path,
+        None,
+        column="duration",
+        fmt=lambda r: f"duration {r['duration']} years is outside -5..60",
+    )
     _unknown(df, df["ticker"], known, path)
-    _duplicates(df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path,
-                "month/ticker")
+    _duplicates(
+        df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path, "month/ticker"
+    )
     panel = pd.DataFrame({"month": month, "ticker": df["ticker"], "duration": dur}).pivot(
-        index="month", columns="ticker", values="duration")
+        index="month", columns="ticker", values="duration"
+    )
     panel.index.name = "month"
     return panel.sort_index()
 
@@ -235,13 +302,19 @@ def read_benchmark(path: Path, known: pd.Index) -> tuple[pd.DataFrame, list[tupl
     df = _read_csv(path, ("ticker", "weight"))
     df["ticker"] = _tickers(df, path)
     w = _numbers(df, "weight", path, blank_ok=False)
-    _fail_first(df, w < 0, path, None, column="weight",
-                fmt=lambda r: f"weight {r['weight']} is negative")
+    _fail_first(
+        df, w < 0, path, None, column="weight", fmt=lambda r: f"weight {r['weight']} is negative"
+    )
     _unknown(df, df["ticker"], known, path)
     if "effective_date" in df.columns and (df["effective_date"] != "").any():
         blank = df["effective_date"] == ""
-        _fail_first(df, blank, path, "effective_date is blank (fill it on every row or none)",
-                    column="effective_date")
+        _fail_first(
+            df,
+            blank,
+            path,
+            "effective_date is blank (fill it on every row or none)",
+            column="effective_date",
+        )
         eff = _dates(df, "effective_date", path)
     else:
         eff = pd.Series(pd.Timestamp("1900-01-01"), index=df.index)
@@ -259,16 +332,25 @@ def read_benchmark(path: Path, known: pd.Index) -> tuple[pd.DataFrame, list[tupl
         when = "" if bad_date.year == 1900 else f" for effective_date {bad_date.date()}"
         raise InputError(
             f"weights sum to {sums[bad_date]:.6g}{when}; expected 1 (fractions) or 100 (percent)",
-            file=path, row=int(first["row"]))
+            file=path,
+            row=int(first["row"]),
+        )
     for d, s in sums.items():
         target = 100.0 if abs(s - 100.0) <= WEIGHT_SUM_TOL * 100 else 1.0
         if abs(s - target) > 1e-9 * target:
             when = "" if d.year == 1900 else f" ({d.date()})"
-            notes.append(("WARN", "benchmark weights renormalised",
-                          f"benchmark weights{when} summed to {s:.6g}, rescaled to 1"))
+            notes.append(
+                (
+                    "WARN",
+                    "benchmark weights renormalised",
+                    f"benchmark weights{when} summed to {s:.6g}, rescaled to 1",
+                )
+            )
     panel = (
         pd.DataFrame({"eff": eff, "ticker": df["ticker"], "w": w / eff.map(scale).to_numpy()})
-        .pivot(index="eff", columns="ticker", values="w").fillna(0.0).sort_index()
+        .pivot(index="eff", columns="ticker", values="w")
+        .fillna(0.0)
+        .sort_index()
     )
     panel.index.name = "effective_date"
     return panel, notes
@@ -286,48 +368,105 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
     df = _read_csv(path, ("date", "ticker", "action", "shares", "price", "fees"))
     df["date"] = _dates(df, "date", path)
     df["action"] = df["action"].str.upper()
-    _fail_first(df, ~df["action"].isin(ACTIONS), path, None, column="action",
-                fmt=lambda r: f"action {r['action']!r} is not one of {', '.join(ACTIONS)}")
+    _fail_first(
+        df,
+        ~df["action"].isin(ACTIONS),
+        path,
+        None,
+        column="action",
+        fmt=lambda r: f"action {r['action']!r} is not one of {', '.join(ACTIONS)}",
+    )
     df["ticker"] = df["ticker"].str.upper()
     shares = _numbers(df, "shares", path, blank_ok=True)
     price = _numbers(df, "price", path, blank_ok=True)
     fees = _numbers(df, "fees", path, blank_ok=True).fillna(0.0)
     trade = df["action"].isin(TRADE_ACTIONS)
-    _fail_first(df, trade & (df["ticker"] == ""), path, "BUY/SELL needs a ticker",
-                column="ticker")
+    _fail_first(df, trade & (df["ticker"] == ""), path, "BUY/SELL needs a ticker", column="ticker")
     _unknown(df[trade], df.loc[trade, "ticker"], securities.index.drop(CASH), path)
-    _fail_first(df, trade & ~(shares > 0), path, None, column="shares",
-                fmt=lambda r: f"{r['action']} shares must be a positive number, "
-                              f"got {r['shares']!r}")
-    _fail_first(df, ~(price > 0), path, None, column="price",
-                fmt=lambda r: f"{r['action']} price/amount must be a positive number, "
-                              f"got {r['price']!r}")
-    _fail_first(df, fees < 0, path, None, column="fees",
-                fmt=lambda r: f"fees {r['fees']} must not be negative")
+    _fail_first(
+        df,
+        trade & ~(shares > 0),
+        path,
+        None,
+        column="shares",
+        fmt=lambda r: f"{r['action']} shares must be a positive number, got {r['shares']!r}",
+    )
+    _fail_first(
+        df,
+        ~(price > 0),
+        path,
+        None,
+        column="price",
+        fmt=lambda r: f"{r['action']} price/amount must be a positive number, got {r['price']!r}",
+    )
+    _fail_first(
+        df,
+        fees < 0,
+        path,
+        None,
+        column="fees",
+        fmt=lambda r: f"fees {r['fees']} must not be negative",
+    )
     cashlike = df["action"].isin(CASH_ACTIONS)
-    _fail_first(df, cashlike & shares.notna(), path, None, column="shares",
-                fmt=lambda r: f"{r['action']} takes its amount in price; leave shares blank")
+    _fail_first(
+        df,
+        cashlike & shares.notna(),
+        path,
+        None,
+        column="shares",
+        fmt=lambda r: f"{r['action']} takes its amount in price; leave shares blank",
+    )
     div = df["action"] == "DIVIDEND"
-    _fail_first(df, div & (df["ticker"].isin(["", CASH])), path,
-                "DIVIDEND needs the paying fund's ticker", column="ticker")
+    _fail_first(
+        df,
+        div & (df["ticker"].isin(["", CASH])),
+        path,
+        "DIVIDEND needs the paying fund's ticker",
+        column="ticker",
+    )
     _unknown(df[div], df.loc[div, "ticker"], securities.index.drop(CASH), path)
     adj_priced = securities.index[securities["price_field"] == "adj_close"]
-    _fail_first(df, div & df["ticker"].isin(adj_priced), path,
-                "DIVIDEND booked for a fund valued on adj_close (its distributions are already "
-                "in the price)", column="ticker")
+    _fail_first(
+        df,
+        div & df["ticker"].isin(adj_priced),
+        path,
+        "DIVIDEND booked for a fund valued on adj_close (its distributions are already "
+        "in the price)",
+        column="ticker",
+    )
     other = df["action"].isin(["DEPOSIT", "WITHDRAWAL", "FEE"])
-    _fail_first(df, other & ~df["ticker"].isin(["", CASH]), path, None, column="ticker",
-                fmt=lambda r: f"{r['action']} ticker must be blank or CASH, got {r['ticker']!r}")
+    _fail_first(
+        df,
+        other & ~df["ticker"].isin(["", CASH]),
+        path,
+        None,
+        column="ticker",
+        fmt=lambda r: f"{r['action']} ticker must be blank or CASH, got {r['ticker']!r}",
+    )
     df.loc[other, "ticker"] = CASH
 
-    ledger = pd.DataFrame({
-        "date": df["date"], "ticker": df["ticker"], "action": df["action"],
-        "shares": shares, "price": price, "fees": fees, "row": df["row"],
-    }).sort_values("date", kind="stable").reset_index(drop=True)
+    ledger = (
+        pd.DataFrame(
+            {
+                "date": df["date"],
+                "ticker": df["ticker"],
+                "action": df["action"],
+                "shares": shares,
+                "price": price,
+                "fees": fees,
+                "row": df["row"],
+            }
+        )
+        .sort_values("date", kind="stable")
+        .reset_index(drop=True)
+    )
 
     # sells beyond holdings: running position per ticker in ledger order
-    signed = np.where(ledger["action"] == "BUY", ledger["shares"],
-                      np.where(ledger["action"] == "SELL", -ledger["shares"], 0.0))
+    signed = np.where(
+        ledger["action"] == "BUY",
+        ledger["shares"],
+        np.where(ledger["action"] == "SELL", -ledger["shares"], 0.0),
+    )
     running = pd.Series(signed).groupby(ledger["ticker"]).cumsum()
     oversold = (ledger["action"] == "SELL") & (running < -1e-9)
     bad = _first(ledger, oversold)
@@ -335,7 +474,11 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         held = running[oversold.to_numpy()].iloc[0] + bad["shares"]
         raise InputError(
             f"SELL of {bad['shares']:g} shares on {bad['date'].date()} exceeds the "
-            f"{held:g} shares held", file=path, row=int(bad["row"]), ticker=bad["ticker"])
+            f"{held:g} shares held",
+            file=path,
+            row=int(bad["row"]),
+            ticker=bad["ticker"],
+        )
     return ledger
 
 
@@ -367,10 +510,15 @@ def load_book(data_dir: str | Path = "data") -> Book:
         close[on_adj] = adj[on_adj]
     unmapped = sorted(set(close.columns) - set(known))
     if unmapped:
-        notes.append(("WARN", "unmapped tickers",
-                      f"{len(unmapped)} ticker(s) in prices.csv are not in security_master.csv "
-                      f"and are ignored: {', '.join(unmapped[:8])}"
-                      + (" ..." if len(unmapped) > 8 else "")))
+        notes.append(
+            (
+                "WARN",
+                "unmapped tickers",
+                f"{len(unmapped)} ticker(s) in prices.csv are not in security_master.csv "
+                f"and are ignored: {', '.join(unmapped[:8])}"
+                + (" ..." if len(unmapped) > 8 else ""),
+            )
+        )
         close = close.drop(columns=unmapped)
         adj = adj.drop(columns=unmapped)
     # every traded/dividend ticker needs a price series
@@ -378,12 +526,19 @@ def load_book(data_dir: str | Path = "data") -> Book:
     no_price = traded[~traded.isin(close.columns)]
     if not no_price.empty:
         r = ledger.loc[no_price.index[0]]
-        raise DataGapError("ticker has no prices in prices.csv", file=files["transactions"],
-                           row=int(r["row"]), ticker=r["ticker"])
+        raise DataGapError(
+            "ticker has no prices in prices.csv",
+            file=files["transactions"],
+            row=int(r["row"]),
+            ticker=r["ticker"],
+        )
     bench_no_price = [t for t in benchmark.columns if t not in close.columns]
     if bench_no_price:
-        raise DataGapError("benchmark ticker has no prices in prices.csv",
-                           file=files["benchmark"], ticker=bench_no_price[0])
+        raise DataGapError(
+            "benchmark ticker has no prices in prices.csv",
+            file=files["benchmark"],
+            ticker=bench_no_price[0],
+        )
     return Book(
         data_dir=data_dir,
         securities=sec,

@@ -483,6 +483,7 @@ def _write_atomic(path: Path, text: str, expected_sha256: str) -> None:
 
     atomic_write_text(path, text, check=unchanged)
 
+
 def update_prices(
     data_dir: str | Path,
     tickers: Sequence[str] | None = None,

@@ -43,12 +43,22 @@ log = logging.getLogger(__name__)
 FREQUENCIES = ("weekly", "monthly")
 MODES = ("weights", "underweight-first", "cure-breaches")
 ORDER_COLUMNS = ["date", "ticker", "shares", "price", "notional"]
-SUMMARY_COLUMNS = ["ticker", "target", "shares_bought", "invested", "avg_price", "end_shares",
-                   "end_price", "end_value", "end_weight"]
+SUMMARY_COLUMNS = [
+    "ticker",
+    "target",
+    "shares_bought",
+    "invested",
+    "avg_price",
+    "end_shares",
+    "end_price",
+    "end_value",
+    "end_weight",
+]
 
 
-def schedule(frequency: str, start: str | pd.Timestamp, end: str | pd.Timestamp
-             ) -> pd.DatetimeIndex:
+def schedule(
+    frequency: str, start: str | pd.Timestamp, end: str | pd.Timestamp
+) -> pd.DatetimeIndex:
     """Investment dates in [start, end] (NYSE sessions, tz-naive midnight)."""
     if frequency not in FREQUENCIES:
         raise InputError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
@@ -119,8 +129,15 @@ def _shortfall_alloc(weights: pd.Series, value: pd.Series, budget: float) -> pd.
     return alloc + weights * max(budget - float(alloc.sum()), 0.0)
 
 
-def _cure_alloc(weights: pd.Series, shares: pd.Series, px: pd.Series, cash: float,
-                budget: float, cure: CureInputs, date: pd.Timestamp) -> tuple[pd.Series, list]:
+def _cure_alloc(
+    weights: pd.Series,
+    shares: pd.Series,
+    px: pd.Series,
+    cash: float,
+    budget: float,
+    cure: CureInputs,
+    date: pd.Timestamp,
+) -> tuple[pd.Series, list]:
     """Money per ticker for ``cure-breaches`` and the reasons, in priority order."""
     alloc = pd.Series(0.0, index=weights.index)
     reasons: list[str] = []
@@ -151,8 +168,11 @@ def _cure_alloc(weights: pd.Series, shares: pd.Series, px: pd.Series, cash: floa
         reasons.append(f"group {g} {short * 100:.1f} pts under target: {amt:.2f} to {under}")
     # (3) duration band
     if cure.durations is not None and left > 0 and inv > 0:
-        dur = cure.durations.loc[:date].ffill().iloc[-1] if len(cure.durations.loc[:date]) \
+        dur = (
+            cure.durations.loc[:date].ffill().iloc[-1]
+            if len(cure.durations.loc[:date])
             else pd.Series(dtype=float)
+        )
         d = dur.reindex(weights.index)
         if d.notna().all():
             d_p = float((value.reindex(d.index).fillna(0) * d).sum()) / inv
@@ -162,21 +182,30 @@ def _cure_alloc(weights: pd.Series, shares: pd.Series, px: pd.Series, cash: floa
                 amt = min((d_t - cure.duration_band - d_p) * inv / d[tk], left)
                 alloc[tk] += amt
                 left -= amt
-                reasons.append(f"duration {d_p:.2f} y < target {d_t:.2f} y - band: "
-                               f"{amt:.2f} to {tk}")
+                reasons.append(
+                    f"duration {d_p:.2f} y < target {d_t:.2f} y - band: {amt:.2f} to {tk}"
+                )
             elif d_p > d_t + cure.duration_band:
                 tk = d.idxmin()
                 alloc[tk] += left
-                reasons.append(f"duration {d_p:.2f} y > target {d_t:.2f} y + band: "
-                               f"{left:.2f} to {tk}")
+                reasons.append(
+                    f"duration {d_p:.2f} y > target {d_t:.2f} y + band: {left:.2f} to {tk}"
+                )
                 left = 0.0
     return alloc + weights * max(left, 0.0), reasons
 
 
-def run_dca(portfolio: Portfolio, amount: float, dates: Iterable[pd.Timestamp],
-            prices: pd.DataFrame | None = None, *, mode: str = "weights",
-            deposit: bool = False, cure: CureInputs | None = None,
-            progress: bool = False) -> DcaResult:
+def run_dca(
+    portfolio: Portfolio,
+    amount: float,
+    dates: Iterable[pd.Timestamp],
+    prices: pd.DataFrame | None = None,
+    *,
+    mode: str = "weights",
+    deposit: bool = False,
+    cure: CureInputs | None = None,
+    progress: bool = False,
+) -> DcaResult:
     """Invest ``amount`` (currency) on each of ``dates``.
 
     Parameters
@@ -206,12 +235,17 @@ def run_dca(portfolio: Portfolio, amount: float, dates: Iterable[pd.Timestamp],
     else:
         missing = [t for t in weights.index if t not in file_px.index]
         if missing:
-            raise DataGapError("no price: give price: or prices: in the portfolio file, or "
-                               "--data", ticker=missing[0])
+            raise DataGapError(
+                "no price: give price: or prices: in the portfolio file, or --data",
+                ticker=missing[0],
+            )
         panel = pd.DataFrame([file_px] * len(dates), index=dates)
     held = {t: h.shares for t, h in portfolio.holdings.items()}
-    shares = pd.Series(held, dtype=float).reindex(
-        pd.Index(list(dict.fromkeys([*weights.index, *held])))).fillna(0.0)
+    shares = (
+        pd.Series(held, dtype=float)
+        .reindex(pd.Index(list(dict.fromkeys([*weights.index, *held]))))
+        .fillna(0.0)
+    )
     cash = float(portfolio.cash)
     notes: list[str] = []
     rows: list[tuple] = []
@@ -219,6 +253,7 @@ def run_dca(portfolio: Portfolio, amount: float, dates: Iterable[pd.Timestamp],
     iterator = dates
     if progress:
         from tqdm import tqdm
+
         iterator = tqdm(dates, desc="dca", unit="date")
     for date in iterator:  # one iteration per investment event, not per day
         if deposit:
@@ -252,18 +287,28 @@ def run_dca(portfolio: Portfolio, amount: float, dates: Iterable[pd.Timestamp],
         shares = shares.add(n[buy], fill_value=0.0)
         rows += [(date, t, float(n[t]), float(p[t]), float(notional[t])) for t in n[buy].index]
     orders = pd.DataFrame(rows, columns=ORDER_COLUMNS)
-    end_px = panel.iloc[-1].reindex(shares.index).fillna(file_px.reindex(shares.index)) \
-        if len(dates) else file_px.reindex(shares.index)
+    end_px = (
+        panel.iloc[-1].reindex(shares.index).fillna(file_px.reindex(shares.index))
+        if len(dates)
+        else file_px.reindex(shares.index)
+    )
     summary = _summary(orders, weights, shares, end_px, cash)
-    return DcaResult(orders=orders, summary=summary, dates=dates, cash_start=portfolio.cash,
-                     cash_end=cash, deposited=amount * len(dates) if deposit else 0.0,
-                     skipped=skipped, notes=tuple(notes))
+    return DcaResult(
+        orders=orders,
+        summary=summary,
+        dates=dates,
+        cash_start=portfolio.cash,
+        cash_end=cash,
+        deposited=amount * len(dates) if deposit else 0.0,
+        skipped=skipped,
+        notes=tuple(notes),
+    )
 
 
-def _summary(orders: pd.DataFrame, weights: pd.Series, shares: pd.Series, end_px: pd.Series,
-             cash: float) -> pd.DataFrame:
-    by = orders.groupby("ticker").agg(shares_bought=("shares", "sum"),
-                                      invested=("notional", "sum"))
+def _summary(
+    orders: pd.DataFrame, weights: pd.Series, shares: pd.Series, end_px: pd.Series, cash: float
+) -> pd.DataFrame:
+    by = orders.groupby("ticker").agg(shares_bought=("shares", "sum"), invested=("notional", "sum"))
     out = pd.DataFrame(index=pd.Index(shares.index, name="ticker"))
     out["target"] = weights.reindex(out.index).fillna(0.0)
     out = out.join(by).fillna({"shares_bought": 0.0, "invested": 0.0})

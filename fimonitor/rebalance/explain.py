@@ -30,8 +30,7 @@ import pandas as pd
 
 from fimonitor.rebalance.optimizer import DUAL_TOL, Book, ConstrainedResult, Limits
 
-BINDING_COLUMNS = ["constraint", "bound", "dual", "cost_active_weight", "cost_duration_gap",
-                   "text"]
+BINDING_COLUMNS = ["constraint", "bound", "dual", "cost_active_weight", "cost_duration_gap", "text"]
 MAX_NAMED_CAPS = 8  # binding single-name caps costed one by one; more are costed together
 
 
@@ -51,8 +50,7 @@ def order_reasons(book: Book, result: ConstrainedResult, limits: Limits) -> np.n
     pushes: dict[str, np.ndarray] = {}
     hi = _dual(duals, "hi")
     if hi is not None and limits.max_single_name_weight is not None:
-        at_cap = book.capped & ~result.fixed & (
-            w >= limits.max_single_name_weight - 1e-6)
+        at_cap = book.capped & ~result.fixed & (w >= limits.max_single_name_weight - 1e-6)
         pushes["cap:max_single_name_weight"] = np.where(at_cap, hi, 0.0)
     g = _dual(duals, "group_caps")
     if g is not None:
@@ -90,8 +88,10 @@ def _pct(x: float) -> str:
 
 def _measure(book: Book, w: np.ndarray) -> tuple[float, float]:
     """(Σ|w − b| incl. CASH, |duration gap| in years)."""
-    return (float(np.abs(w - book.benchmark).sum()),
-            float(abs(w @ book.duration - book.benchmark_duration)))
+    return (
+        float(np.abs(w - book.benchmark).sum()),
+        float(abs(w @ book.duration - book.benchmark_duration)),
+    )
 
 
 def binding_report(book: Book, result: ConstrainedResult, limits: Limits) -> pd.DataFrame:
@@ -109,17 +109,29 @@ def binding_report(book: Book, result: ConstrainedResult, limits: Limits) -> pd.
         aw, gap = _measure(book, sol.weights)
         return aw0 - aw, gap0 - gap
 
-    def add(name: str, bound: float, dual: float, what: str, lim: Limits,
-            hi: np.ndarray | None = None) -> None:
+    def add(
+        name: str, bound: float, dual: float, what: str, lim: Limits, hi: np.ndarray | None = None
+    ) -> None:
         c_aw, c_gap = cost(lim, hi)
         if np.isnan(c_aw):
             text = f"{what} binds (dual {dual:.3g}); its cost could not be measured"
         else:
-            gap_words = (f"adds {c_gap:.2f} years of duration gap" if c_gap >= 0 else
-                         f"narrows the duration gap by {-c_gap:.2f} years")
+            gap_words = (
+                f"adds {c_gap:.2f} years of duration gap"
+                if c_gap >= 0
+                else f"narrows the duration gap by {-c_gap:.2f} years"
+            )
             text = f"{what} costs {c_aw * 100:.2f} points of active weight and {gap_words}"
-        rows.append({"constraint": name, "bound": bound, "dual": dual,
-                     "cost_active_weight": c_aw, "cost_duration_gap": c_gap, "text": text})
+        rows.append(
+            {
+                "constraint": name,
+                "bound": bound,
+                "dual": dual,
+                "cost_active_weight": c_aw,
+                "cost_duration_gap": c_gap,
+                "text": text,
+            }
+        )
 
     cap = limits.max_single_name_weight
     hi_d = _dual(duals, "hi")
@@ -131,32 +143,63 @@ def binding_report(book: Book, result: ConstrainedResult, limits: Limits) -> pd.
             for i in idx:
                 hi = result.hi.copy()
                 hi[i] = 1.0
-                add(f"max_single_name_weight:{book.tickers[i]}", cap, float(hi_d[i]),
-                    f"the {_pct(cap)} single-name cap on {book.tickers[i]}", no_cap, hi)
+                add(
+                    f"max_single_name_weight:{book.tickers[i]}",
+                    cap,
+                    float(hi_d[i]),
+                    f"the {_pct(cap)} single-name cap on {book.tickers[i]}",
+                    no_cap,
+                    hi,
+                )
         elif idx.size:
             hi = result.hi.copy()
             hi[book.capped & ~result.fixed] = 1.0
-            add("max_single_name_weight", cap, float(hi_d[idx].sum()),
-                f"the {_pct(cap)} single-name cap (binding on {idx.size} names)", no_cap, hi)
+            add(
+                "max_single_name_weight",
+                cap,
+                float(hi_d[idx].sum()),
+                f"the {_pct(cap)} single-name cap (binding on {idx.size} names)",
+                no_cap,
+                hi,
+            )
     fl = _dual(duals, "min_cash_weight")
     if fl is not None and float(fl) > DUAL_TOL:
-        add("min_cash_weight", limits.min_cash_weight, float(fl),
-            f"the {_pct(limits.min_cash_weight)} minimum cash", limits.without("min_cash_weight"))
+        add(
+            "min_cash_weight",
+            limits.min_cash_weight,
+            float(fl),
+            f"the {_pct(limits.min_cash_weight)} minimum cash",
+            limits.without("min_cash_weight"),
+        )
     for side in ("upper", "lower"):
         d = _dual(duals, f"duration_band:{side}")
         if d is not None and float(d) > DUAL_TOL:
-            add(f"duration_band:{side}", limits.duration_band, float(d),
+            add(
+                f"duration_band:{side}",
+                limits.duration_band,
+                float(d),
                 f"the ±{limits.duration_band:g}-year duration band ({side} edge)",
-                limits.without("duration_band"))
+                limits.without("duration_band"),
+            )
     g = _dual(duals, "group_caps")
     if g is not None:
         for k, name in enumerate(qp.group_names):
             if g[k] > DUAL_TOL:
                 capg = limits.group_caps[name]
-                add(f"group_cap:{name}", capg, float(g[k]), f"the {_pct(capg)} {name} cap",
-                    limits.without(f"group_cap:{name}"))
+                add(
+                    f"group_cap:{name}",
+                    capg,
+                    float(g[k]),
+                    f"the {_pct(capg)} {name} cap",
+                    limits.without(f"group_cap:{name}"),
+                )
     t = _dual(duals, "max_turnover")
     if t is not None and float(t) > DUAL_TOL:
-        add("max_turnover", limits.max_turnover, float(t),
-            f"the {_pct(limits.max_turnover)} turnover limit", limits.without("max_turnover"))
+        add(
+            "max_turnover",
+            limits.max_turnover,
+            float(t),
+            f"the {_pct(limits.max_turnover)} turnover limit",
+            limits.without("max_turnover"),
+        )
     return pd.DataFrame(rows, columns=BINDING_COLUMNS)

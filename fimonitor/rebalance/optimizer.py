@@ -111,8 +111,11 @@ class Limits:
 
     def families(self) -> list[str]:
         """Names of the imposed constraint families (group caps one family per group)."""
-        out = [k for k in ("max_single_name_weight", "min_cash_weight", "duration_band")
-               if getattr(self, k) is not None]
+        out = [
+            k
+            for k in ("max_single_name_weight", "min_cash_weight", "duration_band")
+            if getattr(self, k) is not None
+        ]
         out += [f"group_cap:{g}" for g in self.group_caps]
         if self.max_turnover is not None:
             out.append("max_turnover")
@@ -199,8 +202,9 @@ class CompiledQP:
                 idx = np.flatnonzero(book.groups == g)
                 rows.extend([k] * len(idx))
                 cols.extend(idx.tolist())
-            self.gmat = sps.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                                       shape=(len(self.group_names), n))
+            self.gmat = sps.csr_matrix(
+                (np.ones(len(rows)), (rows, cols)), shape=(len(self.group_names), n)
+            )
             self.gcap = cp.Parameter(len(self.group_names), nonneg=True, name="gcap")
             self.cons["group_caps"] = self.gmat @ w <= self.gcap
         self.traded_idx = np.flatnonzero(book.traded)
@@ -251,17 +255,27 @@ class CompiledQP:
         w = np.asarray(self.w.value, dtype=float)
         res = residuals(book, w, limits, lo, hi, value_post)
         worst = max(res.values()) if res else 0.0
-        duals = {k: (None if c.dual_value is None else np.asarray(c.dual_value, dtype=float))
-                 for k, c in self.cons.items()}
+        duals = {
+            k: (None if c.dual_value is None else np.asarray(c.dual_value, dtype=float))
+            for k, c in self.cons.items()
+        }
         if status == cp.OPTIMAL_INACCURATE or worst > RESIDUAL_TOL:
-            msg = (f"solver status {status}; largest constraint residual {worst:.2e} "
-                   f"({max(res, key=res.get)})")
+            msg = (
+                f"solver status {status}; largest constraint residual {worst:.2e} "
+                f"({max(res, key=res.get)})"
+            )
             return Solve(w, "inaccurate", worst, duals, status, msg)
         return Solve(w, "optimal", worst, duals, status)
 
 
-def residuals(book: Book, w: np.ndarray, limits: Limits, lo: np.ndarray | None = None,
-              hi: np.ndarray | None = None, value_post: float | None = None) -> dict[str, float]:
+def residuals(
+    book: Book,
+    w: np.ndarray,
+    limits: Limits,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+    value_post: float | None = None,
+) -> dict[str, float]:
     """Violation of each constraint family by weights ``w`` (0 where satisfied).
 
     Units: weights (fractions) except ``duration_band`` (years). ``max_turnover`` uses
@@ -278,8 +292,9 @@ def residuals(book: Book, w: np.ndarray, limits: Limits, lo: np.ndarray | None =
     if hi is not None:
         out["upper_bounds"] = float(max(0.0, (w - hi).max()))
     if limits.max_single_name_weight is not None and book.capped.any():
-        out["max_single_name_weight"] = float(max(
-            0.0, (w[book.capped] - limits.max_single_name_weight).max()))
+        out["max_single_name_weight"] = float(
+            max(0.0, (w[book.capped] - limits.max_single_name_weight).max())
+        )
     if limits.min_cash_weight is not None:
         out["min_cash_weight"] = float(max(0.0, limits.min_cash_weight - w[book.cash_set].sum()))
     if limits.duration_band is not None:
@@ -293,8 +308,14 @@ def residuals(book: Book, w: np.ndarray, limits: Limits, lo: np.ndarray | None =
     return out
 
 
-def solve_constrained(book: Book, limits: Limits, *, cost_rate: float = 0.0,
-                      min_trade_notional: float = 0.0, max_iter: int = 12) -> ConstrainedResult:
+def solve_constrained(
+    book: Book,
+    limits: Limits,
+    *,
+    cost_rate: float = 0.0,
+    min_trade_notional: float = 0.0,
+    max_iter: int = 12,
+) -> ConstrainedResult:
     """POST_CONS continuous weights with costs and the minimum trade size honoured.
 
     Parameters
@@ -327,8 +348,9 @@ def solve_constrained(book: Book, limits: Limits, *, cost_rate: float = 0.0,
         keep = fixed & ~forced_sale
         lo[keep] = wpre[keep]
         hi[keep] = wpre[keep]
-        hi[forced_sale] = np.minimum(hi[forced_sale], (x[forced_sale] - min_trade_notional)
-                                     / value_post)
+        hi[forced_sale] = np.minimum(
+            hi[forced_sale], (x[forced_sale] - min_trade_notional) / value_post
+        )
         sol = qp.solve(limits, lo, hi, value_post)
         if sol.status != "optimal":
             break
@@ -336,12 +358,17 @@ def solve_constrained(book: Book, limits: Limits, *, cost_rate: float = 0.0,
         size = np.abs(trade)
         small = book.traded & ~fixed & (size > tiny) & (size < min_trade_notional)
         if small.any():
-            over_cap = small & book.capped & (limits.max_single_name_weight is not None) & (
-                x / value_post > (limits.max_single_name_weight or 1.0) + 1e-12)
+            over_cap = (
+                small
+                & book.capped
+                & (limits.max_single_name_weight is not None)
+                & (x / value_post > (limits.max_single_name_weight or 1.0) + 1e-12)
+            )
             forced_sale |= over_cap & (x >= min_trade_notional)
             fixed |= small
-            log.debug("min_trade_notional: holding %d tickers at their pre-trade weight",
-                      int(small.sum()))
+            log.debug(
+                "min_trade_notional: holding %d tickers at their pre-trade weight", int(small.sum())
+            )
             continue
         new_post = value - cost_rate * size.sum()
         if abs(new_post - value_post) <= 1e-10 * value:
@@ -350,10 +377,17 @@ def solve_constrained(book: Book, limits: Limits, *, cost_rate: float = 0.0,
     assert sol is not None
     ok = sol.status == "optimal"
     return ConstrainedResult(
-        weights=sol.weights if ok else None, value_post=value_post, status=sol.status,
-        residual=sol.residual, duals=sol.duals if ok else {}, fixed=fixed & ~forced_sale,
-        lo=lo, hi=hi,
-        message=sol.message, qp=qp)
+        weights=sol.weights if ok else None,
+        value_post=value_post,
+        status=sol.status,
+        residual=sol.residual,
+        duals=sol.duals if ok else {},
+        fixed=fixed & ~forced_sale,
+        lo=lo,
+        hi=hi,
+        message=sol.message,
+        qp=qp,
+    )
 
 
 def diagnose_infeasible(result: ConstrainedResult, limits: Limits) -> tuple[list[str], str]:
@@ -387,14 +421,26 @@ def diagnose_infeasible(result: ConstrainedResult, limits: Limits) -> tuple[list
         if qp.solve(lim, lo, hi, result.value_post).status in ("optimal", "inaccurate"):
             alone.append(fam)
     if alone:
-        text = ("infeasible: conflicting constraints " + ", ".join(alone)
-                + (" (dropping any one of them makes the rest feasible)" if len(alone) > 1
-                   else " (dropping it makes the rest feasible)"))
+        text = (
+            "infeasible: conflicting constraints "
+            + ", ".join(alone)
+            + (
+                " (dropping any one of them makes the rest feasible)"
+                if len(alone) > 1
+                else " (dropping it makes the rest feasible)"
+            )
+        )
         return alone, text
     names = _phase_one(qp.book, limits, result)
-    text = ("infeasible: constraints " + ", ".join(names)
-            + " cannot hold together (phase-1 slack needed on each)") if names else (
-        "infeasible: no weights satisfy w >= 0 and sum(w) = 1 with the fixed holdings")
+    text = (
+        (
+            "infeasible: constraints "
+            + ", ".join(names)
+            + " cannot hold together (phase-1 slack needed on each)"
+        )
+        if names
+        else ("infeasible: no weights satisfy w >= 0 and sum(w) = 1 with the fixed holdings")
+    )
     return names, text
 
 

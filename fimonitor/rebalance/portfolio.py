@@ -37,14 +37,33 @@ import pandas as pd
 from fimonitor.errors import ConfigError
 from fimonitor.fileio import read_yaml
 
-TOP_KEYS = ("name", "cash", "cash_reserve", "min_investment_per_stock", "targets",
-            "categories", "prices", "holdings", "recent_sales", "policy")
+TOP_KEYS = (
+    "name",
+    "cash",
+    "cash_reserve",
+    "min_investment_per_stock",
+    "targets",
+    "categories",
+    "prices",
+    "holdings",
+    "recent_sales",
+    "policy",
+)
 HOLDING_KEYS = ("shares", "price", "avg_cost", "lots", "purchase_date")
 LOT_KEYS = ("date", "shares", "cost")
 SALE_KEYS = ("date", "ticker", "shares", "price", "cost")
-POLICY_KEYS = ("method", "drift_threshold", "tiers", "concentration", "min_trade_dollars",
-               "max_trades_per_session", "max_turnover", "fractional_shares", "trailing_stop",
-               "tax")
+POLICY_KEYS = (
+    "method",
+    "drift_threshold",
+    "tiers",
+    "concentration",
+    "min_trade_dollars",
+    "max_trades_per_session",
+    "max_turnover",
+    "fractional_shares",
+    "trailing_stop",
+    "tax",
+)
 TIER_KEYS = ("full_above", "partial_above")
 CONCENTRATION_KEYS = ("above", "trim_to", "urgent")
 TAX_KEYS = ("enabled", "short_term_days", "wash_sale_days", "harvest_loss_pct", "substitutes")
@@ -204,8 +223,15 @@ def _mapping(raw: Any, *, file: Path, where: str) -> dict:
     return raw
 
 
-def _number(value: Any, *, file: Path, key: str, ticker: str | None = None,
-            positive: bool = False, allow_none: bool = False) -> float | None:
+def _number(
+    value: Any,
+    *,
+    file: Path,
+    key: str,
+    ticker: str | None = None,
+    positive: bool = False,
+    allow_none: bool = False,
+) -> float | None:
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -230,8 +256,9 @@ def _date(value: Any, *, file: Path, key: str, ticker: str | None = None) -> pd.
     try:
         return pd.Timestamp(dt.date.fromisoformat(str(value)))
     except ValueError as exc:
-        raise ConfigError(f"{key} must be a date YYYY-MM-DD, got {value!r}", file=file,
-                          ticker=ticker) from exc
+        raise ConfigError(
+            f"{key} must be a date YYYY-MM-DD, got {value!r}", file=file, ticker=ticker
+        ) from exc
 
 
 def _bool(value: Any, *, file: Path, key: str) -> bool:
@@ -249,44 +276,66 @@ def _ticker(value: Any, *, file: Path, where: str) -> str:
 def _holding(ticker: str, raw: Any, *, file: Path) -> Holding:
     raw = _mapping(raw, file=file, where=f"holdings.{ticker}")
     _check_keys(raw, HOLDING_KEYS, file=file, where=f"holdings.{ticker}")
-    price = _number(raw.get("price"), file=file, key="price", ticker=ticker, positive=True,
-                    allow_none=True)
-    avg_cost = _number(raw.get("avg_cost"), file=file, key="avg_cost", ticker=ticker,
-                       allow_none=True)
+    price = _number(
+        raw.get("price"), file=file, key="price", ticker=ticker, positive=True, allow_none=True
+    )
+    avg_cost = _number(
+        raw.get("avg_cost"), file=file, key="avg_cost", ticker=ticker, allow_none=True
+    )
     purchase = _date(raw.get("purchase_date"), file=file, key="purchase_date", ticker=ticker)
     lots: list[Lot] = []
     if raw.get("lots") is not None:
         if not isinstance(raw["lots"], list) or not raw["lots"]:
-            raise ConfigError("lots must be a non-empty list of {date, shares, cost}", file=file,
-                              ticker=ticker)
+            raise ConfigError(
+                "lots must be a non-empty list of {date, shares, cost}", file=file, ticker=ticker
+            )
         for i, lot in enumerate(raw["lots"], start=1):
             lot = _mapping(lot, file=file, where=f"holdings.{ticker}.lots[{i}]")
             _check_keys(lot, LOT_KEYS, file=file, where=f"holdings.{ticker}.lots[{i}]")
             for key in ("shares", "cost"):
                 if lot.get(key) is None:
                     raise ConfigError(f"lot {i} needs {key}", file=file, ticker=ticker)
-            lots.append(Lot(
-                date=_date(lot.get("date"), file=file, key=f"lot {i} date", ticker=ticker),
-                shares=_number(lot["shares"], file=file, key=f"lot {i} shares", ticker=ticker,
-                               positive=True),
-                cost=_number(lot["cost"], file=file, key=f"lot {i} cost", ticker=ticker),
-            ))
+            lots.append(
+                Lot(
+                    date=_date(lot.get("date"), file=file, key=f"lot {i} date", ticker=ticker),
+                    shares=_number(
+                        lot["shares"],
+                        file=file,
+                        key=f"lot {i} shares",
+                        ticker=ticker,
+                        positive=True,
+                    ),
+                    cost=_number(lot["cost"], file=file, key=f"lot {i} cost", ticker=ticker),
+                )
+            )
     lot_shares = sum(lot.shares for lot in lots)
     if raw.get("shares") is None and not lots:
         raise ConfigError("needs shares (or lots)", file=file, ticker=ticker)
-    shares = _number(raw["shares"], file=file, key="shares", ticker=ticker) \
-        if raw.get("shares") is not None else lot_shares
+    shares = (
+        _number(raw["shares"], file=file, key="shares", ticker=ticker)
+        if raw.get("shares") is not None
+        else lot_shares
+    )
     if lots and not math.isclose(shares, lot_shares, rel_tol=1e-9, abs_tol=1e-9):
-        raise ConfigError(f"shares {shares:g} differ from the sum of its lots {lot_shares:g}",
-                          file=file, ticker=ticker)
+        raise ConfigError(
+            f"shares {shares:g} differ from the sum of its lots {lot_shares:g}",
+            file=file,
+            ticker=ticker,
+        )
     if lots:
         lot_avg = sum(lot.shares * lot.cost for lot in lots) / lot_shares
         avg_cost = lot_avg if avg_cost is None else avg_cost
     elif shares > 0:
-        lots.append(Lot(date=purchase, shares=shares,
-                        cost=float("nan") if avg_cost is None else avg_cost))
-    return Holding(ticker=ticker, shares=shares, price=price,
-                   avg_cost=float("nan") if avg_cost is None else avg_cost, lots=tuple(lots))
+        lots.append(
+            Lot(date=purchase, shares=shares, cost=float("nan") if avg_cost is None else avg_cost)
+        )
+    return Holding(
+        ticker=ticker,
+        shares=shares,
+        price=price,
+        avg_cost=float("nan") if avg_cost is None else avg_cost,
+        lots=tuple(lots),
+    )
 
 
 def _targets(raw: Any, *, file: Path) -> dict[str, float]:
@@ -300,8 +349,9 @@ def _targets(raw: Any, *, file: Path) -> dict[str, float]:
     elif math.isclose(total, 1.0, rel_tol=TARGET_SUM_TOL):
         scale = 1.0
     else:
-        raise ConfigError(f"targets sum to {total:g}; they must sum to 100 (percent) or 1 "
-                          "(fractions)", file=file)
+        raise ConfigError(
+            f"targets sum to {total:g}; they must sum to 100 (percent) or 1 (fractions)", file=file
+        )
     return {k: v / scale for k, v in values.items()}
 
 
@@ -311,12 +361,14 @@ def _policy(raw: Any, *, file: Path) -> Policy:
     kw: dict[str, Any] = {}
     if raw.get("method") is not None:
         if raw["method"] not in METHODS:
-            raise ConfigError(f"policy.method {raw['method']!r} is not one of "
-                              f"{', '.join(METHODS)}", file=file)
+            raise ConfigError(
+                f"policy.method {raw['method']!r} is not one of {', '.join(METHODS)}", file=file
+            )
         kw["method"] = raw["method"]
     if raw.get("drift_threshold") is not None:
-        kw["drift_threshold"] = _percent(raw["drift_threshold"], file=file,
-                                         key="policy.drift_threshold")
+        kw["drift_threshold"] = _percent(
+            raw["drift_threshold"], file=file, key="policy.drift_threshold"
+        )
     tiers = _mapping(raw.get("tiers"), file=file, where="policy.tiers")
     _check_keys(tiers, TIER_KEYS, file=file, where="policy.tiers")
     for key in TIER_KEYS:
@@ -327,8 +379,9 @@ def _policy(raw: Any, *, file: Path) -> Policy:
     if "concentration" in raw:
         rules_raw = raw["concentration"] or []
         if not isinstance(rules_raw, list):
-            raise ConfigError("policy.concentration must be a list of {above, trim_to, urgent}",
-                              file=file)
+            raise ConfigError(
+                "policy.concentration must be a list of {above, trim_to, urgent}", file=file
+            )
         rules = []
         for i, r in enumerate(rules_raw, start=1):
             r = _mapping(r, file=file, where=f"policy.concentration[{i}]")
@@ -338,27 +391,32 @@ def _policy(raw: Any, *, file: Path) -> Policy:
             above = _percent(r["above"], file=file, key=f"policy.concentration[{i}].above")
             trim = _percent(r["trim_to"], file=file, key=f"policy.concentration[{i}].trim_to")
             if trim > above:
-                raise ConfigError(f"policy.concentration[{i}]: trim_to must not exceed above",
-                                  file=file)
-            urgent = _bool(r.get("urgent", False), file=file,
-                           key=f"policy.concentration[{i}].urgent")
+                raise ConfigError(
+                    f"policy.concentration[{i}]: trim_to must not exceed above", file=file
+                )
+            urgent = _bool(
+                r.get("urgent", False), file=file, key=f"policy.concentration[{i}].urgent"
+            )
             rules.append(ConcentrationRule(above=above, trim_to=trim, urgent=urgent))
         kw["concentration"] = tuple(sorted(rules, key=lambda c: -c.above))
     if raw.get("min_trade_dollars") is not None:
-        kw["min_trade_dollars"] = _number(raw["min_trade_dollars"], file=file,
-                                          key="policy.min_trade_dollars")
+        kw["min_trade_dollars"] = _number(
+            raw["min_trade_dollars"], file=file, key="policy.min_trade_dollars"
+        )
     if raw.get("max_trades_per_session") is not None:
         v = raw["max_trades_per_session"]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ConfigError(f"policy.max_trades_per_session must be a positive integer, "
-                              f"got {v!r}", file=file)
+            raise ConfigError(
+                f"policy.max_trades_per_session must be a positive integer, got {v!r}", file=file
+            )
         kw["max_trades_per_session"] = v
     for key in ("max_turnover", "trailing_stop"):
         if raw.get(key) is not None:
             kw[key] = _percent(raw[key], file=file, key=f"policy.{key}")
     if raw.get("fractional_shares") is not None:
-        kw["fractional_shares"] = _bool(raw["fractional_shares"], file=file,
-                                        key="policy.fractional_shares")
+        kw["fractional_shares"] = _bool(
+            raw["fractional_shares"], file=file, key="policy.fractional_shares"
+        )
     tax = _mapping(raw.get("tax"), file=file, where="policy.tax")
     _check_keys(tax, TAX_KEYS, file=file, where="policy.tax")
     tkw: dict[str, Any] = {}
@@ -368,18 +426,23 @@ def _policy(raw: Any, *, file: Path) -> Policy:
         if tax.get(key) is not None:
             v = tax[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ConfigError(f"policy.tax.{key} must be a whole number of days, got {v!r}",
-                                  file=file)
+                raise ConfigError(
+                    f"policy.tax.{key} must be a whole number of days, got {v!r}", file=file
+                )
             tkw[key] = v
     if tax.get("harvest_loss_pct") is not None:
-        tkw["harvest_loss_pct"] = _percent(tax["harvest_loss_pct"], file=file,
-                                           key="policy.tax.harvest_loss_pct")
+        tkw["harvest_loss_pct"] = _percent(
+            tax["harvest_loss_pct"], file=file, key="policy.tax.harvest_loss_pct"
+        )
     subs = _mapping(tax.get("substitutes"), file=file, where="policy.tax.substitutes")
-    tkw["substitutes"] = MappingProxyType({
-        _ticker(k, file=file, where="policy.tax.substitutes"):
-            _ticker(v, file=file, where="policy.tax.substitutes")
-        for k, v in subs.items()
-    })
+    tkw["substitutes"] = MappingProxyType(
+        {
+            _ticker(k, file=file, where="policy.tax.substitutes"): _ticker(
+                v, file=file, where="policy.tax.substitutes"
+            )
+            for k, v in subs.items()
+        }
+    )
     kw["tax"] = TaxPolicy(**tkw)
     return Policy(**kw)
 
@@ -398,8 +461,9 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
     _check_keys(raw, TOP_KEYS, file=file, where="the top level")
     cash = _number(raw.get("cash", 0.0), file=file, key="cash")
     reserve = _number(raw.get("cash_reserve", 0.0), file=file, key="cash_reserve")
-    min_inv = _number(raw.get("min_investment_per_stock", 1.0), file=file,
-                      key="min_investment_per_stock")
+    min_inv = _number(
+        raw.get("min_investment_per_stock", 1.0), file=file, key="min_investment_per_stock"
+    )
     targets = _targets(raw.get("targets"), file=file)
 
     cats_raw = _mapping(raw.get("categories"), file=file, where="categories")
@@ -412,8 +476,9 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         members = tuple(_ticker(t, file=file, where=f"categories.{name}") for t in tickers)
         for t in members:
             if t in owner:
-                raise ConfigError(f"ticker is in categories {owner[t]!r} and {name!r}",
-                                  file=file, ticker=t)
+                raise ConfigError(
+                    f"ticker is in categories {owner[t]!r} and {name!r}", file=file, ticker=t
+                )
             owner[t] = name
         categories[name] = members
     # a target key is a category name (as written) or a ticker (upper-cased)
@@ -421,8 +486,11 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
     for key, w in targets.items():
         k = key if key in categories else key.upper()
         if k in owner:
-            raise ConfigError(f"ticker has its own target and is also in category {owner[k]!r}",
-                              file=file, ticker=k)
+            raise ConfigError(
+                f"ticker has its own target and is also in category {owner[k]!r}",
+                file=file,
+                ticker=k,
+            )
         norm_targets[k] = norm_targets.get(k, 0.0) + w
     unused = [c for c in categories if c not in norm_targets]
     if unused:
@@ -437,14 +505,18 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         holdings[ticker] = _holding(ticker, h, file=file)
 
     prices_raw = _mapping(raw.get("prices"), file=file, where="prices")
-    prices = {_ticker(t, file=file, where="prices"):
-              _number(p, file=file, key="prices", ticker=str(t), positive=True)
-              for t, p in prices_raw.items()}
+    prices = {
+        _ticker(t, file=file, where="prices"): _number(
+            p, file=file, key="prices", ticker=str(t), positive=True
+        )
+        for t, p in prices_raw.items()
+    }
 
     sales_raw = raw.get("recent_sales") or []
     if not isinstance(sales_raw, list):
-        raise ConfigError("recent_sales must be a list of {date, ticker, shares, price, cost}",
-                          file=file)
+        raise ConfigError(
+            "recent_sales must be a list of {date, ticker, shares, price, cost}", file=file
+        )
     sales = []
     for i, s in enumerate(sales_raw, start=1):
         s = _mapping(s, file=file, where=f"recent_sales[{i}]")
@@ -453,21 +525,29 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         if missing:
             raise ConfigError(f"recent_sales[{i}] needs {missing[0]}", file=file)
         tk = _ticker(s["ticker"], file=file, where=f"recent_sales[{i}]")
-        sales.append(Sale(
-            date=_date(s["date"], file=file, key=f"recent_sales[{i}].date", ticker=tk),
-            ticker=tk,
-            shares=_number(s["shares"], file=file, key=f"recent_sales[{i}].shares", ticker=tk),
-            price=_number(s["price"], file=file, key=f"recent_sales[{i}].price", ticker=tk),
-            cost=_number(s["cost"], file=file, key=f"recent_sales[{i}].cost", ticker=tk),
-        ))
+        sales.append(
+            Sale(
+                date=_date(s["date"], file=file, key=f"recent_sales[{i}].date", ticker=tk),
+                ticker=tk,
+                shares=_number(s["shares"], file=file, key=f"recent_sales[{i}].shares", ticker=tk),
+                price=_number(s["price"], file=file, key=f"recent_sales[{i}].price", ticker=tk),
+                cost=_number(s["cost"], file=file, key=f"recent_sales[{i}].cost", ticker=tk),
+            )
+        )
 
     name = str(raw["name"]) if raw.get("name") is not None else file.stem
     return Portfolio(
-        name=name, cash=cash, cash_reserve=reserve,
-        targets=MappingProxyType(norm_targets), categories=MappingProxyType(categories),
-        holdings=MappingProxyType(holdings), prices=MappingProxyType(prices),
-        recent_sales=tuple(sales), policy=_policy(raw.get("policy"), file=file),
-        min_investment_per_stock=min_inv, source=file,
+        name=name,
+        cash=cash,
+        cash_reserve=reserve,
+        targets=MappingProxyType(norm_targets),
+        categories=MappingProxyType(categories),
+        holdings=MappingProxyType(holdings),
+        prices=MappingProxyType(prices),
+        recent_sales=tuple(sales),
+        policy=_policy(raw.get("policy"), file=file),
+        min_investment_per_stock=min_inv,
+        source=file,
     )
 
 

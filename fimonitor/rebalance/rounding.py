@@ -71,12 +71,17 @@ def settle(book: Book, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
     cost = cost_rate * traded
     s[c] = book.shares[c] - trade.sum() - cost
     value_post = book.value - cost
-    return Settled(s, trade, cost, value_post, s * book.prices / value_post,
-                   traded / book.value)
+    return Settled(s, trade, cost, value_post, s * book.prices / value_post, traded / book.value)
 
 
-def violations(book: Book, st: Settled, limits: Limits, *, min_trade_notional: float = 0.0,
-               whole_shares: bool = True) -> dict[str, float]:
+def violations(
+    book: Book,
+    st: Settled,
+    limits: Limits,
+    *,
+    min_trade_notional: float = 0.0,
+    whole_shares: bool = True,
+) -> dict[str, float]:
     """Violation per constraint of a settled portfolio (0 where satisfied).
 
     Keys: the families of :func:`fimonitor.rebalance.optimizer.residuals` plus
@@ -87,8 +92,9 @@ def violations(book: Book, st: Settled, limits: Limits, *, min_trade_notional: f
     out["cash_negative"] = max(0.0, -st.shares[book.cash_index] / book.value)
     size = np.abs(st.trade)
     small = (size > 0) & (size < min_trade_notional)
-    out["min_trade_notional"] = float((min_trade_notional - size[small]).max() / book.value
-                                      if small.any() else 0.0)
+    out["min_trade_notional"] = float(
+        (min_trade_notional - size[small]).max() / book.value if small.any() else 0.0
+    )
     if whole_shares:
         s = st.shares[book.traded]
         out["integer_shares"] = float(np.abs(s - np.round(s)).max()) if s.size else 0.0
@@ -99,9 +105,17 @@ def failing(v: dict[str, float], tol: float = CHECK_TOL) -> list[str]:
     return [k for k, x in v.items() if x > tol]
 
 
-def round_shares(book: Book, weights: np.ndarray, value_post: float, limits: Limits, *,
-                 fixed: np.ndarray | None = None, cost_rate: float = 0.0,
-                 min_trade_notional: float = 0.0, whole_shares: bool = True) -> Rounded:
+def round_shares(
+    book: Book,
+    weights: np.ndarray,
+    value_post: float,
+    limits: Limits,
+    *,
+    fixed: np.ndarray | None = None,
+    cost_rate: float = 0.0,
+    min_trade_notional: float = 0.0,
+    whole_shares: bool = True,
+) -> Rounded:
     """Share counts for continuous target weights ``weights`` (fractions of ``value_post``).
 
     Parameters
@@ -133,19 +147,41 @@ def round_shares(book: Book, weights: np.ndarray, value_post: float, limits: Lim
         st = settle(book, book.shares.copy(), cost_rate)
         return _checked(book, st, limits, min_trade_notional, True, "milp")
     wide = False
-    sol = _solve(book, idx, snapped, floor, weights, value_post, limits, cost_rate,
-                 min_trade_notional, wide=False)
+    sol = _solve(
+        book,
+        idx,
+        snapped,
+        floor,
+        weights,
+        value_post,
+        limits,
+        cost_rate,
+        min_trade_notional,
+        wide=False,
+    )
     if sol is None:
         wide = True
         log.info("whole-share rounding: floor/ceil choice infeasible; widening the search")
-        sol = _solve(book, idx, snapped, floor, weights, value_post, limits, cost_rate,
-                     min_trade_notional, wide=True)
+        sol = _solve(
+            book,
+            idx,
+            snapped,
+            floor,
+            weights,
+            value_post,
+            limits,
+            cost_rate,
+            min_trade_notional,
+            wide=True,
+        )
     if sol is None:
         s = np.where(move, floor, book.shares)
         st = settle(book, s, cost_rate)
         broken = failing(violations(book, st, limits, min_trade_notional=min_trade_notional))
-        msg = ("whole-share rounding: no whole-share portfolio near the optimum meets every "
-               "constraint" + (f" (rounding down breaks {', '.join(broken)})" if broken else ""))
+        msg = (
+            "whole-share rounding: no whole-share portfolio near the optimum meets every "
+            "constraint" + (f" (rounding down breaks {', '.join(broken)})" if broken else "")
+        )
         return Rounded(st, "infeasible", "floor", msg)
     s = book.shares.copy()
     s[idx] = floor[idx] + np.round(sol)
@@ -156,14 +192,25 @@ def round_shares(book: Book, weights: np.ndarray, value_post: float, limits: Lim
 def _checked(book, st, limits, min_trade, whole, method) -> Rounded:
     bad = failing(violations(book, st, limits, min_trade_notional=min_trade, whole_shares=whole))
     if bad:
-        return Rounded(st, "infeasible", method,
-                       f"after rounding the constraints {', '.join(bad)} do not hold")
+        return Rounded(
+            st, "infeasible", method, f"after rounding the constraints {', '.join(bad)} do not hold"
+        )
     return Rounded(st, "ok", method)
 
 
-def _solve(book: Book, idx: np.ndarray, t: np.ndarray, floor: np.ndarray, weights: np.ndarray,
-           value_post: float, limits: Limits, cost_rate: float, min_trade: float, *,
-           wide: bool) -> np.ndarray | None:
+def _solve(
+    book: Book,
+    idx: np.ndarray,
+    t: np.ndarray,
+    floor: np.ndarray,
+    weights: np.ndarray,
+    value_post: float,
+    limits: Limits,
+    cost_rate: float,
+    min_trade: float,
+    *,
+    wide: bool,
+) -> np.ndarray | None:
     """Integer offsets z (shares above floor) for tickers ``idx``, or None if infeasible.
 
     Every quantity is affine in z: const + coef @ z (currency), then scaled by 1/V.
@@ -245,16 +292,22 @@ def _solve(book: Book, idx: np.ndarray, t: np.ndarray, floor: np.ndarray, weight
         c = np.concatenate([np.zeros(m_z), p / value_post, [1.0 / value_post]])
         eye = sps.identity(m_z, format="csr")
         zero_col = sps.csr_matrix((m_z, 1))
-        dense = sps.csr_matrix(np.vstack([
-            *[np.concatenate([row, np.zeros(m_z + 1)]) for row in rows],
-            np.concatenate([cash_coef / V, np.zeros(m_z), [-1.0 / V]]),
-            np.concatenate([-cash_coef / V, np.zeros(m_z), [-1.0 / V]]),
-        ]))
-        a = sps.vstack([
-            dense,
-            sps.hstack([eye, -eye, zero_col]),
-            sps.hstack([-eye, -eye, zero_col]),
-        ]).tocsr()
+        dense = sps.csr_matrix(
+            np.vstack(
+                [
+                    *[np.concatenate([row, np.zeros(m_z + 1)]) for row in rows],
+                    np.concatenate([cash_coef / V, np.zeros(m_z), [-1.0 / V]]),
+                    np.concatenate([-cash_coef / V, np.zeros(m_z), [-1.0 / V]]),
+                ]
+            )
+        )
+        a = sps.vstack(
+            [
+                dense,
+                sps.hstack([eye, -eye, zero_col]),
+                sps.hstack([-eye, -eye, zero_col]),
+            ]
+        ).tocsr()
         ub_all = [*ub, (cash_star - cash0) / V, (cash0 - cash_star) / V, *r, *(-r)]
         lo_b = np.concatenate([zlo, np.zeros(m_z + 1)])
         hi_b = np.concatenate([zhi, np.full(m_z + 1, np.inf)])
@@ -277,9 +330,13 @@ def _solve(book: Book, idx: np.ndarray, t: np.ndarray, floor: np.ndarray, weight
         z = _dive(c, a, ub_arr, lo_b, hi_b, integ, m_z)
         if z is not None:
             return z
-    res = milp(c, constraints=LinearConstraint(a, -np.inf, ub_arr),
-               integrality=integ, bounds=Bounds(lo_b, hi_b),
-               options={"time_limit": time_limit, "mip_rel_gap": 1e-4, "presolve": not wide})
+    res = milp(
+        c,
+        constraints=LinearConstraint(a, -np.inf, ub_arr),
+        integrality=integ,
+        bounds=Bounds(lo_b, hi_b),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-4, "presolve": not wide},
+    )
     if res.x is None:
         log.debug("rounding milp (wide=%s): %s", wide, res.message)
         return None
@@ -303,12 +360,17 @@ def _dive(c, a, ub, lo_b, hi_b, integ, m_z: int, free_extra: int = 64) -> np.nda
     rc = np.abs(lp.lower.marginals[:m_z]) + np.abs(lp.upper.marginals[:m_z])
     free = frac.copy()
     order = np.argsort(np.where(frac, np.inf, rc), kind="stable")
-    free[order[:min(free_extra, m_z)]] = True
+    free[order[: min(free_extra, m_z)]] = True
     lo2, hi2 = lo_b.copy(), hi_b.copy()
     lo2[:m_z] = np.where(free, lo_b[:m_z], np.round(x))
     hi2[:m_z] = np.where(free, hi_b[:m_z], np.round(x))
-    res = milp(c, constraints=LinearConstraint(a, -np.inf, ub), integrality=integ,
-               bounds=Bounds(lo2, hi2), options={"time_limit": 2.0, "mip_rel_gap": 1e-4})
+    res = milp(
+        c,
+        constraints=LinearConstraint(a, -np.inf, ub),
+        integrality=integ,
+        bounds=Bounds(lo2, hi2),
+        options={"time_limit": 2.0, "mip_rel_gap": 1e-4},
+    )
     if res.x is None:
         return None
     return np.round(res.x[:m_z])
@@ -316,23 +378,32 @@ def _dive(c, a, ub, lo_b, hi_b, integ, m_z: int, free_extra: int = 64) -> np.nda
 
 def tightened(limits: Limits, margin: float, max_duration: float) -> Limits:
     """``limits`` moved inward by ``margin`` (weights; the band by margin × max duration)."""
+
     def down(v: float | None) -> float | None:
         return None if v is None else max(0.0, v - margin)
 
     return Limits(
         max_single_name_weight=down(limits.max_single_name_weight),
-        min_cash_weight=None if limits.min_cash_weight is None else min(
-            1.0, limits.min_cash_weight + margin),
-        duration_band=None if limits.duration_band is None else max(
-            0.0, limits.duration_band - margin * max_duration),
+        min_cash_weight=None
+        if limits.min_cash_weight is None
+        else min(1.0, limits.min_cash_weight + margin),
+        duration_band=None
+        if limits.duration_band is None
+        else max(0.0, limits.duration_band - margin * max_duration),
         group_caps={g: max(0.0, v - margin) for g, v in limits.group_caps.items()},
         max_turnover=down(limits.max_turnover),
     )
 
 
-def solve_whole_shares(book: Book, limits: Limits, *, cost_rate: float = 0.0,
-                       min_trade_notional: float = 0.0, whole_shares: bool = True,
-                       margins: tuple[float, ...] = (1.0, 4.0)):
+def solve_whole_shares(
+    book: Book,
+    limits: Limits,
+    *,
+    cost_rate: float = 0.0,
+    min_trade_notional: float = 0.0,
+    whole_shares: bool = True,
+    margins: tuple[float, ...] = (1.0, 4.0),
+):
     """Continuous POST_CONS, then rounding; if no whole-share portfolio near the optimum meets
     every constraint, solve again with the limits moved inward by ``k × max price / V``
     (k in ``margins``) so the optimum has room for whole shares, and round that.
@@ -345,13 +416,21 @@ def solve_whole_shares(book: Book, limits: Limits, *, cost_rate: float = 0.0,
     """
     from fimonitor.rebalance.optimizer import solve_constrained
 
-    res = solve_constrained(book, limits, cost_rate=cost_rate,
-                            min_trade_notional=min_trade_notional)
+    res = solve_constrained(
+        book, limits, cost_rate=cost_rate, min_trade_notional=min_trade_notional
+    )
     if res.status != "optimal":
         return res, None, limits
-    r = round_shares(book, res.weights, res.value_post, limits, fixed=res.fixed,
-                     cost_rate=cost_rate, min_trade_notional=min_trade_notional,
-                     whole_shares=whole_shares)
+    r = round_shares(
+        book,
+        res.weights,
+        res.value_post,
+        limits,
+        fixed=res.fixed,
+        cost_rate=cost_rate,
+        min_trade_notional=min_trade_notional,
+        whole_shares=whole_shares,
+    )
     if r.status == "ok" or not whole_shares:
         return res, r, limits
     first = (res, r)
@@ -359,13 +438,21 @@ def solve_whole_shares(book: Book, limits: Limits, *, cost_rate: float = 0.0,
     max_d = float(np.abs(book.duration).max())
     for k in margins:
         lim_k = tightened(limits, k * step, max_d)
-        res_k = solve_constrained(book, lim_k, cost_rate=cost_rate,
-                                  min_trade_notional=min_trade_notional)
+        res_k = solve_constrained(
+            book, lim_k, cost_rate=cost_rate, min_trade_notional=min_trade_notional
+        )
         if res_k.status != "optimal":
             break
         # round against the user's limits: the margin only makes room
-        r_k = round_shares(book, res_k.weights, res_k.value_post, limits, fixed=res_k.fixed,
-                           cost_rate=cost_rate, min_trade_notional=min_trade_notional)
+        r_k = round_shares(
+            book,
+            res_k.weights,
+            res_k.value_post,
+            limits,
+            fixed=res_k.fixed,
+            cost_rate=cost_rate,
+            min_trade_notional=min_trade_notional,
+        )
         if r_k.status == "ok":
             log.info("whole-share rounding needed a margin of %.2e inside the limits", k * step)
             return res_k, r_k, lim_k

@@ -35,8 +35,7 @@ from fimonitor.results import (
 log = logging.getLogger(__name__)
 
 SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
-REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight",
-            "duration")
+REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight", "duration")
 SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
 ORDERS_COLUMNS = [*ORDER_COLUMNS, "reason"]
 
@@ -71,24 +70,36 @@ def book_from_positions(positions: pd.DataFrame) -> Book:
     dur = p["duration"].astype(float).to_numpy()
     gap = needed & ~np.isfinite(dur) & ~is_cash
     if gap.any():
-        log.warning("no duration for %s: counted as 0 years in the rebalance",
-                    ", ".join(tickers[gap]))
+        log.warning(
+            "no duration for %s: counted as 0 years in the rebalance", ", ".join(tickers[gap])
+        )
     dur = np.where(np.isfinite(dur) & ~is_cash, dur, 0.0)
     total = bench.sum()
     if total > 0 and abs(total - 1.0) > 1e-9:
         log.warning("benchmark weights sum to %.6f; normalised to 1", total)
         bench = bench / total
     proxy = p["is_cash_proxy"].fillna(False).astype(bool).to_numpy() | is_cash
-    return Book(tickers=tickers, prices=price, shares=shares, benchmark=bench, duration=dur,
-                groups=p["group"].astype(str).to_numpy(dtype=object), capped=~proxy,
-                cash_set=proxy)
+    return Book(
+        tickers=tickers,
+        prices=price,
+        shares=shares,
+        benchmark=bench,
+        duration=dur,
+        groups=p["group"].astype(str).to_numpy(dtype=object),
+        capped=~proxy,
+        cash_set=proxy,
+    )
 
 
 def limits_from_config(config: MonitorConfig) -> Limits:
     r = config.rebalance
-    return Limits(max_single_name_weight=r.max_single_name_weight,
-                  min_cash_weight=r.min_cash_weight, duration_band=r.duration_band,
-                  group_caps=dict(r.group_caps), max_turnover=r.max_turnover)
+    return Limits(
+        max_single_name_weight=r.max_single_name_weight,
+        min_cash_weight=r.min_cash_weight,
+        duration_band=r.duration_band,
+        group_caps=dict(r.group_caps),
+        max_turnover=r.max_turnover,
+    )
 
 
 def scenario_positions(positions: pd.DataFrame, book: Book, st: Settled) -> pd.DataFrame:
@@ -109,15 +120,18 @@ def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.D
     ds = st.shares - book.shares
     trade = book.traded & (np.abs(st.trade) > 0)
     idx = np.flatnonzero(trade)
-    out = pd.DataFrame({
-        "scenario": scenario,
-        "ticker": book.tickers[idx].astype(str),
-        "side": np.where(ds[idx] > 0, "BUY", "SELL"),
-        "shares": np.abs(ds[idx]),
-        "price": book.prices[idx],
-        "notional": np.abs(st.trade[idx]),
-        "reason": reasons[idx].astype(str),
-    }, columns=ORDERS_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "ticker": book.tickers[idx].astype(str),
+            "side": np.where(ds[idx] > 0, "BUY", "SELL"),
+            "shares": np.abs(ds[idx]),
+            "price": book.prices[idx],
+            "notional": np.abs(st.trade[idx]),
+            "reason": reasons[idx].astype(str),
+        },
+        columns=ORDERS_COLUMNS,
+    )
     return out.sort_values(["side", "ticker"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -127,8 +141,9 @@ def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]
     return counts(evaluate_positions(frame, config.rules, as_of))
 
 
-def run_rebalances(positions: pd.DataFrame, config: MonitorConfig,
-                   as_of: pd.Timestamp) -> RebalanceOutcome:
+def run_rebalances(
+    positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timestamp
+) -> RebalanceOutcome:
     """PRE, POST_BM and POST_CONS for the as-of holdings frame.
 
     Parameters
@@ -159,9 +174,13 @@ def run_rebalances(positions: pd.DataFrame, config: MonitorConfig,
     pre = settle(book, book.shares.copy(), 0.0)
     bm = to_benchmark(book, cost_rate=cost_rate, whole_shares=rcfg.whole_shares)
 
-    res, rounded, used = solve_whole_shares(book, limits, cost_rate=cost_rate,
-                                            min_trade_notional=min_trade,
-                                            whole_shares=rcfg.whole_shares)
+    res, rounded, used = solve_whole_shares(
+        book,
+        limits,
+        cost_rate=cost_rate,
+        min_trade_notional=min_trade,
+        whole_shares=rcfg.whole_shares,
+    )
     status, diagnosis = res.status, ""
     cons, binding = pre, pd.DataFrame(columns=BINDING_COLUMNS)
     reasons = np.full(book.n, "residual", dtype=object)
@@ -171,8 +190,10 @@ def run_rebalances(positions: pd.DataFrame, config: MonitorConfig,
             reasons = order_reasons(book, res, used)
             binding = binding_report(book, res, used)
             if used is not limits:
-                diagnosis = ("whole shares needed the limits tightened slightly "
-                             "(the continuous optimum sat on several limits at once)")
+                diagnosis = (
+                    "whole shares needed the limits tightened slightly "
+                    "(the continuous optimum sat on several limits at once)"
+                )
         else:
             status, diagnosis = "infeasible", rounded.message
     elif res.status == "infeasible":
@@ -184,29 +205,57 @@ def run_rebalances(positions: pd.DataFrame, config: MonitorConfig,
 
     scen = {"PRE": pre, "POST_BM": bm, "POST_CONS": cons}
     frames = {k: scenario_positions(positions, book, st) for k, st in scen.items()}
-    orders = pd.concat([
-        _orders("POST_BM", book, bm, np.full(book.n, "to_benchmark", dtype=object)),
-        _orders("POST_CONS", book, cons, reasons),
-    ], ignore_index=True)
-    comparison = pd.concat([
-        pd.DataFrame({"scenario": k, "ticker": book.tickers.astype(str),
-                      "weight": scen[k].weights,
-                      "active_weight": scen[k].weights - book.benchmark})
-        for k in SCENARIOS], ignore_index=True)[COMPARISON_COLUMNS]
+    orders = pd.concat(
+        [
+            _orders("POST_BM", book, bm, np.full(book.n, "to_benchmark", dtype=object)),
+            _orders("POST_CONS", book, cons, reasons),
+        ],
+        ignore_index=True,
+    )
+    comparison = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scenario": k,
+                    "ticker": book.tickers.astype(str),
+                    "weight": scen[k].weights,
+                    "active_weight": scen[k].weights - book.benchmark,
+                }
+            )
+            for k in SCENARIOS
+        ],
+        ignore_index=True,
+    )[COMPARISON_COLUMNS]
     rows = []
     for k in SCENARIOS:
         st = scen[k]
         n_breach, n_warn = _rules(frames[k], config, as_of)
         dur = float(st.weights @ book.duration)
-        rows.append({
-            "scenario": k, "n_breach": n_breach, "n_warn": n_warn,
-            "portfolio_duration": dur, "duration_gap": dur - book.benchmark_duration,
-            "turnover": st.turnover,
-            "status": {"PRE": "ok", "POST_BM": "ok"}.get(k, status),
-            "est_cost": st.cost, "diagnosis": diagnosis if k == "POST_CONS" else "",
-        })
+        rows.append(
+            {
+                "scenario": k,
+                "n_breach": n_breach,
+                "n_warn": n_warn,
+                "portfolio_duration": dur,
+                "duration_gap": dur - book.benchmark_duration,
+                "turnover": st.turnover,
+                "status": {"PRE": "ok", "POST_BM": "ok"}.get(k, status),
+                "est_cost": st.cost,
+                "diagnosis": diagnosis if k == "POST_CONS" else "",
+            }
+        )
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    log.info("rebalances for %d tickers in %.3f s (POST_CONS %s)", book.n,
-             time.perf_counter() - t0, status)
-    return RebalanceOutcome(orders=orders, comparison=comparison, summary=summary,
-                            binding=binding, status=status, diagnosis=diagnosis)
+    log.info(
+        "rebalances for %d tickers in %.3f s (POST_CONS %s)",
+        book.n,
+        time.perf_counter() - t0,
+        status,
+    )
+    return RebalanceOutcome(
+        orders=orders,
+        comparison=comparison,
+        summary=summary,
+        binding=binding,
+        status=status,
+        diagnosis=diagnosis,
+    )

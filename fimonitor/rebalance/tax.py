@@ -31,8 +31,11 @@ SOLD_COLUMNS = ["ticker", "lot", "date", "shares", "cost", "price", "gain", "ter
 
 def lots_frame(holdings: Mapping[str, Holding]) -> pd.DataFrame:
     """One row per lot: ``ticker, lot`` (1-based within ticker), ``date``, ``shares``, ``cost``."""
-    rows = [(t, i, lot.date, lot.shares, lot.cost)
-            for t, h in holdings.items() for i, lot in enumerate(h.lots, start=1)]
+    rows = [
+        (t, i, lot.date, lot.shares, lot.cost)
+        for t, h in holdings.items()
+        for i, lot in enumerate(h.lots, start=1)
+    ]
     out = pd.DataFrame(rows, columns=LOT_COLUMNS)
     out["date"] = pd.to_datetime(out["date"])
     out["shares"] = out["shares"].astype(float)
@@ -40,8 +43,12 @@ def lots_frame(holdings: Mapping[str, Holding]) -> pd.DataFrame:
     return out
 
 
-def classify_lots(lots: pd.DataFrame, prices: Mapping[str, float] | pd.Series,
-                  as_of: pd.Timestamp, short_term_days: int) -> pd.DataFrame:
+def classify_lots(
+    lots: pd.DataFrame,
+    prices: Mapping[str, float] | pd.Series,
+    as_of: pd.Timestamp,
+    short_term_days: int,
+) -> pd.DataFrame:
     """Add ``price``, ``gain_per_share``, ``gain_pct``, ``held_days``, ``term`` and ``rank``.
 
     ``rank`` is 0 for a loss or flat lot, 1 for a long-term gain, 2 for a short-term or undated
@@ -53,8 +60,7 @@ def classify_lots(lots: pd.DataFrame, prices: Mapping[str, float] | pd.Series,
     out["gain_pct"] = out["price"] / out["cost"] - 1.0
     out["held_days"] = (pd.Timestamp(as_of) - out["date"]).dt.days
     long_term = out["held_days"] > short_term_days
-    out["term"] = np.where(out["held_days"].isna(), "unknown",
-                           np.where(long_term, "long", "short"))
+    out["term"] = np.where(out["held_days"].isna(), "unknown", np.where(long_term, "long", "short"))
     out["rank"] = np.where(out["gain_per_share"] <= 0, 0, np.where(out["term"] == "long", 1, 2))
     out["key"] = out["gain_per_share"].fillna(0.0)
     return out
@@ -80,8 +86,18 @@ def take_lots(ordered: pd.DataFrame, dollars: float, *, whole: bool) -> pd.DataF
         shares = min(row.shares, math.ceil(need - 1e-9) if whole else need)
         if shares <= 0:
             continue
-        taken.append((row.ticker, row.lot, row.date, float(shares), row.cost, row.price,
-                      shares * (row.price - row.cost), row.term))
+        taken.append(
+            (
+                row.ticker,
+                row.lot,
+                row.date,
+                float(shares),
+                row.cost,
+                row.price,
+                shares * (row.price - row.cost),
+                row.term,
+            )
+        )
         remaining -= shares * row.price
     return pd.DataFrame(taken, columns=SOLD_COLUMNS)
 
@@ -89,8 +105,11 @@ def take_lots(ordered: pd.DataFrame, dollars: float, *, whole: bool) -> pd.DataF
 def realised_gains(sold: pd.DataFrame) -> dict[str, float]:
     """Realised gain by term: ``short_term, long_term, unknown_term, total`` (currency)."""
     by = sold.groupby("term")["gain"].sum() if len(sold) else pd.Series(dtype=float)
-    out = {"short_term": float(by.get("short", 0.0)), "long_term": float(by.get("long", 0.0)),
-           "unknown_term": float(by.get("unknown", 0.0))}
+    out = {
+        "short_term": float(by.get("short", 0.0)),
+        "long_term": float(by.get("long", 0.0)),
+        "unknown_term": float(by.get("unknown", 0.0)),
+    }
     out["total"] = out["short_term"] + out["long_term"] + out["unknown_term"]
     return out
 
@@ -102,14 +121,17 @@ def _in_window(date: pd.Timestamp, as_of: pd.Timestamp, days: int) -> bool:
     return 0 <= age <= days
 
 
-def wash_sale_blocks(sales: Iterable[Sale], as_of: pd.Timestamp, wash_sale_days: int,
-                     sold_at_loss_now: Iterable[str] = ()) -> dict[str, str]:
+def wash_sale_blocks(
+    sales: Iterable[Sale],
+    as_of: pd.Timestamp,
+    wash_sale_days: int,
+    sold_at_loss_now: Iterable[str] = (),
+) -> dict[str, str]:
     """Tickers that must not be bought on ``as_of`` -> the reason, in words."""
     blocks: dict[str, str] = {}
     for s in sales:
         if s.is_loss and _in_window(s.date, as_of, wash_sale_days):
-            blocks[s.ticker] = (f"sold at a loss on {s.date:%Y-%m-%d}, within "
-                                f"{wash_sale_days} days")
+            blocks[s.ticker] = f"sold at a loss on {s.date:%Y-%m-%d}, within {wash_sale_days} days"
     for t in sold_at_loss_now:
         blocks.setdefault(t, "sold at a loss in this rebalance")
     return blocks
@@ -121,8 +143,9 @@ def recently_bought(lots: pd.DataFrame, as_of: pd.Timestamp, wash_sale_days: int
     return set(lots.loc[(age >= 0) & (age <= wash_sale_days), "ticker"])
 
 
-def harvest_candidates(classified: pd.DataFrame, tax: TaxPolicy, as_of: pd.Timestamp,
-                       buy_blocks: Mapping[str, str]) -> tuple[pd.DataFrame, list[dict]]:
+def harvest_candidates(
+    classified: pd.DataFrame, tax: TaxPolicy, as_of: pd.Timestamp, buy_blocks: Mapping[str, str]
+) -> tuple[pd.DataFrame, list[dict]]:
     """Lots to harvest and the reasons some losing lots are not harvested.
 
     A lot qualifies when ``gain_pct < -harvest_loss_pct`` (strictly), its ticker has a

@@ -14,8 +14,9 @@ from fimonitor.rebalance.optimizer import Book
 from fimonitor.rebalance.rounding import Settled, settle
 
 
-def to_benchmark(book: Book, *, cost_rate: float = 0.0, whole_shares: bool = True,
-                 max_iter: int = 50) -> Settled:
+def to_benchmark(
+    book: Book, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
+) -> Settled:
     """The POST_BM portfolio.
 
     Parameters

@@ -77,7 +77,9 @@ def pct_axis(axis, digits: int = 0, signed: bool = False) -> None:
 
 
 def active_weights_chart(
-    positions: pd.DataFrame, thresholds: Thresholds | None = None, ax: Axes | None = None,
+    positions: pd.DataFrame,
+    thresholds: Thresholds | None = None,
+    ax: Axes | None = None,
     top_n: int = 12,
 ) -> Axes:
     """Signed horizontal bars of the largest |active weight| holdings, with ±warn/±breach lines.
@@ -118,7 +120,9 @@ def active_weights_chart(
 
 
 def duration_chart(
-    duration_history: pd.DataFrame, thresholds: Thresholds | None = None, ax: Axes | None = None,
+    duration_history: pd.DataFrame,
+    thresholds: Thresholds | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Portfolio vs benchmark duration over time with the duration-gap bands shaded.
 
@@ -138,8 +142,13 @@ def duration_chart(
         ax.fill_between(idx, bench - warn, bench + warn, color=style.WARN_FILL, lw=0)
         handles.append(Patch(color=style.WARN_FILL, label=f"warn band ±{fmt.years(warn)}"))
     (lb,) = ax.plot(idx, bench, color=style.BENCHMARK, lw=1.2, label="Benchmark")
-    (lp,) = ax.plot(idx, dh["portfolio_duration"].astype(float), color=style.PORTFOLIO, lw=1.5,
-                    label="Portfolio")
+    (lp,) = ax.plot(
+        idx,
+        dh["portfolio_duration"].astype(float),
+        color=style.PORTFOLIO,
+        lw=1.5,
+        label="Portfolio",
+    )
     ax.set_ylabel("Duration (years)")
     ax.set_xlabel("Date")
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, 2)))
@@ -172,8 +181,16 @@ def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12)
     title = f"DV01 by holding — {_shown(len(top), total, 'holdings')}"
     ax.set_title(title)
     if total > len(top):
-        ax.text(0.98, 0.02, f"other {total - len(top)}: {fmt.dv01(rest)}", ha="right",
-                va="bottom", transform=ax.transAxes, fontsize=6.5, color=style.MUTED)
+        ax.text(
+            0.98,
+            0.02,
+            f"other {total - len(top)}: {fmt.dv01(rest)}",
+            ha="right",
+            va="bottom",
+            transform=ax.transAxes,
+            fontsize=6.5,
+            color=style.MUTED,
+        )
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -249,31 +266,82 @@ def table(
         return lefts[i] + widths[i] - pad, "right"
 
     top = 1.0
-    ax.add_patch(Rectangle((0, top - row_h), 1, row_h, transform=ax.transAxes,
-                           color=style.HEADER_FILL, lw=0, clip_on=False))
+    ax.add_patch(
+        Rectangle(
+            (0, top - row_h),
+            1,
+            row_h,
+            transform=ax.transAxes,
+            color=style.HEADER_FILL,
+            lw=0,
+            clip_on=False,
+        )
+    )
     for i, c in enumerate(columns):
         x, ha = x_of(i)
-        ax.text(x, top - row_h / 2, _clip(c.header, max_chars[i]), ha=ha, va="center",
-                fontsize=fontsize, fontweight="bold", transform=ax.transAxes, color=style.TEXT)
+        ax.text(
+            x,
+            top - row_h / 2,
+            _clip(c.header, max_chars[i]),
+            ha=ha,
+            va="center",
+            fontsize=fontsize,
+            fontweight="bold",
+            transform=ax.transAxes,
+            color=style.TEXT,
+        )
     if shown.empty:
-        ax.text(pad, top - 1.5 * row_h, empty, ha="left", va="center", fontsize=fontsize,
-                color=style.MUTED, transform=ax.transAxes, style="italic")
+        ax.text(
+            pad,
+            top - 1.5 * row_h,
+            empty,
+            ha="left",
+            va="center",
+            fontsize=fontsize,
+            color=style.MUTED,
+            transform=ax.transAxes,
+            style="italic",
+        )
     for r, (_, row) in enumerate(shown.iterrows()):
         yc = top - (r + 1.5) * row_h
         fill = row_fill(row) if row_fill else (style.ROW_FILL if r % 2 else "white")
         if fill and fill != "white":
-            ax.add_patch(Rectangle((0, yc - row_h / 2), 1, row_h, transform=ax.transAxes,
-                                   color=fill, lw=0, clip_on=False))
+            ax.add_patch(
+                Rectangle(
+                    (0, yc - row_h / 2),
+                    1,
+                    row_h,
+                    transform=ax.transAxes,
+                    color=fill,
+                    lw=0,
+                    clip_on=False,
+                )
+            )
         colour = row_colour(row) if row_colour else style.TEXT
         for i, c in enumerate(columns):
             x, ha = x_of(i)
-            ax.text(x, yc, _clip(c.cell(row), max_chars[i]), ha=ha, va="center",
-                    fontsize=fontsize, transform=ax.transAxes,
-                    color=c.colour(row) if c.colour else colour)
+            ax.text(
+                x,
+                yc,
+                _clip(c.cell(row), max_chars[i]),
+                ha=ha,
+                va="center",
+                fontsize=fontsize,
+                transform=ax.transAxes,
+                color=c.colour(row) if c.colour else colour,
+            )
     if note:
         n_rows = max(len(shown), 1)
-        ax.text(pad, top - (n_rows + 1.6) * row_h, note, ha="left", va="top",
-                fontsize=fontsize - 0.5, color=style.MUTED, transform=ax.transAxes)
+        ax.text(
+            pad,
+            top - (n_rows + 1.6) * row_h,
+            note,
+            ha="left",
+            va="top",
+            fontsize=fontsize - 0.5,
+            color=style.MUTED,
+            transform=ax.transAxes,
+        )
     return ax
 
 
@@ -301,8 +369,13 @@ def exposure_table(ax: Axes, exposure: pd.DataFrame, key: str, title: str) -> Ax
     return table(ax, df, cols, title=title)
 
 
-def text_block(ax: Axes, title: str, lines: Sequence[tuple[str, str]],
-               fontsize: float = style.TABLE_SIZE, wrap: int | None = None) -> Axes:
+def text_block(
+    ax: Axes,
+    title: str,
+    lines: Sequence[tuple[str, str]],
+    fontsize: float = style.TABLE_SIZE,
+    wrap: int | None = None,
+) -> Axes:
     """A titled list of (colour, text) lines, wrapped to fit the Axes width.
 
     Lines that do not fit the Axes height are left out and the last line says how many.
@@ -319,17 +392,28 @@ def text_block(ax: Axes, title: str, lines: Sequence[tuple[str, str]],
         wrap = max(int(pos.width * fig.get_figwidth() / (fontsize * 0.58 / 72.0)), 20)
     line = fontsize * 1.45 / 72.0 / height_in
     capacity = max(int(1.0 / line), 1)
-    wrapped = [(c, k, part) for c, txt in lines
-               for k, part in enumerate(textwrap.wrap(txt, wrap) or [""])]
+    wrapped = [
+        (c, k, part) for c, txt in lines for k, part in enumerate(textwrap.wrap(txt, wrap) or [""])
+    ]
     if len(wrapped) > capacity:
         left_out = len(wrapped) - capacity + 1
-        wrapped = [*wrapped[: capacity - 1],
-                   (style.MUTED, 0, f"… {left_out} more line(s) not shown")]
+        wrapped = [
+            *wrapped[: capacity - 1],
+            (style.MUTED, 0, f"… {left_out} more line(s) not shown"),
+        ]
     y = 1.0 - line / 2
     for colour, k, part in wrapped:
-        ax.text(0.0 if k == 0 else 0.02, y, part, ha="left", va="center", fontsize=fontsize,
-                color=colour, transform=ax.transAxes,
-                fontweight="bold" if colour == style.BREACH else "normal")
+        ax.text(
+            0.0 if k == 0 else 0.02,
+            y,
+            part,
+            ha="left",
+            va="center",
+            fontsize=fontsize,
+            color=colour,
+            transform=ax.transAxes,
+            fontweight="bold" if colour == style.BREACH else "normal",
+        )
         y -= line
     return ax
 
@@ -353,10 +437,16 @@ def weekly_alert_days_chart(weekly: pd.DataFrame, ax: Axes | None = None) -> Axe
     weeks = pd.DatetimeIndex(weekly.index)
     x = np.arange(len(weeks))
     ax.bar(x - 0.2, weekly["warn_days"], width=0.4, color=style.WARN, label="days with WARN")
-    ax.bar(x + 0.2, weekly["breach_days"], width=0.4, color=style.BREACH,
-           label="days with BREACH")
-    ax.plot(x, weekly["alert_days"], color=style.TEXT, lw=0, marker="_", ms=7,
-            label="days with any alert")
+    ax.bar(x + 0.2, weekly["breach_days"], width=0.4, color=style.BREACH, label="days with BREACH")
+    ax.plot(
+        x,
+        weekly["alert_days"],
+        color=style.TEXT,
+        lw=0,
+        marker="_",
+        ms=7,
+        label="days with any alert",
+    )
     _week_axis(ax, weeks)
     ax.set_ylim(0, 6.2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -371,10 +461,12 @@ def weekly_peak_chart(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     weeks = pd.DatetimeIndex(weekly.index)
     x = np.arange(len(weeks))
-    ax.plot(x, weekly["peak_alerts"], color=style.TEXT, lw=1.4, marker="o", ms=2.5,
-            label="all alerts")
-    ax.plot(x, weekly["peak_breach"], color=style.BREACH, lw=1.2, marker="o", ms=2.5,
-            label="BREACH")
+    ax.plot(
+        x, weekly["peak_alerts"], color=style.TEXT, lw=1.4, marker="o", ms=2.5, label="all alerts"
+    )
+    ax.plot(
+        x, weekly["peak_breach"], color=style.BREACH, lw=1.2, marker="o", ms=2.5, label="BREACH"
+    )
     ax.plot(x, weekly["peak_warn"], color=style.WARN, lw=1.2, marker="o", ms=2.5, label="WARN")
     _week_axis(ax, weeks)
     top = float(np.nanmax(weekly[["peak_alerts"]].to_numpy())) if len(weekly) else 1.0
@@ -386,8 +478,13 @@ def weekly_peak_chart(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def drivers_chart(drivers: pd.DataFrame, by: str, ax: Axes | None = None, top_n: int = 10,
-                  title: str | None = None) -> Axes:
+def drivers_chart(
+    drivers: pd.DataFrame,
+    by: str,
+    ax: Axes | None = None,
+    top_n: int = 10,
+    title: str | None = None,
+) -> Axes:
     """Alert days per rule or holding over the look-back window, BREACH vs WARN bars."""
     ax = _axes(ax)
     d = drivers.sort_values("alert_days", ascending=False)
@@ -405,8 +502,15 @@ def drivers_chart(drivers: pd.DataFrame, by: str, ax: Axes | None = None, top_n:
     if len(d):
         ax.legend(loc="lower right", fontsize=6.5)
     else:
-        ax.text(0.5, 0.5, "no alerts in the look-back window", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
+        ax.text(
+            0.5,
+            0.5,
+            "no alerts in the look-back window",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color=style.MUTED,
+        )
     return ax
 
 
@@ -417,15 +521,20 @@ def drivers_chart(drivers: pd.DataFrame, by: str, ax: Axes | None = None, top_n:
 SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
 
 
-def scenario_active_chart(comparison: pd.DataFrame, thresholds: Thresholds | None = None,
-                          ax: Axes | None = None, top_n: int = 15) -> Axes:
+def scenario_active_chart(
+    comparison: pd.DataFrame,
+    thresholds: Thresholds | None = None,
+    ax: Axes | None = None,
+    top_n: int = 15,
+) -> Axes:
     """Grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
 
     Tickers are the ``top_n`` largest |PRE active weight|; warn/breach limits drawn as lines.
     """
     ax = _axes(ax)
-    wide = comparison.pivot_table(index="ticker", columns="scenario", values="active_weight",
-                                  aggfunc="first")
+    wide = comparison.pivot_table(
+        index="ticker", columns="scenario", values="active_weight", aggfunc="first"
+    )
     if "PRE" in wide:
         order = wide["PRE"].abs().sort_values(ascending=False).index
     else:
@@ -438,8 +547,13 @@ def scenario_active_chart(comparison: pd.DataFrame, thresholds: Thresholds | Non
     for k, s in enumerate(SCENARIOS):
         off = (k - 1) * w
         if s in present:
-            ax.bar(x + off, wide.loc[tickers, s].to_numpy(dtype=float), width=w,
-                   color=style.SCENARIO_COLOURS[s], label=s)
+            ax.bar(
+                x + off,
+                wide.loc[tickers, s].to_numpy(dtype=float),
+                width=w,
+                color=style.SCENARIO_COLOURS[s],
+                label=s,
+            )
         else:
             ax.bar([0], [0], width=0, color=style.SCENARIO_COLOURS[s], label=f"{s} (infeasible)")
     warn, breach = _limits(thresholds, "active_weight")
@@ -452,9 +566,17 @@ def scenario_active_chart(comparison: pd.DataFrame, thresholds: Thresholds | Non
     pct_axis(ax.yaxis, 0, signed=True)
     ax.set_ylabel("Active weight (% of market value)")
     ax.set_xlabel("Ticker (largest |active weight| before rebalancing first)")
-    ax.set_title("Active weights before and after rebalancing — "
-                 + _shown(len(tickers), total, "tickers"))
+    ax.set_title(
+        "Active weights before and after rebalancing — " + _shown(len(tickers), total, "tickers")
+    )
     ax.grid(axis="x", visible=False)
-    ax.legend(loc="upper right", ncol=3, fontsize=6.5, frameon=True, facecolor="white",
-              edgecolor="#CCCCCC", framealpha=0.95)
+    ax.legend(
+        loc="upper right",
+        ncol=3,
+        fontsize=6.5,
+        frameon=True,
+        facecolor="white",
+        edgecolor="#CCCCCC",
+        framealpha=0.95,
+    )
     return ax

@@ -20,8 +20,11 @@ from fimonitor.fileio import atomic_write_text
 log = logging.getLogger(__name__)
 
 PACK_DIR = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-PAGES = (("one_page_summary", "Summary"), ("weekly_pack", "Weekly"),
-         ("rebalance_pack", "Rebalance"))
+PAGES = (
+    ("one_page_summary", "Summary"),
+    ("weekly_pack", "Weekly"),
+    ("rebalance_pack", "Rebalance"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,17 @@ def scan(out_dir: Path) -> list[PackEntry]:
             continue
         stamp = d.name
         pdf = d / f"{stamp}_FixedIncome_MonitoringPack_3pages.pdf"
-        pngs = tuple((label, f"{stamp}_{suffix}.png") for suffix, label in PAGES
-                     if (d / f"{stamp}_{suffix}.png").is_file())
+        pngs = tuple(
+            (label, f"{stamp}_{suffix}.png")
+            for suffix, label in PAGES
+            if (d / f"{stamp}_{suffix}.png").is_file()
+        )
         n_b, n_w = read_counts(d / "portfolio_summary.csv")
-        entries.append(PackEntry(stamp, "-".join(m.groups()),
-                                 pdf.name if pdf.is_file() else None, pngs, n_b, n_w))
+        entries.append(
+            PackEntry(
+                stamp, "-".join(m.groups()), pdf.name if pdf.is_file() else None, pngs, n_b, n_w
+            )
+        )
     return entries
 
 
@@ -77,9 +86,13 @@ def render_index(entries: list[PackEntry]) -> str:
     esc = html.escape
     rows = []
     for e in entries:
-        pdf = (f'<a href="{esc(e.folder)}/{esc(e.pdf)}">PDF</a>' if e.pdf else "–")
-        pngs = " · ".join(f'<a href="{esc(e.folder)}/{esc(f)}">{esc(label)}</a>'
-                          for label, f in e.pngs) or "–"
+        pdf = f'<a href="{esc(e.folder)}/{esc(e.pdf)}">PDF</a>' if e.pdf else "–"
+        pngs = (
+            " · ".join(
+                f'<a href="{esc(e.folder)}/{esc(f)}">{esc(label)}</a>' for label, f in e.pngs
+            )
+            or "–"
+        )
         b_cls = ' class="breach"' if e.n_breach not in {"0", "–"} else ""
         w_cls = ' class="warn"' if e.n_warn not in {"0", "–"} else ""
         rows.append(

@@ -53,10 +53,10 @@ def _iso(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None,
-              index: bool = False) -> None:
-    frame = df if columns is None else df[[*columns, *[c for c in df.columns
-                                                        if c not in columns]]]
+def write_csv(
+    df: pd.DataFrame, path: Path, columns: list[str] | None = None, index: bool = False
+) -> None:
+    frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
     _iso(frame).to_csv(path, index=index, lineterminator="\n")
 
 
@@ -70,10 +70,13 @@ def write_tables(pack: Pack, folder: Path) -> None:
     write_csv(pack.alerts_history[ALERT_COLUMNS], folder / "alerts_history.csv")
     write_csv(pack.alerts[[*ALERT_COLUMNS, "since"]], folder / "alerts_open_since.csv")
     write_csv(pack.weekly.reset_index(), folder / "weekly_trend.csv")
-    drivers = pd.concat([
-        pack.drivers_rule.rename(columns={"rule": "driver"}).assign(kind="rule"),
-        pack.drivers_ticker.rename(columns={"ticker": "driver"}).assign(kind="ticker"),
-    ], ignore_index=True)
+    drivers = pd.concat(
+        [
+            pack.drivers_rule.rename(columns={"rule": "driver"}).assign(kind="rule"),
+            pack.drivers_ticker.rename(columns={"ticker": "driver"}).assign(kind="ticker"),
+        ],
+        ignore_index=True,
+    )
     write_csv(drivers, folder / "alert_drivers.csv", ["kind", "driver"])
     write_csv(pack.changes, folder / "changes_since_previous.csv")
     write_csv(pack.data_quality, folder / "data_quality.csv")
@@ -105,8 +108,14 @@ def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-def write_pack(pack: Pack, out_root: Path, *, render: bool = True, engine: str = "direct",
-               extra: dict[str, Path] | None = None) -> Path:
+def write_pack(
+    pack: Pack,
+    out_root: Path,
+    *,
+    render: bool = True,
+    engine: str = "direct",
+    extra: dict[str, Path] | None = None,
+) -> Path:
     """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder."""
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final) as tmp:

@@ -30,8 +30,13 @@ from fimonitor.config import RulesConfig, Threshold
 from fimonitor.data.book import CASH
 from fimonitor.results import ALERT_COLUMNS
 
-RULE_ORDER = ("max_single_name_weight", "min_cash_weight", "duration_gap", "active_weight",
-              "group_max_weight")
+RULE_ORDER = (
+    "max_single_name_weight",
+    "min_cash_weight",
+    "duration_gap",
+    "active_weight",
+    "group_max_weight",
+)
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
 SEVERITY = {1: "WARN", 2: "BREACH"}
@@ -60,8 +65,14 @@ class RuleInputs:
     def from_history(cls, h: History) -> RuleInputs:
         proxy = h.securities["is_cash_proxy"].fillna(False).astype(bool)
         single = ~proxy & (h.weights.columns != CASH)
-        return cls(h.weights, h.benchmark, pd.Series(single.to_numpy(), index=h.weights.columns),
-                   h.securities["group"], h.cash_weight, h.duration_gap)
+        return cls(
+            h.weights,
+            h.benchmark,
+            pd.Series(single.to_numpy(), index=h.weights.columns),
+            h.securities["group"],
+            h.cash_weight,
+            h.duration_gap,
+        )
 
     @classmethod
     def from_positions(cls, positions: pd.DataFrame, as_of) -> RuleInputs:
@@ -70,15 +81,19 @@ class RuleInputs:
         p = positions.set_index("ticker")
         idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
         w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
-        b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx,
-                         columns=p.index)
+        b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
         proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
         dur = p["duration"].fillna(0.0).to_numpy(dtype=float)
         dw = np.where(w.iloc[0].to_numpy() == 0, 0.0, w.iloc[0].to_numpy() * dur).sum()
         db = np.where(b.iloc[0].to_numpy() == 0, 0.0, b.iloc[0].to_numpy() * dur).sum()
-        return cls(w, b, ~proxy, p["group"],
-                   pd.Series([w.iloc[0][proxy.to_numpy()].sum()], index=idx),
-                   pd.Series([dw - db], index=idx))
+        return cls(
+            w,
+            b,
+            ~proxy,
+            p["group"],
+            pd.Series([w.iloc[0][proxy.to_numpy()].sum()], index=idx),
+            pd.Series([dw - db], index=idx),
+        )
 
 
 def _levels(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
@@ -107,22 +122,25 @@ def _streak_start(code: np.ndarray) -> np.ndarray:
     return np.where(flag, starts, -1)
 
 
-def _stack(rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray,
-           t: Threshold) -> pd.DataFrame:
+def _stack(
+    rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray, t: Threshold
+) -> pd.DataFrame:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
     code, limit = _levels(values, t)
     start = _streak_start(code)
     r, c = np.nonzero(code)
-    return pd.DataFrame({
-        "date": dates[r],
-        "rule": rule,
-        "ticker": np.asarray(keys, dtype=object)[c],
-        "value": values[r, c],
-        "limit": limit[r, c],
-        "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
-        "since": dates[start[r, c]],
-        "_order": RULE_ORDER.index(rule),
-    })
+    return pd.DataFrame(
+        {
+            "date": dates[r],
+            "rule": rule,
+            "ticker": np.asarray(keys, dtype=object)[c],
+            "value": values[r, c],
+            "limit": limit[r, c],
+            "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
+            "since": dates[start[r, c]],
+            "_order": RULE_ORDER.index(rule),
+        }
+    )
 
 
 def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
@@ -130,16 +148,30 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
     dates = pd.DatetimeIndex(x.weights.index)
     parts = []
     if rules.max_single_name_weight is not None:
-        cols = list(x.weights.columns[x.single_name.reindex(x.weights.columns).fillna(False)
-                                      .to_numpy(dtype=bool)])
-        parts.append(_stack("max_single_name_weight", dates, cols,
-                            x.weights[cols].to_numpy(), rules.max_single_name_weight))
+        cols = list(
+            x.weights.columns[
+                x.single_name.reindex(x.weights.columns).fillna(False).to_numpy(dtype=bool)
+            ]
+        )
+        parts.append(
+            _stack(
+                "max_single_name_weight",
+                dates,
+                cols,
+                x.weights[cols].to_numpy(),
+                rules.max_single_name_weight,
+            )
+        )
     if rules.min_cash_weight is not None:
-        parts.append(_stack("min_cash_weight", dates, [""], x.cash_weight.to_numpy(),
-                            rules.min_cash_weight))
+        parts.append(
+            _stack("min_cash_weight", dates, [""], x.cash_weight.to_numpy(), rules.min_cash_weight)
+        )
     if rules.duration_gap is not None:
-        parts.append(_stack("duration_gap", dates, [""], np.abs(x.duration_gap.to_numpy()),
-                            rules.duration_gap))
+        parts.append(
+            _stack(
+                "duration_gap", dates, [""], np.abs(x.duration_gap.to_numpy()), rules.duration_gap
+            )
+        )
     if rules.active_weight is not None:
         cols = list(x.weights.columns)
         act = x.weights.to_numpy() - x.benchmark.reindex(columns=cols).fillna(0.0).to_numpy()
@@ -149,14 +181,21 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
         names = list(rules.group_max_weight)
         gw = gw.reindex(columns=names, fill_value=0.0)
         for g in names:
-            parts.append(_stack("group_max_weight", dates, [g], gw[g].to_numpy(),
-                                rules.group_max_weight[g]))
+            parts.append(
+                _stack("group_max_weight", dates, [g], gw[g].to_numpy(), rules.group_max_weight[g])
+            )
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            [*ALERT_COLUMNS, "since"],
-            ["datetime64[ns]", object, object, float, float, object, "datetime64[ns]"],
-            strict=True)})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(
+                    [*ALERT_COLUMNS, "since"],
+                    ["datetime64[ns]", object, object, float, float, object, "datetime64[ns]"],
+                    strict=True,
+                )
+            }
+        )
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["date", "_order", "ticker"], kind="stable").drop(columns="_order")
     return out.reset_index(drop=True)

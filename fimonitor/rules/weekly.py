@@ -21,8 +21,10 @@ def daily_counts(alerts: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
     """Alerts per day (``alerts, warn, breach``) on every date, zeros included."""
     c = pd.crosstab(alerts["date"], alerts["severity"]) if len(alerts) else pd.DataFrame()
     c = c.reindex(index=dates, columns=["WARN", "BREACH"], fill_value=0)
-    out = pd.DataFrame({"warn": c["WARN"].to_numpy(), "breach": c["BREACH"].to_numpy()},
-                       index=pd.DatetimeIndex(dates, name="date"))
+    out = pd.DataFrame(
+        {"warn": c["WARN"].to_numpy(), "breach": c["BREACH"].to_numpy()},
+        index=pd.DatetimeIndex(dates, name="date"),
+    )
     out.insert(0, "alerts", out["warn"] + out["breach"])
     return out
 
@@ -33,11 +35,17 @@ def weekly_trend(alerts: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
     grouped = d.groupby(pd.Grouper(freq="W-FRI"))
     days = grouped.agg(lambda s: int((s > 0).sum()))
     peak = grouped.max()
-    out = pd.DataFrame({
-        "alert_days": days["alerts"], "warn_days": days["warn"], "breach_days": days["breach"],
-        "peak_alerts": peak["alerts"], "peak_warn": peak["warn"], "peak_breach": peak["breach"],
-        "trading_days": grouped.size(),
-    })
+    out = pd.DataFrame(
+        {
+            "alert_days": days["alerts"],
+            "warn_days": days["warn"],
+            "breach_days": days["breach"],
+            "peak_alerts": peak["alerts"],
+            "peak_warn": peak["warn"],
+            "peak_breach": peak["breach"],
+            "trading_days": grouped.size(),
+        }
+    )
     out = out[out["trading_days"] > 0].astype(int)
     out.index.name = "week_ending"
     return out
@@ -52,8 +60,9 @@ def _drivers(alerts: pd.DataFrame, key: str) -> pd.DataFrame:
     out = pd.DataFrame({"alert_days": g.size(), "breach_days": g.sum().astype(int)})
     out["warn_days"] = out["alert_days"] - out["breach_days"]
     out = out.reset_index().rename(columns={"index": key})
-    return out.sort_values(["alert_days", "breach_days", key], ascending=[False, False, True],
-                           kind="stable").reset_index(drop=True)[cols]
+    return out.sort_values(
+        ["alert_days", "breach_days", key], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)[cols]
 
 
 def drivers_by_rule(alerts: pd.DataFrame) -> pd.DataFrame:

@@ -35,12 +35,28 @@ log = logging.getLogger(__name__)
 
 PACK_EVENT_TYPE = "pack_rebalance"
 _PERFORMANCE_KEYS = (
-    "market_value", "cash_weight", "portfolio_duration", "benchmark_duration", "duration_gap",
-    "portfolio_dv01", "n_breach", "n_warn", "daily_return",
+    "market_value",
+    "cash_weight",
+    "portfolio_duration",
+    "benchmark_duration",
+    "duration_gap",
+    "portfolio_dv01",
+    "n_breach",
+    "n_warn",
+    "daily_return",
 )
 _ALLOCATION_KEYS = (
-    "name", "group", "rating_bucket", "shares", "price", "market_value", "weight",
-    "benchmark_weight", "active_weight", "duration", "dv01",
+    "name",
+    "group",
+    "rating_bucket",
+    "shares",
+    "price",
+    "market_value",
+    "weight",
+    "benchmark_weight",
+    "active_weight",
+    "duration",
+    "dv01",
 )
 
 
@@ -119,8 +135,11 @@ def ensure_schema(engine: sa.Engine) -> int:
                 with engine.begin() as conn:
                     S.schema_version.create(conn, checkfirst=True)
                     migrate(conn)
-                    conn.execute(S.schema_version.insert().values(
-                        version=version, description=description, applied_at=_now()))
+                    conn.execute(
+                        S.schema_version.insert().values(
+                            version=version, description=description, applied_at=_now()
+                        )
+                    )
                 log.info("history database migrated to schema version %d", version)
             except IntegrityError:  # another process applied it at the same time
                 log.info("schema version %d applied concurrently", version)
@@ -213,16 +232,20 @@ def _records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
 # --- row builders ---------------------------------------------------------------------------
 
 
-def _performance_rows(pid: str, as_of: dt.date, performance: Mapping[str, Any],
-                      recorded_at: dt.datetime) -> list[dict[str, Any]]:
+def _performance_rows(
+    pid: str, as_of: dt.date, performance: Mapping[str, Any], recorded_at: dt.datetime
+) -> list[dict[str, Any]]:
     perf = dict(performance)
     if "daily_return" not in perf and "return" in perf:
         perf["daily_return"] = perf.pop("return")
     row: dict[str, Any] = {"portfolio_id": pid, "as_of": as_of, "recorded_at": recorded_at}
     for key in _PERFORMANCE_KEYS:
         row[key] = _int(perf.get(key)) if key.startswith("n_") else _num(perf.get(key))
-    extra = {k: _scalar(v) if not isinstance(v, Mapping | list) else v
-             for k, v in perf.items() if k not in _PERFORMANCE_KEYS and k != "as_of"}
+    extra = {
+        k: _scalar(v) if not isinstance(v, Mapping | list) else v
+        for k, v in perf.items()
+        if k not in _PERFORMANCE_KEYS and k != "as_of"
+    }
     row["extra"] = _json(extra) if extra else None
     return [row]
 
@@ -232,24 +255,28 @@ def _risk_rows(pid: str, as_of: dt.date, risk: pd.DataFrame | None) -> list[dict
         return []
     if "metric" not in risk.columns or "value" not in risk.columns:
         raise InputError("risk_metrics must have columns metric,value")
-    return [{"portfolio_id": pid, "as_of": as_of, "metric": str(m), "value": _num(v)}
-            for m, v in zip(risk["metric"], risk["value"], strict=True)]
+    return [
+        {"portfolio_id": pid, "as_of": as_of, "metric": str(m), "value": _num(v)}
+        for m, v in zip(risk["metric"], risk["value"], strict=True)
+    ]
 
 
 def _alert_rows(pid: str, as_of: dt.date, df: pd.DataFrame | None) -> list[dict[str, Any]]:
     rows = []
     for rec in _records(df):
         ticker = rec.get("ticker")
-        rows.append({
-            "portfolio_id": pid,
-            "as_of": as_of,
-            "date": _date(rec["date"]) if rec.get("date") is not None else as_of,
-            "rule": str(rec["rule"]),
-            "ticker": "" if ticker is None else str(ticker),
-            "value": _num(rec.get("value")),
-            "limit_value": _num(rec.get("limit")),
-            "severity": str(rec["severity"]),
-        })
+        rows.append(
+            {
+                "portfolio_id": pid,
+                "as_of": as_of,
+                "date": _date(rec["date"]) if rec.get("date") is not None else as_of,
+                "rule": str(rec["rule"]),
+                "ticker": "" if ticker is None else str(ticker),
+                "value": _num(rec.get("value")),
+                "limit_value": _num(rec.get("limit")),
+                "severity": str(rec["severity"]),
+            }
+        )
     return rows
 
 
@@ -259,33 +286,58 @@ def _allocation_rows(pid: str, as_of: dt.date, df: pd.DataFrame | None) -> list[
         row: dict[str, Any] = {"portfolio_id": pid, "as_of": as_of, "ticker": str(rec["ticker"])}
         for key in _ALLOCATION_KEYS:
             v = rec.get(key)
-            row[key] = (None if v is None else str(v)) if key in (
-                "name", "group", "rating_bucket") else _num(v)
+            row[key] = (
+                (None if v is None else str(v))
+                if key in ("name", "group", "rating_bucket")
+                else _num(v)
+            )
         rows.append(row)
     return rows
 
 
-def _correlation_rows(pid: str, as_of: dt.date, corr: pd.DataFrame | None
-                      ) -> list[dict[str, Any]]:
+def _correlation_rows(pid: str, as_of: dt.date, corr: pd.DataFrame | None) -> list[dict[str, Any]]:
     """Upper triangle (ticker_1 before ticker_2 in the matrix order, diagonal left out)."""
     if corr is None or corr.empty:
         return []
     if {"ticker_1", "ticker_2", "correlation"} <= set(corr.columns):
-        return [{"portfolio_id": pid, "as_of": as_of, "ticker_1": str(r["ticker_1"]),
-                 "ticker_2": str(r["ticker_2"]), "correlation": _num(r["correlation"])}
-                for r in _records(corr)]
+        return [
+            {
+                "portfolio_id": pid,
+                "as_of": as_of,
+                "ticker_1": str(r["ticker_1"]),
+                "ticker_2": str(r["ticker_2"]),
+                "correlation": _num(r["correlation"]),
+            }
+            for r in _records(corr)
+        ]
     tickers = [str(t) for t in corr.columns]
     values = corr.reindex(index=corr.columns).to_numpy(dtype=float)
     i, j = np.triu_indices(len(tickers), k=1)
-    return [{"portfolio_id": pid, "as_of": as_of, "ticker_1": tickers[a], "ticker_2": tickers[b],
-             "correlation": _num(values[a, b])}
-            for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+    return [
+        {
+            "portfolio_id": pid,
+            "as_of": as_of,
+            "ticker_1": tickers[a],
+            "ticker_2": tickers[b],
+            "correlation": _num(values[a, b]),
+        }
+        for a, b in zip(i.tolist(), j.tolist(), strict=True)
+    ]
 
 
-def _event_row(pid: str, event_date: dt.date, event_type: str, inputs: Mapping[str, Any],
-               orders: pd.DataFrame | None, status: str, pre_state: Mapping | None,
-               post_state: Mapping | None, cost: float, tax_impact: float,
-               recorded_at: dt.datetime) -> dict[str, Any]:
+def _event_row(
+    pid: str,
+    event_date: dt.date,
+    event_type: str,
+    inputs: Mapping[str, Any],
+    orders: pd.DataFrame | None,
+    status: str,
+    pre_state: Mapping | None,
+    post_state: Mapping | None,
+    cost: float,
+    tax_impact: float,
+    recorded_at: dt.datetime,
+) -> dict[str, Any]:
     inputs_json = _json(inputs or {})
     order_rows = _records(orders)
     traded = None
@@ -309,23 +361,36 @@ def _event_row(pid: str, event_date: dt.date, event_type: str, inputs: Mapping[s
     }
 
 
-def _pack_event_rows(pid: str, as_of: dt.date, df: pd.DataFrame | None,
-                     recorded_at: dt.datetime) -> list[dict[str, Any]]:
+def _pack_event_rows(
+    pid: str, as_of: dt.date, df: pd.DataFrame | None, recorded_at: dt.datetime
+) -> list[dict[str, Any]]:
     rows = []
     for rec in _records(df):
         scenario = rec.get("scenario", f"row{len(rows)}")
-        rows.append(_event_row(
-            pid, as_of, PACK_EVENT_TYPE, {"scenario": scenario, "as_of": as_of}, None,
-            str(rec.get("status") or "ok"), None, rec,
-            float(_num(rec.get("est_cost")) or 0.0), 0.0, recorded_at))
+        rows.append(
+            _event_row(
+                pid,
+                as_of,
+                PACK_EVENT_TYPE,
+                {"scenario": scenario, "as_of": as_of},
+                None,
+                str(rec.get("status") or "ok"),
+                None,
+                rec,
+                float(_num(rec.get("est_cost")) or 0.0),
+                0.0,
+                recorded_at,
+            )
+        )
     return rows
 
 
 # --- writes -----------------------------------------------------------------------------------
 
 
-def _replace_rows(conn: sa.Connection, table: sa.Table, where: Iterable[Any],
-                  rows: list[dict[str, Any]]) -> None:
+def _replace_rows(
+    conn: sa.Connection, table: sa.Table, where: Iterable[Any], rows: list[dict[str, Any]]
+) -> None:
     """Delete the rows matching ``where`` and insert ``rows`` (inside the caller's transaction)."""
     conn.execute(table.delete().where(*where))
     if rows:
@@ -392,11 +457,20 @@ def record_pack(
         try:
             with engine.begin() as conn:
                 for table, rows in plan:
-                    _replace_rows(conn, table, (table.c.portfolio_id == pid, table.c.as_of == day),
-                                  rows)
+                    _replace_rows(
+                        conn, table, (table.c.portfolio_id == pid, table.c.as_of == day), rows
+                    )
                 ev = S.rebalancing_events
-                _replace_rows(conn, ev, (ev.c.portfolio_id == pid, ev.c.event_date == day,
-                                         ev.c.event_type == PACK_EVENT_TYPE), events)
+                _replace_rows(
+                    conn,
+                    ev,
+                    (
+                        ev.c.portfolio_id == pid,
+                        ev.c.event_date == day,
+                        ev.c.event_type == PACK_EVENT_TYPE,
+                    ),
+                    events,
+                )
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"could not record the pack for {pid} {day} in the history database "
@@ -440,16 +514,34 @@ def record_rebalancing_event(
         Currency units.
     """
     pid = str(portfolio_id)
-    row = _event_row(pid, _date(event_date), event_type, inputs, orders, status, pre_state,
-                     post_state, cost, tax_impact, _now())
+    row = _event_row(
+        pid,
+        _date(event_date),
+        event_type,
+        inputs,
+        orders,
+        status,
+        pre_state,
+        post_state,
+        cost,
+        tax_impact,
+        _now(),
+    )
     ev = S.rebalancing_events
     with _engine(url) as engine:
         try:
             with engine.begin() as conn:
-                _replace_rows(conn, ev, (
-                    ev.c.portfolio_id == pid, ev.c.event_date == row["event_date"],
-                    ev.c.event_type == row["event_type"], ev.c.inputs_key == row["inputs_key"],
-                ), [])
+                _replace_rows(
+                    conn,
+                    ev,
+                    (
+                        ev.c.portfolio_id == pid,
+                        ev.c.event_date == row["event_date"],
+                        ev.c.event_type == row["event_type"],
+                        ev.c.inputs_key == row["inputs_key"],
+                    ),
+                    [],
+                )
                 result = conn.execute(ev.insert().values(**row))
                 event_id = int(result.inserted_primary_key[0])
         except SQLAlchemyError as exc:
@@ -472,14 +564,25 @@ def read_table(url: str, name: str, *, portfolio_id: str | None = None) -> pd.Da
     if portfolio_id is not None and "portfolio_id" in table.c:
         stmt = stmt.where(table.c.portfolio_id == portfolio_id)
     with _engine(url, create=False) as engine, engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).mappings().all(),
-                            columns=[c.name for c in table.columns])
+        return pd.DataFrame(
+            conn.execute(stmt).mappings().all(), columns=[c.name for c in table.columns]
+        )
 
 
 SNAPSHOT_COLUMNS = [
-    "portfolio_id", "as_of", "market_value", "portfolio_duration", "duration_gap", "n_breach",
-    "n_warn", "n_alerts", "n_allocations", "n_risk_metrics", "n_correlations",
-    "n_rebalancing_events", "recorded_at",
+    "portfolio_id",
+    "as_of",
+    "market_value",
+    "portfolio_duration",
+    "duration_gap",
+    "n_breach",
+    "n_warn",
+    "n_alerts",
+    "n_allocations",
+    "n_risk_metrics",
+    "n_correlations",
+    "n_rebalancing_events",
+    "recorded_at",
 ]
 
 
@@ -492,12 +595,32 @@ def list_snapshots(url: str) -> pd.DataFrame:
     """
     perf = S.portfolio_performance_history
     with _engine(url, create=False) as engine, engine.connect() as conn:
-        base = pd.DataFrame(conn.execute(sa.select(
-            perf.c.portfolio_id, perf.c.as_of, perf.c.market_value, perf.c.portfolio_duration,
-            perf.c.duration_gap, perf.c.n_breach, perf.c.n_warn, perf.c.recorded_at,
-        ).order_by(perf.c.as_of, perf.c.portfolio_id)).mappings().all(),
-            columns=["portfolio_id", "as_of", "market_value", "portfolio_duration",
-                     "duration_gap", "n_breach", "n_warn", "recorded_at"])
+        base = pd.DataFrame(
+            conn.execute(
+                sa.select(
+                    perf.c.portfolio_id,
+                    perf.c.as_of,
+                    perf.c.market_value,
+                    perf.c.portfolio_duration,
+                    perf.c.duration_gap,
+                    perf.c.n_breach,
+                    perf.c.n_warn,
+                    perf.c.recorded_at,
+                ).order_by(perf.c.as_of, perf.c.portfolio_id)
+            )
+            .mappings()
+            .all(),
+            columns=[
+                "portfolio_id",
+                "as_of",
+                "market_value",
+                "portfolio_duration",
+                "duration_gap",
+                "n_breach",
+                "n_warn",
+                "recorded_at",
+            ],
+        )
         counts = {}
         for col, table, date_col in (
             ("n_alerts", S.alerts, "as_of"),
@@ -507,12 +630,16 @@ def list_snapshots(url: str) -> pd.DataFrame:
             ("n_rebalancing_events", S.rebalancing_events, "event_date"),
         ):
             d = table.c[date_col]
-            res = conn.execute(sa.select(table.c.portfolio_id, d, sa.func.count())
-                               .group_by(table.c.portfolio_id, d)).all()
+            res = conn.execute(
+                sa.select(table.c.portfolio_id, d, sa.func.count()).group_by(
+                    table.c.portfolio_id, d
+                )
+            ).all()
             counts[col] = {(p, day): int(n) for p, day, n in res}
     for col, mapping in counts.items():
-        base[col] = [mapping.get((p, d), 0) for p, d in zip(base["portfolio_id"], base["as_of"],
-                                                           strict=True)]
+        base[col] = [
+            mapping.get((p, d), 0) for p, d in zip(base["portfolio_id"], base["as_of"], strict=True)
+        ]
     if base.empty:
         return pd.DataFrame(columns=SNAPSHOT_COLUMNS)
     base["as_of"] = pd.to_datetime(base["as_of"])
@@ -522,11 +649,24 @@ def list_snapshots(url: str) -> pd.DataFrame:
 def list_rebalancing_events(url: str) -> pd.DataFrame:
     """Stored rebalancing events (without the JSON payloads), oldest first."""
     ev = S.rebalancing_events
-    cols = ["id", "portfolio_id", "event_date", "event_type", "status", "n_orders",
-            "traded_notional", "cost", "tax_impact", "recorded_at"]
+    cols = [
+        "id",
+        "portfolio_id",
+        "event_date",
+        "event_type",
+        "status",
+        "n_orders",
+        "traded_notional",
+        "cost",
+        "tax_impact",
+        "recorded_at",
+    ]
     with _engine(url, create=False) as engine, engine.connect() as conn:
-        rows = conn.execute(sa.select(*(ev.c[c] for c in cols))
-                            .order_by(ev.c.event_date, ev.c.id)).mappings().all()
+        rows = (
+            conn.execute(sa.select(*(ev.c[c] for c in cols)).order_by(ev.c.event_date, ev.c.id))
+            .mappings()
+            .all()
+        )
     out = pd.DataFrame(rows, columns=cols)
     if not out.empty:
         out["event_date"] = pd.to_datetime(out["event_date"])

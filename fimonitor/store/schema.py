@@ -73,8 +73,14 @@ alerts = sa.Table(
     sa.Column("value", sa.Float),
     sa.Column("limit_value", sa.Float),  # the CSV's `limit` (a reserved word in SQL)
     sa.Column("severity", sa.String(16), nullable=False),
-    sa.UniqueConstraint("portfolio_id", "as_of", "date", "rule", "ticker",
-                        name="uq_alerts_portfolio_asof_rule_ticker"),
+    sa.UniqueConstraint(
+        "portfolio_id",
+        "as_of",
+        "date",
+        "rule",
+        "ticker",
+        name="uq_alerts_portfolio_asof_rule_ticker",
+    ),
 )
 
 portfolio_allocations = sa.Table(
@@ -107,8 +113,9 @@ asset_correlations = sa.Table(
     sa.Column("ticker_1", sa.String(64), nullable=False),
     sa.Column("ticker_2", sa.String(64), nullable=False),
     sa.Column("correlation", sa.Float),
-    sa.UniqueConstraint("portfolio_id", "as_of", "ticker_1", "ticker_2",
-                        name="uq_corr_portfolio_asof_pair"),
+    sa.UniqueConstraint(
+        "portfolio_id", "as_of", "ticker_1", "ticker_2", name="uq_corr_portfolio_asof_pair"
+    ),
 )
 
 rebalancing_events = sa.Table(
@@ -129,8 +136,13 @@ rebalancing_events = sa.Table(
     sa.Column("cost", sa.Float, nullable=False),
     sa.Column("tax_impact", sa.Float, nullable=False),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
-    sa.UniqueConstraint("portfolio_id", "event_date", "event_type", "inputs_key",
-                        name="uq_events_portfolio_date_type_inputs"),
+    sa.UniqueConstraint(
+        "portfolio_id",
+        "event_date",
+        "event_type",
+        "inputs_key",
+        name="uq_events_portfolio_date_type_inputs",
+    ),
     sa.Index("ix_events_portfolio_date", "portfolio_id", "event_date"),
     sqlite_autoincrement=True,  # ids are never reused after a replace
 )
