@@ -10,6 +10,7 @@ Hierarchy::
     │   └── AsOfError                   as-of date outside the data
     ├── DownloadError                   a market-data download failed or came back empty
     ├── StoreError                      the history database could not be written or read
+    ├── NotifyError                     a notification failed to send under ``--notify-strict``
     └── SolverError                     an optimiser failed in a way that is not "infeasible"
 
     DataQualityWarning (UserWarning)    questionable data that does not stop a run
@@ -85,6 +86,10 @@ class DownloadError(FimonitorError):
 
 class StoreError(FimonitorError):
     """The history database could not be written (nothing was changed) or read."""
+
+
+class NotifyError(FimonitorError):
+    """A notification could not be delivered and the run asked for strict delivery."""
 
 
 class SolverError(FimonitorError):
