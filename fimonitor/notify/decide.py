@@ -12,7 +12,20 @@ COMMANDS = (*PACK_COMMANDS, *POLICY_COMMANDS)
 
 
 def check_mode(mode: str, *, source: str = "--notify-on") -> str:
-    """``mode`` lower-cased when it is one of :data:`MODES`, else an InputError naming ``source``."""
+    """Return ``mode`` lower-cased if it is one of :data:`MODES`; else raise InputError.
+
+    Parameters
+    ----------
+    mode : str
+        The requested mode.
+    source : str
+        The flag or key named in the error.
+
+    Returns
+    -------
+    str
+        The mode, lower-cased.
+    """
     m = str(mode).strip().lower()
     if m not in MODES:
         raise InputError(f"{source}: unknown mode {mode!r}; use one of {', '.join(MODES)}")

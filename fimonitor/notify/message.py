@@ -63,7 +63,7 @@ def _finite(x: object) -> float | None:
 
 
 def fmt_date(x: object) -> str:
-    """A date as ``YYYY-MM-DD`` (strings pass through; missing -> en dash)."""
+    """Write a date as ``YYYY-MM-DD`` (strings pass through; missing -> en dash)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return MISSING
     if isinstance(x, (pd.Timestamp, datetime, date)):
@@ -84,7 +84,7 @@ def fmt_number(x: object, digits: int = 0) -> str:
 
 
 def fmt_money(x: object) -> str:
-    """Currency without a symbol: whole units from 1,000 up, cents below (``129,900``, ``85.50``)."""
+    """Currency without a symbol: whole units from 1,000 up, else cents (``129,900``, ``85.50``)."""
     v = _finite(x)
     if v is None:
         return MISSING
@@ -108,7 +108,7 @@ def fmt_pct(x: object, digits: int = 2) -> str:
 
 
 def fmt_rule_value(rule: str, x: object) -> str:
-    """A rule's value or limit in the rule's unit.
+    """Write a rule's value or limit in the rule's unit.
 
     Weights are fractions (shown in percent), ``duration`` rules are years, ``dv01`` rules
     currency per basis point; anything else is shown as a plain number.
@@ -218,7 +218,7 @@ def _finish(title: str, lines: list[str], level: str) -> Message:
 def alert_changes(
     current: pd.DataFrame, previous: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """New and cured alerts between the previous pack and this one.
+    """Find the alerts that are new or cured since the previous pack.
 
     Parameters
     ----------
@@ -271,7 +271,7 @@ def pack_message(
     *,
     max_items: int = MAX_ITEMS,
 ) -> Message:
-    """The message after a ``pack`` (or one book of a ``batch``).
+    """Build the message after a ``pack`` (or one book of a ``batch``).
 
     Parameters
     ----------
@@ -327,7 +327,7 @@ def policy_message(
     command: str = "rebalance",
     max_items: int = MAX_ITEMS,
 ) -> Message:
-    """The message after ``rebalance`` or ``dca run``.
+    """Build the message after ``rebalance`` or ``dca run``.
 
     Parameters
     ----------
@@ -375,7 +375,9 @@ def policy_message(
     if alerts is not None and not alerts.empty:
         if {"type", "message"} <= set(alerts.columns):
             a = _sorted_alerts(alerts.assign(rule=alerts["type"]))
-            alert_lines = [f"- {r['severity']} {r['type']}: {r['message']}" for _, r in a.iterrows()]
+            alert_lines = [
+                f"- {r['severity']} {r['type']}: {r['message']}" for _, r in a.iterrows()
+            ]
         else:
             alert_lines = [_alert_line(r) for _, r in _sorted_alerts(alerts).iterrows()]
         level = "failure" if _level(alerts["severity"]) == "failure" else "warning"

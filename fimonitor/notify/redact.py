@@ -38,7 +38,7 @@ def _split(url: str) -> tuple[str, str, str, str] | None:
 
 
 def redact(url: str) -> str:
-    """A notification URL with its secrets masked.
+    """Mask the secrets of a notification URL.
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ def redact(url: str) -> str:
 
 
 def secrets_of(url: str) -> list[str]:
-    """The pieces of ``url`` that :func:`redact` masks, raw and percent-decoded, longest first."""
+    """List the pieces :func:`redact` masks in ``url``, raw and decoded, longest first."""
     parts = _split(str(url))
     if parts is None:
         pieces = [str(url).strip()]

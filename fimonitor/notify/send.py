@@ -21,6 +21,7 @@ from fimonitor.notify.redact import redact, scrub
 
 log = logging.getLogger(__name__)
 APPRISE_LOGGER = "apprise"
+QUIET_LOGGERS = (APPRISE_LOGGER, "urllib3", "requests", "httpx", "httpcore")
 _LEVELS = {"info": "info", "warning": "warning", "failure": "failure", "success": "success"}
 
 
@@ -57,19 +58,28 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def _quiet_apprise() -> Iterator[_Capture]:
-    """Route the ``apprise`` logger to memory only (WARNING and above) for the block."""
-    lg = logging.getLogger(APPRISE_LOGGER)
-    saved = (lg.level, lg.propagate, lg.handlers[:])
+    """Route Apprise's and its HTTP stack's loggers to memory only, for the block.
+
+    urllib3 logs request paths at DEBUG (a Telegram bot token is part of the path), so it is
+    held back too. Only Apprise's WARNING and ERROR lines are kept, for :class:`Outcome`.
+    """
     cap = _Capture()
-    lg.handlers = [cap]
-    lg.propagate = False
-    lg.setLevel(logging.WARNING)
+    sink = logging.NullHandler()
+    saved = []
+    for name in QUIET_LOGGERS:
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.level, lg.propagate, lg.handlers[:]))
+        lg.handlers = [cap if name == APPRISE_LOGGER else sink]
+        lg.propagate = False
+        if name == APPRISE_LOGGER:
+            lg.setLevel(logging.WARNING)
     try:
         yield cap
     finally:
-        lg.handlers = saved[2]
-        lg.propagate = saved[1]
-        lg.setLevel(saved[0])
+        for lg, level, propagate, handlers in saved:
+            lg.handlers = handlers
+            lg.propagate = propagate
+            lg.setLevel(level)
 
 
 def _joined(lines: list[str], limit: int = 300) -> str:
@@ -116,10 +126,10 @@ def validate_urls(urls: Sequence[str], source: str = "--notify") -> tuple[str, .
     urls = tuple(str(u).strip() for u in urls)
     if not urls:
         return urls
-    import apprise
-
-    asset = _asset()
     with _quiet_apprise() as cap:
+        import apprise
+
+        asset = _asset()
         known = _schemes()
         for u in urls:
             scheme = u.partition("://")[0].lower() if "://" in u else ""
@@ -187,7 +197,8 @@ def send(urls: Sequence[str], message: Message, *, strict: bool = False) -> list
     urls = [str(u).strip() for u in urls]
     if not urls:
         return []
-    asset = _asset()
+    with _quiet_apprise():
+        asset = _asset()  # the first import logs its locale set-up
     outcomes = [_send_one(u, message, asset) for u in urls]
     failed = [o for o in outcomes if not o.ok]
     if failed and strict:
