@@ -64,7 +64,7 @@ def _finite(x: object) -> float | None:
 
 def fmt_date(x: object) -> str:
     """Write a date as ``YYYY-MM-DD`` (strings pass through; missing -> en dash)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _blank(x):
         return MISSING
     if isinstance(x, (pd.Timestamp, datetime, date)):
         return pd.Timestamp(x).strftime("%Y-%m-%d")
@@ -141,7 +141,13 @@ def _bound(text: str, limit: int) -> str:
 
 
 def _blank(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or str(x).strip() == ""
+    """True for None, NaN, NaT, pd.NA and empty strings."""
+    if x is None or isinstance(x, str):
+        return x is None or x.strip() == ""
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # array-likes are not blank
+        return False
 
 
 def _section(heading: str, lines: list[str], max_items: int) -> list[str]:
@@ -188,7 +194,7 @@ def _order_lines(orders: pd.DataFrame | None) -> tuple[list[str], str]:
         return [], ""
     o = orders
     side = o["side"] if "side" in o.columns else pd.Series("BUY", index=o.index)
-    notional = pd.to_numeric(o.get("notional"), errors="coerce").abs().fillna(0.0)
+    notional = pd.to_numeric(o["notional"], errors="coerce").abs().fillna(0.0)
     o = o.assign(
         _s=side.fillna("BUY").map({"SELL": 0, "BUY": 1}).fillna(2),
         _n=-notional,

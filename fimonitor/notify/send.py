@@ -11,6 +11,7 @@ reach the log.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from fimonitor.notify.redact import redact, scrub
 
 log = logging.getLogger(__name__)
 APPRISE_LOGGER = "apprise"
+_LOCK = threading.RLock()
 QUIET_LOGGERS = (APPRISE_LOGGER, "urllib3", "requests", "httpx", "httpcore")
 _LEVELS = {"info": "info", "warning": "warning", "failure": "failure", "success": "success"}
 
@@ -63,23 +65,24 @@ def _quiet_apprise() -> Iterator[_Capture]:
     urllib3 logs request paths at DEBUG (a Telegram bot token is part of the path), so it is
     held back too. Only Apprise's WARNING and ERROR lines are kept, for :class:`Outcome`.
     """
-    cap = _Capture()
-    sink = logging.NullHandler()
-    saved = []
-    for name in QUIET_LOGGERS:
-        lg = logging.getLogger(name)
-        saved.append((lg, lg.level, lg.propagate, lg.handlers[:]))
-        lg.handlers = [cap if name == APPRISE_LOGGER else sink]
-        lg.propagate = False
-        if name == APPRISE_LOGGER:
-            lg.setLevel(logging.WARNING)
-    try:
-        yield cap
-    finally:
-        for lg, level, propagate, handlers in saved:
-            lg.handlers = handlers
-            lg.propagate = propagate
-            lg.setLevel(level)
+    with _LOCK:  # loggers are process-wide: one sender at a time swaps them
+        cap = _Capture()
+        sink = logging.NullHandler()
+        saved = []
+        for name in QUIET_LOGGERS:
+            lg = logging.getLogger(name)
+            saved.append((lg, lg.level, lg.propagate, lg.handlers[:]))
+            lg.handlers = [cap if name == APPRISE_LOGGER else sink]
+            lg.propagate = False
+            if name == APPRISE_LOGGER:
+                lg.setLevel(logging.WARNING)
+        try:
+            yield cap
+        finally:
+            for lg, level, propagate, handlers in saved:
+                lg.handlers = handlers
+                lg.propagate = propagate
+                lg.setLevel(level)
 
 
 def _joined(lines: list[str], limit: int = 300) -> str:

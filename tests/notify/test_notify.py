@@ -530,3 +530,29 @@ def test_the_loopback_guard_sees_other_hosts(loopback_only):
     assert not out[0].ok and out[0].url == "json://hooks.example.com/***"
     assert loopback_only == ["lookup 'hooks.example.com'"]
     loopback_only.clear()  # expected here; the fixture checks every other test
+
+
+def test_missing_values_read_as_blank_or_dash():
+    a = _alerts([[pd.NaT, "min_cash_weight", pd.NA, float("nan"), 0.02, "BREACH"]])
+    m = pack_message("p", pd.NaT, 1, 0, a, None, None, None)
+    assert "- BREACH min_cash_weight: – (limit 2.00 %)" in m.body.splitlines()
+    assert "As of: –" in m.body and "<NA>" not in m.body
+
+
+def test_concurrent_sends_from_threads(hook):
+    port, received = hook()
+    lg = logging.getLogger("apprise")
+    before = (lg.level, lg.propagate, list(lg.handlers))
+    results: list[list] = []
+
+    def work(i: int) -> None:
+        results.append(send([f"json://127.0.0.1:{port}/t{i}"], Message(f"t{i}", "b")))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(r["json"]["title"] for r in received) == ["t0", "t1", "t2", "t3"]
+    assert all(out[0].ok for out in results) and len(results) == 4
+    assert (lg.level, lg.propagate, list(lg.handlers)) == before
