@@ -103,7 +103,7 @@ def hook():
     def start(status: int = 200):
         handler = type("Hook", (_Hook,), {"status": status, "received": []})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         servers.append(server)
         return server.server_address[1], handler.received
