@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fimonitor.errors import ConfigError
+from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
 MIN_RULES = ("min_cash_weight",)
@@ -51,11 +52,9 @@ class Threshold:
     kind: str  # "max" or "min"
 
     def severity(self, value: float) -> str | None:
-        """'BREACH', 'WARN' or None for a single value (the rule engine's comparison)."""
-        from fimonitor.rules.engine import _levels
-
-        code = int(_levels([value], self)[0][0])
-        return {0: None, 1: "WARN", 2: "BREACH"}[code]
+        """'BREACH', 'WARN' or None for a single value (:func:`fimonitor.severity.classify`)."""
+        code, _ = classify([value], self.warn, self.breach, self.kind)
+        return severity_name(code[0])
 
 
 @dataclass(frozen=True)

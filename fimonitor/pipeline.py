@@ -8,7 +8,6 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,21 +15,25 @@ import numpy as np
 import pandas as pd
 
 from fimonitor import __version__
+from fimonitor.analytics import risk
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
 from fimonitor.data import calendar
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import load_book
-from fimonitor.data.update import stale_tickers
-from fimonitor.errors import AsOfError, DataGapError
+from fimonitor.data.quality import stale_tickers
+from fimonitor.errors import AsOfError, DataGapError, InputError
+from fimonitor.fileio import sha256_file
+from fimonitor.paths import default_data_dir, default_output_dir
+from fimonitor.rebalance.scenarios import run_rebalances
+from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
 from fimonitor.rules.engine import counts, evaluate
 from fimonitor.rules.weekly import drivers_by_rule, drivers_by_ticker, weekly_trend
+from fimonitor.store.db import record_pack
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA = Path("data")
-DEFAULT_OUT = Path("outputs")
 DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
 
 
@@ -256,23 +259,12 @@ def _thresholds(config: MonitorConfig) -> dict:
     }
 
 
-def _rebalance(positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timestamp):
-    try:
-        from fimonitor.rebalance.scenarios import run_rebalances
-    except ModuleNotFoundError as exc:  # the rebalance engine is optional at import time
-        if exc.name and exc.name.startswith("fimonitor.rebalance"):
-            log.warning("rebalance engine not available: %s", exc)
-            return None
-        raise
-    return run_rebalances(positions, config, as_of)
 
 
 def _risk(
     book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
 ):
     """(risk_metrics, correlations, rolling) over the risk look-back window."""
-    from fimonitor.analytics import risk
-
     value = h.total_value.loc[:as_of]
     r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
     r = r.iloc[-config.risk_lookback_days :]
@@ -340,7 +332,7 @@ def build_pack(
         }
     ).loc[dh_start:d]
 
-    rebalance = _rebalance(positions, config, d) if with_rebalance else None
+    rebalance = run_rebalances(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
     if with_risk:
@@ -380,8 +372,7 @@ def build_pack(
 
 
 def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
-    from fimonitor.report.write import sha256_file
-
+    """Input file name -> SHA-256 of its bytes (the books' files and the rules file)."""
     files = dict(book.files)
     if config.source is not None:
         files["config"] = Path(config.source)
@@ -389,19 +380,22 @@ def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
 
 
 def load_inputs(
-    data_dir: str | Path = DEFAULT_DATA, config: str | Path | None = None
+    data_dir: str | Path | None = None, config: str | Path | None = None
 ) -> tuple[Book, MonitorConfig]:
-    """Load the book and the rules file (default ``<data_dir>/monitor.yaml``)."""
-    data_dir = Path(data_dir)
+    """Load the book and the rules file (default ``<data_dir>/monitor.yaml``).
+
+    ``data_dir`` None is :func:`fimonitor.paths.default_data_dir`.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
     return load_book(data_dir), cfg
 
 
 def run_pack(
     as_of: str = "latest",
-    data_dir: str | Path = DEFAULT_DATA,
+    data_dir: str | Path | None = None,
     config: str | Path | None = None,
-    output_dir: str | Path = DEFAULT_OUT,
+    output_dir: str | Path | None = None,
     *,
     db: str | None = None,
     book: Book | None = None,
@@ -410,20 +404,26 @@ def run_pack(
 ) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
-    This is what ``fimonitor pack`` and the notebook call.
+    This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
+    :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
     """
-    from fimonitor.report.write import write_pack
-
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
     if book is None or monitor_config is None:
         book, monitor_config = load_inputs(data_dir, config)
     pack = build_pack(book, monitor_config, as_of)
-    requested = as_of if isinstance(as_of, str) else str(as_of)
-    moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
-    if len(moved) and requested.lower() != "latest":
-        sys.stderr.write(f"fimonitor: note: {moved['detail'].iloc[0]}\n")
+    note = as_of_note(pack)
+    if note:
+        log.warning("%s", note)
     folder = write_pack(pack, Path(output_dir), render=render)
     record(pack, db or default_db_url(Path(output_dir)))
     return folder
+
+
+def as_of_note(pack: Pack) -> str | None:
+    """The note saying the requested as-of date was moved (weekend, holiday), or None."""
+    moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
+    return str(moved["detail"].iloc[0]) if len(moved) else None
 
 
 def default_db_url(out_dir: Path) -> str:
@@ -431,14 +431,7 @@ def default_db_url(out_dir: Path) -> str:
 
 
 def record(pack: Pack, url: str) -> None:
-    """Record the pack in the history database (CONTRACT §10)."""
-    try:
-        from fimonitor.store.db import record_pack
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("fimonitor.store"):
-            log.warning("history database not available: %s", exc)
-            return
-        raise
+    """Record the pack in the history database (see ``docs/interface.md``)."""
     perf = {
         m: v
         for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
@@ -456,3 +449,24 @@ def record(pack: Pack, url: str) -> None:
         correlations=pack.correlations,
         rebalancing=rebal,
     )
+
+
+def batch_dates(
+    book: Book, date_from: str, date_to: str | None = None, every: str = "week"
+) -> list[pd.Timestamp]:
+    """As-of dates of a batch: every price date, or the last one of each week (to Friday).
+
+    Both ends are resolved with :func:`resolve_as_of`; the start is moved to the first
+    transaction when earlier. An empty selection is an :class:`InputError`.
+    """
+    start = resolve_as_of(book, date_from).date
+    end = resolve_as_of(book, date_to or "latest").date
+    first = book.first_transaction_date
+    if first is not None:
+        start = max(start, pd.Timestamp(first))
+    sel = book.dates[(book.dates >= start) & (book.dates <= end)]
+    if len(sel) == 0:
+        raise InputError(f"no trading dates between {date_from} and {date_to}")
+    if every == "day":
+        return list(sel)
+    return list(pd.Series(sel, index=sel).groupby(sel.to_period("W-FRI")).max())

@@ -18,8 +18,9 @@ import yfinance
 
 from fimonitor.cli import main
 from fimonitor.data import sources, update
+from fimonitor.data.quality import stale_tickers
 from fimonitor.data.sources import fetch_prices, parse_yfinance_frame
-from fimonitor.data.update import read_price_file, stale_tickers, update_prices
+from fimonitor.data.update import read_price_file, update_prices
 from fimonitor.errors import DownloadError, SchemaError
 
 DATA = Path(__file__).parent / "data" / "yfinance"

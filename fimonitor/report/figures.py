@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from fimonitor.report import format as fmt
 from fimonitor.report import style
+from fimonitor.severity import classify
 
 Thresholds = dict
 
@@ -48,14 +49,10 @@ def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, flo
 
 
 def _severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
-    """WARN/BREACH/'' for the absolute value of a max-type measure."""
-    a = values.abs()
-    out = pd.Series("", index=values.index, dtype=object)
-    if warn is not None:
-        out[a > warn] = "WARN"
-    if breach is not None:
-        out[a > breach] = "BREACH"
-    return out
+    """WARN/BREACH/'' for the absolute value of a max-type measure (the rules' classifier)."""
+    code, _ = classify(values.abs().to_numpy(dtype=float), warn, breach, "max")
+    names = np.array(["", "WARN", "BREACH"], dtype=object)
+    return pd.Series(names[code], index=values.index, dtype=object)
 
 
 def _bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:

@@ -11,7 +11,6 @@ The contract's columns come first, in order; a few files carry extra trailing co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -20,7 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fimonitor.fileio import atomic_folder
+from fimonitor.dates import stamp
+from fimonitor.fileio import atomic_folder, sha256_file
+from fimonitor.report.index import write_index
+from fimonitor.report.render import write_report
 from fimonitor.results import (
     ALERT_COLUMNS,
     COMPARISON_COLUMNS,
@@ -31,18 +33,6 @@ from fimonitor.results import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def stamp(as_of: pd.Timestamp) -> str:
-    return pd.Timestamp(as_of).strftime("%Y%m%d")
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -121,16 +111,9 @@ def write_pack(
     with atomic_folder(final) as tmp:
         write_tables(pack, tmp)
         if render:
-            from fimonitor.report.render import write_report
-
             write_report(pack, tmp)
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)
-    try:
-        from fimonitor.report.index import write_index
-    except ModuleNotFoundError:
-        log.info("report index not available yet")
-    else:
-        write_index(Path(out_root))
+    write_index(Path(out_root))
     return final

@@ -3,8 +3,9 @@
 A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
 exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN
 when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than
-``EPS`` = 1e-12, so that floating-point noise (0.80 − 0.77 = 0.030000000000000027) does not
-turn "exactly at" into an alert.
+``fimonitor.severity.EPS`` = 1e-12, so that floating-point noise
+(0.80 − 0.77 = 0.030000000000000027) does not turn "exactly at" into an alert
+(:func:`fimonitor.severity.classify`, the one classifier).
 
 Rules and what they measure (``value`` in the alert):
 
@@ -29,6 +30,7 @@ from fimonitor.analytics.exposures import History, group_sum
 from fimonitor.config import RulesConfig, Threshold
 from fimonitor.data.book import CASH
 from fimonitor.results import ALERT_COLUMNS
+from fimonitor.severity import classify
 
 RULE_ORDER = (
     "max_single_name_weight",
@@ -39,8 +41,6 @@ RULE_ORDER = (
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
-SEVERITY = {1: "WARN", 2: "BREACH"}
-EPS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -96,22 +96,6 @@ class RuleInputs:
         )
 
 
-def _levels(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
-    """Severity codes (0 none, 1 WARN, 2 BREACH) and the crossed limit, elementwise."""
-    v = np.asarray(values, dtype=float)
-    inf = np.inf if t.kind == "max" else -np.inf
-    warn = inf if t.warn is None else t.warn
-    breach = inf if t.breach is None else t.breach
-    with np.errstate(invalid="ignore"):
-        if t.kind == "max":
-            is_b, is_w = v > breach + EPS, v > warn + EPS
-        else:
-            is_b, is_w = v < breach - EPS, v < warn - EPS
-    code = np.where(is_b, 2, np.where(is_w, 1, 0))
-    limit = np.where(is_b, breach, np.where(is_w, warn, np.nan))
-    return code, limit
-
-
 def _streak_start(code: np.ndarray) -> np.ndarray:
     """Row index where each cell's current alert streak began (-1 where no alert)."""
     flag = code > 0
@@ -126,7 +110,7 @@ def _stack(
     rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray, t: Threshold
 ) -> pd.DataFrame:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
-    code, limit = _levels(values, t)
+    code, limit = classify(values, t.warn, t.breach, t.kind)
     start = _streak_start(code)
     r, c = np.nonzero(code)
     return pd.DataFrame(
