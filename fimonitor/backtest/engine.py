@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import cost_fixed_point
 from fimonitor.analytics.risk import TRADING_DAYS, risk_metrics, time_weighted_returns
 from fimonitor.backtest.policies import POLICIES, Policy, tiered_weights
 from fimonitor.errors import DataGapError, InputError
@@ -188,22 +189,14 @@ def prepare_prices(
 
 
 # --------------------------------------------------------------------------- simulation
-def _trade(x: np.ndarray, v: np.ndarray, c: float) -> tuple[float, float]:
-    """Post-trade value and traded notional when moving holdings worth ``x`` to weights ``v``.
+def _trade(x: np.ndarray, w: np.ndarray, c: float) -> tuple[float, float]:
+    """Post-trade value and traded notional when moving holdings worth ``x`` to weights ``w``.
 
-    Solves ``V' = V − c Σ|V' v − x|`` by fixed-point iteration (a contraction with factor
-    ``c``, so ~log(1e-15)/log(c) steps).
+    Solves ``V' = V − c Σ|V' w − x|`` (:func:`fimonitor.analytics.orders.cost_fixed_point`).
     """
     value = float(x.sum())
-    vp = value
-    if c > 0:
-        for _ in range(200):
-            nxt = value - c * float(np.abs(vp * v - x).sum())
-            if abs(nxt - vp) <= 1e-13 * abs(value):
-                vp = nxt
-                break
-            vp = nxt
-    return vp, float(np.abs(vp * v - x).sum())
+    _, vp = cost_fixed_point(value, lambda v: float(np.abs(v * w - x).sum()), c, rtol=1e-13)
+    return vp, float(np.abs(vp * w - x).sum())
 
 
 def _calendar_mask(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:

@@ -18,8 +18,8 @@ import pandas as pd
 from fimonitor.commands._common import default_data_dir
 from fimonitor.commands.rebalance import atomic_write_text, price_panel, record_event
 from fimonitor.errors import InputError
-from fimonitor.rebalance.dca import FREQUENCIES, MODES, CureInputs, run_dca, schedule
-from fimonitor.rebalance.portfolio import load_portfolio
+from fimonitor.policy.dca import FREQUENCIES, MODES, CureInputs, run_dca, schedule
+from fimonitor.policy.portfolio import load_portfolio
 from fimonitor.report import format as fmt
 
 

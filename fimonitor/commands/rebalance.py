@@ -17,8 +17,8 @@ import pandas as pd
 
 from fimonitor.errors import AsOfError, InputError
 from fimonitor.fileio import atomic_write_text
-from fimonitor.rebalance.policy import PolicyResult, rebalance
-from fimonitor.rebalance.portfolio import Portfolio, load_portfolio
+from fimonitor.policy.portfolio import Portfolio, load_portfolio
+from fimonitor.policy.rebalancer import PolicyResult, rebalance
 from fimonitor.report import format as fmt
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ target (fractions here; the report shows percentage points).
 Order of work (each step documented where it happens):
 
 1. Tax-loss harvesting (``tax.enabled``): losing lots are sold and the substitute bought
-   (:mod:`fimonitor.rebalance.tax`). The substitute joins the row of the ticker it replaces unless
+   (:mod:`fimonitor.policy.tax`). The substitute joins the row of the ticker it replaces unless
    it has a row of its own.
 2. Level per row. Concentration first and it wins: weight > ``above`` -> ``trim_to`` (rules from
    the highest ``above`` down). Otherwise ``threshold`` (|drift| > threshold -> target, else hold),
@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import floor_shares
 from fimonitor.errors import DataGapError
-from fimonitor.rebalance import tax as taxlib
-from fimonitor.rebalance.portfolio import Portfolio
+from fimonitor.policy import tax as taxlib
+from fimonitor.policy.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class PolicyResult:
     alerts    :data:`ALERT_COLUMNS`
     realised  realised gain of all sells by term (``short_term, long_term, unknown_term,
               total``), from lots in tax mode, from the average cost otherwise
-    lots_sold the lots sold (tax mode), :data:`fimonitor.rebalance.tax.SOLD_COLUMNS`
+    lots_sold the lots sold (tax mode), :data:`fimonitor.policy.tax.SOLD_COLUMNS`
     turnover  Σ policy trade notional / total value (fraction)
     """
 
@@ -191,10 +192,6 @@ def policy_levels(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- planning
-def _floor(x: float, whole: bool) -> float:
-    return float(math.floor(x + 1e-9)) if whole else math.floor(x * 1e6 + 1e-6) / 1e6
-
-
 @dataclass(frozen=True)
 class _Ctx:
     rows: pd.DataFrame  # indexed by row key, with level/target/weight/cap
@@ -294,7 +291,7 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
             continue
         tk = ok[0]
         amount = min((r["cap"] - r["weight"]) * ctx.tv, pool)
-        shares = _floor(amount / ctx.prices[tk], ctx.whole)
+        shares = floor_shares(amount / ctx.prices[tk], ctx.whole)
         if shares <= 0:
             continue
         notional = shares * ctx.prices[tk]
@@ -474,7 +471,7 @@ def rebalance(
                     "lots": sold,
                 }
             )
-            n = _floor(proceeds / prices[sub], whole)
+            n = floor_shares(proceeds / prices[sub], whole)
             orders.append(
                 {
                     "ticker": sub,

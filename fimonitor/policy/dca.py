@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import floor_shares
 from fimonitor.data.calendar import sessions
 from fimonitor.errors import DataGapError, InputError
-from fimonitor.rebalance.portfolio import Portfolio
+from fimonitor.policy.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ def run_dca(
             notes += [f"{date:%Y-%m-%d} {w}" for w in why]
         p = px.reindex(alloc.index)
         n = alloc / p
-        n = np.floor(n + 1e-9) if whole else np.floor(n * 1e6 + 1e-6) / 1e6
+        n = floor_shares(n, whole)
         notional = n * p
         small = (notional < portfolio.min_investment_per_stock) & (alloc > 0)
         skipped += int((small & (alloc >= 0)).sum())

@@ -1,0 +1,5 @@
+import sys
+
+from fimonitor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""``fimonitor pack``: build the monitoring pack, one date or a batch (``docs/interface.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fimonitor.commands._common import add_data_arg, data_dir
+from fimonitor.errors import InputError
+
+ENGINE_CHOICES = ("direct", "notebook")  # fimonitor.engines.engine_names(), without importing it
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pack", help="build the 3-page PDF monitoring pack and its CSV/PNG files")
+    p.add_argument(
+        "--as-of",
+        default="latest",
+        metavar="DATE|latest",
+        help="as-of date (default: latest = the last price date)",
+    )
+    add_data_arg(p)
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="rules file (default: DATA/monitor.yaml)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs"),
+        metavar="DIR",
+        help="output root; the pack goes to OUT/YYYYMMDD (default: outputs)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_CHOICES,
+        default="direct",
+        help="direct (default) or also run the bundled notebook with papermill and add it "
+        "(executed) and its HTML to the pack",
+    )
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="history database (SQLAlchemy URL; default sqlite:///OUT/fimonitor.sqlite)",
+    )
+    p.add_argument(
+        "--from", dest="date_from", default=None, metavar="DATE", help="batch: first as-of date"
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        default=None,
+        metavar="DATE",
+        help="batch: last as-of date (default: latest)",
+    )
+    p.add_argument(
+        "--every",
+        choices=["week", "day"],
+        default="week",
+        help="batch frequency: the last trading day of each week (default) or every day",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fimonitor.engines import PackRequest, run_engine
+
+    folder = data_dir(args)
+    if args.date_from is not None:
+        if args.engine != "direct":
+            raise InputError("--from/--to batches use the direct engine only")
+        return _batch(args, folder)
+    request = PackRequest(
+        as_of=args.as_of, data_dir=folder, config=args.config, output_dir=args.out, db=args.db
+    )
+    done = run_engine(args.engine, request)
+    if done.note and str(args.as_of).lower() != "latest":
+        sys.stderr.write(f"fimonitor: note: {done.note}\n")
+    print(done.folder)
+    return 0
+
+
+def _batch(args: argparse.Namespace, folder: Path) -> int:
+    from tqdm import tqdm
+
+    from fimonitor import pipeline
+
+    book, config = pipeline.load_inputs(folder, args.config)
+    dates = pipeline.batch_dates(book, args.date_from, args.date_to, args.every)
+    for d in tqdm(
+        dates, desc="packs", unit="pack", file=sys.stderr, disable=not sys.stderr.isatty()
+    ):
+        out = pipeline.run_pack(
+            as_of=d, output_dir=args.out, db=args.db, book=book, monitor_config=config
+        )
+        print(out)
+    print(Path(args.out) / "index.html")
+    return 0

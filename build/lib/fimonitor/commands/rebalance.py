@@ -1,0 +1,242 @@
+"""``fimonitor rebalance``: the policy rebalancer for any portfolio (CONTRACT §6).
+
+Prints the drift table (current, target, drift, action), then SELL and BUY orders with value,
+reason and P&L vs cost, then alerts; ``--json`` writes the §6 JSON, ``--csv`` the orders.
+Prices come from the portfolio file (``price:``) or ``--data DIR`` prices.csv on ``--as-of``
+(default: its last date); a ticker whose close is blank is valued on ``adj_close`` (noted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from fimonitor.errors import AsOfError, InputError
+from fimonitor.fileio import atomic_write_text
+from fimonitor.policy.rebalancer import PolicyResult, rebalance
+from fimonitor.policy.portfolio import Portfolio, load_portfolio
+from fimonitor.report import format as fmt
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rebalance",
+        help="policy rebalancer for any portfolio (YAML)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--portfolio", required=True, type=Path, metavar="FILE.yaml")
+    p.add_argument(
+        "--as-of",
+        default=None,
+        metavar="DATE",
+        help="valuation date (default: the last date in --data prices, else today)",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder whose prices.csv gives prices not written in the portfolio "
+        "file (default: ./data or the bundled demo book, used only when the "
+        "file lacks a price)",
+    )
+    p.add_argument("--json", type=Path, default=None, metavar="OUT.json")
+    p.add_argument("--csv", type=Path, default=None, metavar="OUT.csv", help="write the orders")
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="record the event in this history database (SQLAlchemy URL)",
+    )
+    p.add_argument("--no-record", action="store_true", help="do not record the event")
+    p.set_defaults(func=run)
+
+
+# --------------------------------------------------------------------------- shared helpers
+def price_panel(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valuation panel, adj-fallback mask), both date x ticker, from ``DIR/prices.csv``.
+
+    The valuation price is ``close``; where ``close`` is blank it is ``adj_close`` (the mask
+    marks those cells so the caller can say so).
+    """
+    from fimonitor.data.loaders import read_prices
+
+    path = Path(data_dir) / "prices.csv"
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    long = read_prices(path)
+    close = long.pivot(index="date", columns="ticker", values="close").sort_index()
+    adj = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
+    fallback = close.isna() & adj.notna()
+    return close.where(~fallback, adj), fallback
+
+
+def resolve_as_of(
+    dates: pd.DatetimeIndex, as_of: str | None, file: str = "prices.csv"
+) -> tuple[pd.Timestamp, str | None]:
+    """The price date to use: ``as_of`` or the last earlier date (with a note), or the last date."""
+    if as_of in (None, "latest"):
+        return dates[-1], None
+    try:
+        want = pd.Timestamp(as_of)
+    except ValueError as exc:
+        raise AsOfError(f"--as-of {as_of!r} is not a date YYYY-MM-DD", file=file) from exc
+    if want > dates[-1] or want < dates[0]:
+        raise AsOfError(
+            f"--as-of {want:%Y-%m-%d} is outside the prices "
+            f"({dates[0]:%Y-%m-%d} .. {dates[-1]:%Y-%m-%d})",
+            file=file,
+        )
+    used = dates[dates <= want][-1]
+    note = None if used == want else f"no prices on {want:%Y-%m-%d}: used {used:%Y-%m-%d}"
+    return used, note
+
+
+def needed_tickers(portfolio: Portfolio) -> list[str]:
+    """Held, target, category and substitute tickers (the prices a run may need)."""
+    out = [*portfolio.holdings, *portfolio.target_tickers()]
+    out += [t for members in portfolio.categories.values() for t in members]
+    out += [*portfolio.policy.tax.substitutes.values()]
+    return list(dict.fromkeys(out))
+
+
+def record_event(url: str, **kw) -> int | None:
+    """Record an event through ``fimonitor.store.db`` (imported lazily)."""
+    try:
+        from fimonitor.store.db import record_rebalancing_event
+    except ImportError:  # pragma: no cover - the store is part of the package
+        log.warning("fimonitor.store.db is not available: event not recorded")
+        return None
+    return record_rebalancing_event(url, **kw)
+
+
+# --------------------------------------------------------------------------- report text
+def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
+    """The terminal report: drift table, SELL orders, BUY orders, alerts, notes."""
+    lines = [
+        f"Portfolio {portfolio.name} — {portfolio.policy.method} policy, as of "
+        f"{result.as_of:%Y-%m-%d}",
+        f"Total value {fmt.money(result.total_value, 2)}; cash "
+        f"{fmt.money(result.cash_before, 2)} -> {fmt.money(result.cash_after, 2)} "
+        f"(reserve {fmt.money(portfolio.cash_reserve, 2)}); turnover "
+        f"{fmt.pct(result.turnover, 2)}",
+        "",
+    ]
+    head = f"{'holding':<16}{'current':>10}{'target':>10}{'drift':>11}{'after':>10}  action"
+    lines += [head, "-" * len(head)]
+    for r in result.rows.itertuples():
+        flag = "  URGENT" if r.urgent else ""
+        lines.append(
+            f"{r.row:<16}{fmt.pct(r.weight, 2):>10}{fmt.pct(r.target, 2):>10}"
+            f"{fmt.pp(r.drift, 2):>11}{fmt.pct(r.post_weight, 2):>10}  "
+            f"{r.action:<5} {r.reason}{flag}"
+        )
+    cash_w = result.cash_before / result.total_value
+    lines.append(f"{'CASH':<16}{fmt.pct(cash_w, 2):>10}")
+    for side in ("SELL", "BUY"):
+        sub = result.orders[result.orders["side"] == side]
+        lines += ["", f"{side} orders" + ("" if len(sub) else ": none")]
+        for o in sub.itertuples():
+            text = (
+                f"  {side} {fmt.number(o.shares, 0 if float(o.shares).is_integer() else 4)} "
+                f"{o.ticker} @ {fmt.money(o.price, 2)} = {fmt.money(o.notional, 2)}"
+            )
+            if side == "SELL":
+                pnl_pct = o.pnl / o.cost_basis if o.cost_basis else float("nan")
+                text += (
+                    f"  P&L {fmt.money(o.pnl, 2, signed=True)} ({fmt.pct(pnl_pct, 1, signed=True)})"
+                )
+            lines += [text, f"      reason: {o.reason}"]
+    if portfolio.policy.tax.enabled:
+        g = result.realised
+        lines += [
+            "",
+            f"Realised gain: short-term {fmt.money(g['short_term'], 2, signed=True)}, "
+            f"long-term {fmt.money(g['long_term'], 2, signed=True)}"
+            + (
+                f", undated lots {fmt.money(g['unknown_term'], 2, signed=True)}"
+                if g["unknown_term"]
+                else ""
+            ),
+        ]
+    if len(result.alerts):
+        lines += ["", "Alerts"]
+        lines += [f"  {a.severity:<7}{a.type}: {a.message}" for a in result.alerts.itertuples()]
+    if result.notes:
+        lines += ["", "Notes"] + [f"  {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    portfolio = load_portfolio(args.portfolio)
+    notes: list[str] = []
+    prices: dict[str, float] = {}
+    history = None
+    data = args.data
+    if data is None:  # prices missing from the file: use ./data (or the bundled demo book)
+        from fimonitor.commands._common import default_data_dir
+
+        priced = portfolio.file_prices()
+        need = [*portfolio.holdings, *portfolio.target_tickers()]
+        if any(t not in priced for t in need) and (default_data_dir() / "prices.csv").is_file():
+            data = default_data_dir()
+    if data is not None:
+        panel, fallback = price_panel(data)
+        as_of, note = resolve_as_of(panel.index, args.as_of)
+        notes += [note] if note else []
+        file_prices = portfolio.file_prices()
+        for t in needed_tickers(portfolio):
+            if t in panel.columns and pd.notna(panel.at[as_of, t]):
+                prices[t] = float(panel.at[as_of, t])
+                if fallback.at[as_of, t] and t not in file_prices:
+                    notes.append(
+                        f"{t}: close is blank on {as_of:%Y-%m-%d}; valued on "
+                        f"adj_close {prices[t]:.2f}"
+                    )
+        history = panel.loc[:as_of]
+    else:
+        as_of = (
+            pd.Timestamp(args.as_of)
+            if args.as_of not in (None, "latest")
+            else pd.Timestamp.today().normalize()
+        )
+    result = rebalance(portfolio, prices, as_of=as_of, price_history=history)
+    if notes:
+        result = PolicyResult(**{**result.__dict__, "notes": (*notes, *result.notes)})
+    print(report_text(result, portfolio))
+    if args.json is not None:
+        atomic_write_text(args.json, json.dumps(result.to_json_dict(), indent=2, default=str))
+        print(f"\nwrote {args.json}")
+    if args.csv is not None:
+        atomic_write_text(args.csv, result.orders[CSV_COLUMNS].to_csv(index=False))
+        print(f"wrote {args.csv}")
+    if args.db and not args.no_record:
+        event_id = record_event(
+            args.db,
+            portfolio_id=portfolio.name,
+            event_date=as_of,
+            event_type=f"policy_{portfolio.policy.method}",
+            inputs={
+                "portfolio": str(args.portfolio),
+                "as_of": f"{as_of:%Y-%m-%d}",
+                "data": None if data is None else str(data),
+                "method": portfolio.policy.method,
+                "tax": portfolio.policy.tax.enabled,
+            },
+            orders=result.orders[CSV_COLUMNS],
+            status="proposed",
+            pre_state={r.row: float(r.weight) for r in result.rows.itertuples()},
+            post_state={r.row: float(r.post_weight) for r in result.rows.itertuples()},
+            tax_impact=float(result.realised["total"]),
+        )
+        print(f"recorded event {event_id} in {args.db}")
+    return 0

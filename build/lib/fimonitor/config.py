@@ -1,0 +1,230 @@
+"""The monitoring rules file (YAML) -> frozen dataclasses.
+
+Unknown keys are rejected with the list of valid ones. Thresholds and caps may be
+given as fractions (0.25) or percentages (25); a number above 1 is read as a
+percentage and divided by 100 here, once. ``duration_gap`` and ``duration_band``
+are in years, ``max_turnover`` is Σ|trade| / value (it may exceed 1) and
+``min_trade_notional`` is currency: these are never rescaled.
+
+See CONTRACT §3 for the file layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from fimonitor.errors import ConfigError
+from fimonitor.severity import classify, severity_name
+
+MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
+MIN_RULES = ("min_cash_weight",)
+RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight")
+REBALANCE_KEYS = (
+    "max_single_name_weight",
+    "min_cash_weight",
+    "duration_band",
+    "group_caps",
+    "whole_shares",
+    "min_trade_notional",
+    "max_turnover",
+    "cost_bps",
+)
+TOP_KEYS = (
+    "portfolio_name",
+    "lookback_weeks",
+    "risk_lookback_days",
+    "risk_free_rate",
+    "max_stale_days",
+    "rules",
+    "rebalance",
+)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A two-level limit: ``warn <= breach`` for a max-type rule, ``>=`` for a min-type rule."""
+
+    warn: float | None
+    breach: float | None
+    kind: str  # "max" or "min"
+
+    def severity(self, value: float) -> str | None:
+        """'BREACH', 'WARN' or None for a single value (:func:`fimonitor.severity.classify`)."""
+        code, _ = classify([value], self.warn, self.breach, self.kind)
+        return severity_name(code[0])
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The ``rules:`` section; a rule left out is ``None`` (not evaluated)."""
+
+    max_single_name_weight: Threshold | None = None
+    min_cash_weight: Threshold | None = None
+    duration_gap: Threshold | None = None
+    active_weight: Threshold | None = None
+    group_max_weight: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class RebalanceConfig:
+    """The ``rebalance:`` section (fractions; ``duration_band`` in years; money in currency)."""
+
+    max_single_name_weight: float | None = None
+    min_cash_weight: float | None = None
+    duration_band: float | None = None
+    group_caps: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    whole_shares: bool = True
+    min_trade_notional: float = 0.0
+    max_turnover: float | None = None
+    cost_bps: float = 0.0
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """The whole rules file."""
+
+    rules: RulesConfig
+    rebalance: RebalanceConfig
+    portfolio_name: str = "Demo Core Fixed Income"
+    lookback_weeks: int = 26
+    risk_lookback_days: int = 252
+    risk_free_rate: float = 0.0  # daily rate, fraction
+    max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
+    source: Path | None = None
+
+
+def _frac(value: Any, *, file: Path, key: str, percent_ok: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key} must be a number, got {value!r}", file=file)
+    v = float(value)
+    if v < 0:
+        raise ConfigError(f"{key} must not be negative, got {v}", file=file)
+    if percent_ok and v > 1:
+        v = v / 100.0
+    return v
+
+
+def _check_keys(section: dict, allowed: tuple[str, ...], *, file: Path, where: str) -> None:
+    unknown = sorted(set(section) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r} in {where}; valid keys: {', '.join(allowed)}", file=file
+        )
+
+
+def _threshold(raw: Any, kind: str, *, file: Path, key: str, percent_ok: bool) -> Threshold:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"rules.{key} must be a mapping {{warn: x, breach: y}}", file=file)
+    _check_keys(raw, ("warn", "breach"), file=file, where=f"rules.{key}")
+    warn = (
+        None
+        if raw.get("warn") is None
+        else _frac(raw["warn"], file=file, key=f"rules.{key}.warn", percent_ok=percent_ok)
+    )
+    breach = (
+        None
+        if raw.get("breach") is None
+        else _frac(raw["breach"], file=file, key=f"rules.{key}.breach", percent_ok=percent_ok)
+    )
+    if warn is None and breach is None:
+        raise ConfigError(f"rules.{key} needs warn and/or breach", file=file)
+    if warn is not None and breach is not None:
+        if kind == "max" and warn > breach:
+            raise ConfigError(
+                f"rules.{key}: warn ({warn}) must not exceed breach ({breach})", file=file
+            )
+        if kind == "min" and warn < breach:
+            raise ConfigError(
+                f"rules.{key}: warn ({warn}) must not be below breach ({breach})", file=file
+            )
+    return Threshold(warn=warn, breach=breach, kind=kind)
+
+
+def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
+    """Validate a parsed YAML document and build a :class:`MonitorConfig`."""
+    file = Path(file)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("top level must be a mapping with 'rules' and 'rebalance'", file=file)
+    _check_keys(raw, TOP_KEYS, file=file, where="the top level")
+
+    rules_raw = raw.get("rules") or {}
+    if not isinstance(rules_raw, dict):
+        raise ConfigError("rules must be a mapping", file=file)
+    _check_keys(rules_raw, RULE_KEYS, file=file, where="rules")
+    rules_kw: dict[str, Any] = {}
+    for key in MAX_RULES:
+        if rules_raw.get(key) is not None:
+            rules_kw[key] = _threshold(
+                rules_raw[key], "max", file=file, key=key, percent_ok=key != "duration_gap"
+            )
+    for key in MIN_RULES:
+        if rules_raw.get(key) is not None:
+            rules_kw[key] = _threshold(rules_raw[key], "min", file=file, key=key, percent_ok=True)
+    groups = rules_raw.get("group_max_weight") or {}
+    if not isinstance(groups, dict):
+        raise ConfigError("rules.group_max_weight must map group -> {warn, breach}", file=file)
+    rules_kw["group_max_weight"] = MappingProxyType(
+        {
+            str(g): _threshold(t, "max", file=file, key=f"group_max_weight.{g}", percent_ok=True)
+            for g, t in groups.items()
+        }
+    )
+
+    reb_raw = raw.get("rebalance") or {}
+    if not isinstance(reb_raw, dict):
+        raise ConfigError("rebalance must be a mapping", file=file)
+    _check_keys(reb_raw, REBALANCE_KEYS, file=file, where="rebalance")
+    reb_kw: dict[str, Any] = {}
+    for key in ("max_single_name_weight", "min_cash_weight"):
+        if reb_raw.get(key) is not None:
+            reb_kw[key] = _frac(reb_raw[key], file=file, key=f"rebalance.{key}")
+    if reb_raw.get("max_turnover") is not None:  # a ratio that may exceed 1: never rescaled
+        reb_kw["max_turnover"] = _frac(
+            reb_raw["max_turnover"], file=file, key="rebalance.max_turnover", percent_ok=False
+        )
+    if reb_raw.get("duration_band") is not None:
+        reb_kw["duration_band"] = _frac(
+            reb_raw["duration_band"], file=file, key="rebalance.duration_band", percent_ok=False
+        )
+    for key in ("min_trade_notional", "cost_bps"):
+        if reb_raw.get(key) is not None:
+            reb_kw[key] = _frac(reb_raw[key], file=file, key=f"rebalance.{key}", percent_ok=False)
+    if "whole_shares" in reb_raw:
+        if not isinstance(reb_raw["whole_shares"], bool):
+            raise ConfigError("rebalance.whole_shares must be true or false", file=file)
+        reb_kw["whole_shares"] = reb_raw["whole_shares"]
+    caps = reb_raw.get("group_caps") or {}
+    if not isinstance(caps, dict):
+        raise ConfigError("rebalance.group_caps must map group -> cap", file=file)
+    reb_kw["group_caps"] = MappingProxyType(
+        {str(g): _frac(v, file=file, key=f"rebalance.group_caps.{g}") for g, v in caps.items()}
+    )
+
+    top: dict[str, Any] = {}
+    if raw.get("portfolio_name") is not None:
+        top["portfolio_name"] = str(raw["portfolio_name"])
+    for key in ("lookback_weeks", "risk_lookback_days", "max_stale_days"):
+        if raw.get(key) is not None:
+            v = raw[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{key} must be a positive integer, got {v!r}", file=file)
+            top[key] = v
+    if raw.get("risk_free_rate") is not None:
+        top["risk_free_rate"] = _frac(
+            raw["risk_free_rate"], file=file, key="risk_free_rate", percent_ok=False
+        )
+    return MonitorConfig(
+        rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
+    )
+
+
+def load_config(path: str | Path) -> MonitorConfig:
+    """Read and validate a rules file; every problem is a :class:`ConfigError`."""
+    from fimonitor.fileio import read_yaml
+
+    return parse_config(read_yaml(path), file=Path(path))

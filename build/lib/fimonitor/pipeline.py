@@ -1,0 +1,472 @@
+"""build_pack(...) -> Pack: the one entry point both engines (CLI and notebook) call.
+
+Stages: resolve the as-of date -> check the as-of inputs -> history panels from the first
+transaction to the as-of date -> alerts on every date (one pass) -> the as-of tables, weekly
+trend, drivers, changes since the previous pack, data quality -> rebalance scenarios -> risk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fimonitor import __version__
+from fimonitor.analytics import risk
+from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
+from fimonitor.config import MonitorConfig, load_config
+from fimonitor.data import calendar
+from fimonitor.data.book import CASH, Book
+from fimonitor.data.loaders import load_book
+from fimonitor.data.quality import stale_tickers
+from fimonitor.errors import AsOfError, DataGapError, InputError
+from fimonitor.fileio import sha256_file
+from fimonitor.paths import default_data_dir, default_output_dir
+from fimonitor.rebalance.scenarios import run_rebalances
+from fimonitor.report.write import write_pack
+from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
+from fimonitor.rules.engine import counts, evaluate
+from fimonitor.rules.weekly import drivers_by_rule, drivers_by_ticker, weekly_trend
+from fimonitor.store.db import record_pack
+
+log = logging.getLogger(__name__)
+
+DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
+
+
+@dataclass(frozen=True)
+class AsOf:
+    date: pd.Timestamp
+    note: str = ""  # said on stderr when the requested date was moved
+
+
+def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> AsOf:
+    """``latest`` -> the last price date; a non-trading day -> the previous NYSE session.
+
+    A date after the last price, or before the first transaction, is an :class:`AsOfError`.
+    """
+    last = book.dates[-1]
+    first = book.first_transaction_date
+    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
+        return AsOf(last)
+    try:
+        req = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise AsOfError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD or 'latest')") from exc
+    if req.tz is not None:
+        req = req.tz_localize(None)
+    req = req.normalize()
+    if req > last:
+        raise AsOfError(
+            f"as-of {req.date()} is after the last price date {last.date()}", file="prices.csv"
+        )
+    if first is not None and req < first:
+        raise AsOfError(
+            f"as-of {req.date()} is before the first position {first.date()}",
+            file="transactions.csv",
+        )
+    if req in book.dates:
+        return AsOf(req)
+    session = calendar.previous_session(req)
+    prior = book.dates[book.dates <= req]
+    if prior.empty:
+        raise AsOfError(f"as-of {req.date()} is before the first price date", file="prices.csv")
+    resolved = prior[-1]
+    why = "not an NYSE trading day" if session != req else "a date with no prices"
+    return AsOf(resolved, f"as-of {req.date()} is {why}; using {resolved.date()}")
+
+
+def check_as_of(
+    book: Book, history: History, as_of: pd.Timestamp, max_stale_days: int
+) -> list[tuple[str, str, str]]:
+    """Raise when a held ticker has no usable price or duration on the as-of date.
+
+    Returns data-quality notes (stale prices and durations) for the pack.
+    """
+    notes: list[tuple[str, str, str]] = []
+    held = history.shares.loc[as_of]
+    held = held[(held != 0) & (held.index != CASH)].index
+    bench = history.benchmark.loc[as_of]
+    needed = held.union(bench[bench > 0].index)
+    px = history.prices.loc[as_of, needed]
+    if px.isna().any():
+        t = px.index[px.isna()][0]
+        raw = book.close[t].loc[:as_of].dropna()
+        last = f"its last close is {raw.index[-1].date()}" if len(raw) else "it has no close"
+        raise DataGapError(
+            f"no price on the as-of date {as_of.date()} ({last}, more than "
+            f"{max_stale_days} trading days old)",
+            file="prices.csv",
+            ticker=t,
+        )
+    dur = history.durations.loc[as_of, needed]
+    if dur.isna().any():
+        t = dur.index[dur.isna()][0]
+        raise DataGapError(
+            f"no duration for {as_of:%Y-%m} or any earlier month",
+            file="duration_monthly.csv",
+            ticker=t,
+        )
+    # stale prices: last real close before the as-of date
+    stale = stale_tickers(book.close, list(needed), as_of)
+    for t, d in zip(stale["ticker"], stale["last_price_date"], strict=True):
+        lag = int(((book.dates > d) & (book.dates <= as_of)).sum())
+        notes.append(
+            (
+                "WARN",
+                "stale price",
+                f"{t}: last close {d.date()}, {lag} trading "
+                f"day(s) before the as-of date; valued at it",
+            )
+        )
+    # stale durations: the latest month on file is older than the as-of month
+    dmonths = book.durations.reindex(columns=needed)
+    last_month = dmonths.apply(lambda s: s.last_valid_index())
+    old = last_month[last_month < as_of.to_period("M").to_timestamp()]
+    for t, m in old.items():
+        months = (as_of.to_period("M") - m.to_period("M")).n
+        sev = "BREACH" if months > 3 else "WARN"
+        notes.append(
+            (
+                sev,
+                "stale duration",
+                f"{t}: latest duration is for {m:%Y-%m} ({months} month(s) old)",
+            )
+        )
+    return notes
+
+
+def _summary(
+    pack_date: pd.Timestamp,
+    h: History,
+    positions: pd.DataFrame,
+    n_b: int,
+    n_w: int,
+    prev: tuple[int, int] | None,
+    prev_date: pd.Timestamp | None,
+    stale: list[str],
+    name: str,
+) -> pd.DataFrame:
+    d = pack_date
+    rows: list[tuple[str, object]] = [
+        ("as_of", d.date().isoformat()),
+        ("portfolio_name", name),
+        ("market_value", float(h.total_value.loc[d])),
+        ("cash", float(h.market_value.loc[d, CASH])),
+        ("cash_weight", float(h.cash_weight.loc[d])),
+        ("benchmark_cash_weight", float(h.benchmark_cash_weight.loc[d])),
+        ("portfolio_duration", float(h.portfolio_duration.loc[d])),
+        ("benchmark_duration", float(h.benchmark_duration.loc[d])),
+        ("duration_gap", float(h.duration_gap.loc[d])),
+        ("portfolio_dv01", float(h.portfolio_dv01.loc[d])),
+        ("benchmark_dv01", float(h.total_value.loc[d] * h.benchmark_duration.loc[d] * 1e-4)),
+        ("n_breach", n_b),
+        ("n_warn", n_w),
+        ("n_holdings", int(((positions["shares"] != 0) & (positions["ticker"] != CASH)).sum())),
+        ("sum_abs_active_weight", float(positions["active_weight"].abs().sum())),
+        ("previous_as_of", prev_date.date().isoformat() if prev_date is not None else ""),
+        ("n_breach_prev", prev[0] if prev else np.nan),
+        ("n_warn_prev", prev[1] if prev else np.nan),
+        ("stale_prices", "; ".join(stale) if stale else "none"),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+def _changes(alerts: pd.DataFrame, today: pd.Timestamp, prev: pd.Timestamp | None) -> pd.DataFrame:
+    cols = ["status", "rule", "ticker", "severity", "previous_severity", "value", "since"]
+    now = alerts[alerts["date"] == today].set_index(["rule", "ticker"])
+    before = (
+        alerts[alerts["date"] == prev].set_index(["rule", "ticker"])
+        if prev is not None
+        else now.iloc[0:0]
+    )
+    keys = now.index.union(before.index)
+    if len(keys) == 0:
+        return pd.DataFrame(columns=cols)
+    now_r, before_r = now.reindex(keys), before.reindex(keys)
+    status = np.where(
+        now_r["severity"].isna(),
+        "cured",
+        np.where(before_r["severity"].isna(), "new", "persisting"),
+    )
+    out = pd.DataFrame(
+        {
+            "status": status,
+            "rule": keys.get_level_values(0),
+            "ticker": keys.get_level_values(1),
+            "severity": now_r["severity"].fillna("").to_numpy(),
+            "previous_severity": before_r["severity"].fillna("").to_numpy(),
+            "value": now_r["value"].to_numpy(),
+            "since": now_r["since"].to_numpy(),
+        }
+    )
+    order = pd.Categorical(out["status"], ["new", "persisting", "cured"], ordered=True)
+    return (
+        out.assign(_o=order)
+        .sort_values(["_o", "rule", "ticker"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+def _moves(
+    h: History, today: pd.Timestamp, prev: pd.Timestamp | None, top: int = 5
+) -> pd.DataFrame:
+    cols = ["item", "metric", "previous", "current", "change"]
+    if prev is None:
+        return pd.DataFrame(columns=cols)
+    rows = [
+        (
+            "portfolio",
+            "portfolio_duration",
+            h.portfolio_duration.loc[prev],
+            h.portfolio_duration.loc[today],
+        ),
+        ("portfolio", "duration_gap", h.duration_gap.loc[prev], h.duration_gap.loc[today]),
+        ("portfolio", "portfolio_dv01", h.portfolio_dv01.loc[prev], h.portfolio_dv01.loc[today]),
+        ("portfolio", "cash_weight", h.cash_weight.loc[prev], h.cash_weight.loc[today]),
+    ]
+    act = h.active
+    delta = (act.loc[today] - act.loc[prev]).abs().sort_values(ascending=False, kind="stable")
+    for t in delta.index[:top]:
+        if delta[t] > 0:
+            rows.append((t, "active_weight", act.loc[prev, t], act.loc[today, t]))
+    dv = h.dv01
+    ddelta = (dv.loc[today] - dv.loc[prev]).abs().sort_values(ascending=False, kind="stable")
+    for t in ddelta.index[:3]:
+        if ddelta[t] > 0:
+            rows.append((t, "dv01", dv.loc[prev, t], dv.loc[today, t]))
+    out = pd.DataFrame(rows, columns=cols[:4])
+    out["change"] = out["current"] - out["previous"]
+    return out
+
+
+def _thresholds(config: MonitorConfig) -> dict:
+    r = config.rules
+
+    def pair(t):
+        return None if t is None else (t.warn, t.breach)
+
+    return {
+        "max_single_name_weight": pair(r.max_single_name_weight),
+        "min_cash_weight": pair(r.min_cash_weight),
+        "duration_gap": pair(r.duration_gap),
+        "active_weight": pair(r.active_weight),
+        "group_max_weight": {g: pair(t) for g, t in r.group_max_weight.items()},
+    }
+
+
+
+
+def _risk(
+    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
+):
+    """(risk_metrics, correlations, rolling) over the risk look-back window."""
+    value = h.total_value.loc[:as_of]
+    r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
+    r = r.iloc[-config.risk_lookback_days :]
+    bench_r = benchmark_returns(book, h, r.index)
+    held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
+    w = held.set_index("ticker")["weight"]
+    metrics = risk.risk_metrics(
+        r, bench_r, rf=config.risk_free_rate, weights=positions.set_index("ticker")["weight"]
+    )
+    start = r.index[0] if len(r) else as_of
+    adj = book.adj_close.loc[start:as_of, [t for t in w.index if t in book.adj_close.columns]]
+    corr = risk.correlation_matrix(adj)
+    rolling = risk.rolling_risk(r, bench_r, window=60)
+    return metrics, corr, rolling
+
+
+def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
+    """Σ benchmark weight (in effect the day before) × daily adj_close return of each ticker."""
+    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
+    rets = book.adj_close[cols].pct_change(fill_method=None)
+    prev_w = h.benchmark[cols].shift(1)
+    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
+    return b.reindex(dates).rename("benchmark_return")
+
+
+def build_pack(
+    book: Book,
+    config: MonitorConfig,
+    as_of: str | pd.Timestamp = "latest",
+    *,
+    with_risk: bool = True,
+    with_rebalance: bool = True,
+) -> Pack:
+    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
+    resolved = resolve_as_of(book, as_of)
+    d = resolved.date
+    h = compute_history(book, end=d, max_stale_days=config.max_stale_days)
+    if d not in h.dates:
+        raise AsOfError(f"as-of {d.date()} is before the first position", file="transactions.csv")
+    dq = list(book.notes) + check_as_of(book, h, d, config.max_stale_days)
+    if resolved.note:
+        dq.append(("WARN", "as-of moved", resolved.note))
+
+    alerts_all = evaluate(h, config.rules)
+    window_start = d - pd.Timedelta(weeks=config.lookback_weeks)
+    in_window = h.dates[h.dates > window_start]
+    hist = alerts_all[alerts_all["date"] > window_start].reset_index(drop=True)
+    today = alerts_all[alerts_all["date"] == d].reset_index(drop=True)
+    n_b, n_w = counts(today)
+
+    prev_candidates = h.dates[h.dates <= d - pd.Timedelta(days=7)]
+    prev = prev_candidates[-1] if len(prev_candidates) else None
+    prev_counts = counts(alerts_all[alerts_all["date"] == prev]) if prev is not None else None
+
+    positions = positions_on(h, d)
+    stale = [item[2].split(":")[0] for item in dq if item[1] == "stale price"]
+    summary = _summary(d, h, positions, n_b, n_w, prev_counts, prev, stale, config.portfolio_name)
+
+    dh_start = d - pd.Timedelta(days=DURATION_HISTORY_DAYS)
+    duration_history = pd.DataFrame(
+        {
+            "portfolio_duration": h.portfolio_duration,
+            "benchmark_duration": h.benchmark_duration,
+            "duration_gap": h.duration_gap,
+        }
+    ).loc[dh_start:d]
+
+    rebalance = run_rebalances(positions, config, d) if with_rebalance else None
+    if rebalance is not None and rebalance.status == "infeasible":
+        dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
+    if with_risk:
+        risk_metrics, corr, rolling = _risk(book, h, positions, d, config)
+    else:
+        risk_metrics, corr, rolling = (
+            pd.DataFrame(columns=["metric", "value"]),
+            pd.DataFrame(),
+            pd.DataFrame(),
+        )
+
+    return Pack(
+        as_of=d,
+        previous_as_of=prev,
+        portfolio_name=config.portfolio_name,
+        version=__version__,
+        positions=positions,
+        summary=summary,
+        sector_exposure=exposure_table(positions, "group"),
+        rating_exposure=exposure_table(positions, "rating_bucket"),
+        alerts=today,
+        alerts_history=hist,
+        duration_history=duration_history,
+        weekly=weekly_trend(hist, in_window),
+        drivers_rule=drivers_by_rule(hist),
+        drivers_ticker=drivers_by_ticker(hist),
+        changes=_changes(alerts_all, d, prev),
+        moves=_moves(h, d, prev),
+        data_quality=pd.DataFrame(dq, columns=["severity", "item", "detail"]),
+        rebalance=rebalance,
+        risk_metrics=risk_metrics,
+        correlations=corr,
+        rolling_risk=rolling,
+        thresholds=_thresholds(config),
+        inputs=file_hashes(book, config),
+    )
+
+
+def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
+    """Input file name -> SHA-256 of its bytes (the books' files and the rules file)."""
+    files = dict(book.files)
+    if config.source is not None:
+        files["config"] = Path(config.source)
+    return {Path(p).name: sha256_file(p) for p in files.values() if Path(p).is_file()}
+
+
+def load_inputs(
+    data_dir: str | Path | None = None, config: str | Path | None = None
+) -> tuple[Book, MonitorConfig]:
+    """Load the book and the rules file (default ``<data_dir>/monitor.yaml``).
+
+    ``data_dir`` None is :func:`fimonitor.paths.default_data_dir`.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
+    return load_book(data_dir), cfg
+
+
+def run_pack(
+    as_of: str = "latest",
+    data_dir: str | Path | None = None,
+    config: str | Path | None = None,
+    output_dir: str | Path | None = None,
+    *,
+    db: str | None = None,
+    book: Book | None = None,
+    monitor_config: MonitorConfig | None = None,
+    render: bool = True,
+) -> Path:
+    """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
+
+    This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
+    :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
+    if book is None or monitor_config is None:
+        book, monitor_config = load_inputs(data_dir, config)
+    pack = build_pack(book, monitor_config, as_of)
+    note = as_of_note(pack)
+    if note:
+        log.warning("%s", note)
+    folder = write_pack(pack, Path(output_dir), render=render)
+    record(pack, db or default_db_url(Path(output_dir)))
+    return folder
+
+
+def as_of_note(pack: Pack) -> str | None:
+    """The note saying the requested as-of date was moved (weekend, holiday), or None."""
+    moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
+    return str(moved["detail"].iloc[0]) if len(moved) else None
+
+
+def default_db_url(out_dir: Path) -> str:
+    return f"sqlite:///{(Path(out_dir) / 'fimonitor.sqlite').as_posix()}"
+
+
+def record(pack: Pack, url: str) -> None:
+    """Record the pack in the history database (see ``docs/interface.md``)."""
+    perf = {
+        m: v
+        for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
+        if isinstance(v, int | float | np.integer | np.floating)
+    }
+    rebal = pack.rebalance.summary if pack.rebalance is not None else None
+    record_pack(
+        url,
+        portfolio_id=pack.portfolio_name,
+        as_of=pack.as_of,
+        performance=perf,
+        risk_metrics=pack.risk_metrics,
+        alerts=pack.alerts[ALERT_COLUMNS],
+        allocations=pack.positions[POSITION_COLUMNS],
+        correlations=pack.correlations,
+        rebalancing=rebal,
+    )
+
+
+def batch_dates(
+    book: Book, date_from: str, date_to: str | None = None, every: str = "week"
+) -> list[pd.Timestamp]:
+    """As-of dates of a batch: every price date, or the last one of each week (to Friday).
+
+    Both ends are resolved with :func:`resolve_as_of`; the start is moved to the first
+    transaction when earlier. An empty selection is an :class:`InputError`.
+    """
+    start = resolve_as_of(book, date_from).date
+    end = resolve_as_of(book, date_to or "latest").date
+    first = book.first_transaction_date
+    if first is not None:
+        start = max(start, pd.Timestamp(first))
+    sel = book.dates[(book.dates >= start) & (book.dates <= end)]
+    if len(sel) == 0:
+        raise InputError(f"no trading dates between {date_from} and {date_to}")
+    if every == "day":
+        return list(sel)
+    return list(pd.Series(sel, index=sel).groupby(sel.to_period("W-FRI")).max())

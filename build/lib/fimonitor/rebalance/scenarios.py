@@ -1,0 +1,261 @@
+"""The three rebalance scenarios of the pack: PRE (as held), POST_BM (to benchmark) and
+POST_CONS (closest to benchmark under the ``rebalance:`` constraints), each re-evaluated
+with the monitor's own rule engine.
+
+Entry point: :func:`run_rebalances` (called by the pipeline).
+
+Definitions (CONTRACT §4): market value is kept, less trading costs
+(``est_cost = cost_bps/10,000 × Σ|trade notional|``, paid from cash); ``turnover`` =
+Σ|trade notional| / pre-trade value (CASH not a trade); ``duration_gap`` = portfolio minus
+benchmark duration, years (signed, as in the rule engine); weights are fractions of the
+scenario's own market value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from fimonitor.config import MonitorConfig
+from fimonitor.errors import DataGapError, SchemaError
+from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
+from fimonitor.rebalance.optimizer import CASH, Book, Limits, diagnose_infeasible
+from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
+from fimonitor.rebalance.to_benchmark import to_benchmark
+from fimonitor.results import (
+    COMPARISON_COLUMNS,
+    ORDER_COLUMNS,
+    REBALANCE_SUMMARY_COLUMNS,
+    RebalanceOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
+REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight", "duration")
+SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
+ORDERS_COLUMNS = [*ORDER_COLUMNS, "reason"]
+
+
+def book_from_positions(positions: pd.DataFrame) -> Book:
+    """Arrays for the optimiser from the as-of holdings frame (one row per ticker, CASH
+    included with price 1 and shares = cash).
+
+    Raises
+    ------
+    SchemaError   a required column is missing
+    DataGapError  a held or benchmark ticker has no usable price
+    """
+    missing = [c for c in REQUIRED if c not in positions.columns]
+    if missing:
+        raise SchemaError(f"positions frame lacks column(s) {', '.join(missing)}")
+    p = positions.reset_index(drop=True)
+    tickers = p["ticker"].astype(str).to_numpy(dtype=object)
+    shares = p["shares"].astype(float).fillna(0.0).to_numpy()
+    price = p["price"].astype(float).to_numpy()
+    bench = p["benchmark_weight"].astype(float).fillna(0.0).to_numpy()
+    is_cash = tickers == CASH
+    if not is_cash.any():
+        raise DataGapError("positions frame has no CASH row", ticker=CASH)
+    price = np.where(is_cash, 1.0, price)
+    needed = (shares != 0) | (bench != 0)
+    bad = needed & ~(np.isfinite(price) & (price > 0))
+    if bad.any():
+        t = tickers[np.flatnonzero(bad)[0]]
+        raise DataGapError("no usable price to value or trade it on the as-of date", ticker=t)
+    price = np.where(np.isfinite(price) & (price > 0), price, 1.0)
+    dur = p["duration"].astype(float).to_numpy()
+    gap = needed & ~np.isfinite(dur) & ~is_cash
+    if gap.any():
+        log.warning(
+            "no duration for %s: counted as 0 years in the rebalance", ", ".join(tickers[gap])
+        )
+    dur = np.where(np.isfinite(dur) & ~is_cash, dur, 0.0)
+    total = bench.sum()
+    if total > 0 and abs(total - 1.0) > 1e-9:
+        log.warning("benchmark weights sum to %.6f; normalised to 1", total)
+        bench = bench / total
+    proxy = p["is_cash_proxy"].fillna(False).astype(bool).to_numpy() | is_cash
+    return Book(
+        tickers=tickers,
+        prices=price,
+        shares=shares,
+        benchmark=bench,
+        duration=dur,
+        groups=p["group"].astype(str).to_numpy(dtype=object),
+        capped=~proxy,
+        cash_set=proxy,
+    )
+
+
+def limits_from_config(config: MonitorConfig) -> Limits:
+    r = config.rebalance
+    return Limits(
+        max_single_name_weight=r.max_single_name_weight,
+        min_cash_weight=r.min_cash_weight,
+        duration_band=r.duration_band,
+        group_caps=dict(r.group_caps),
+        max_turnover=r.max_turnover,
+    )
+
+
+def scenario_positions(positions: pd.DataFrame, book: Book, st: Settled) -> pd.DataFrame:
+    """The holdings frame after a scenario's trades (same columns as ``positions``)."""
+    out = positions.reset_index(drop=True).copy()
+    out["shares"] = st.shares
+    out["market_value"] = st.shares * book.prices
+    out["weight"] = st.weights
+    out["active_weight"] = st.weights - book.benchmark
+    dur = out["duration"].astype(float)
+    out["dv01"] = out["market_value"] * dur.fillna(0.0) * 1e-4
+    if "contribution_duration" in out.columns:
+        out["contribution_duration"] = st.weights * book.duration
+    return out
+
+
+def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.DataFrame:
+    ds = st.shares - book.shares
+    trade = book.traded & (np.abs(st.trade) > 0)
+    idx = np.flatnonzero(trade)
+    out = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "ticker": book.tickers[idx].astype(str),
+            "side": np.where(ds[idx] > 0, "BUY", "SELL"),
+            "shares": np.abs(ds[idx]),
+            "price": book.prices[idx],
+            "notional": np.abs(st.trade[idx]),
+            "reason": reasons[idx].astype(str),
+        },
+        columns=ORDERS_COLUMNS,
+    )
+    return out.sort_values(["side", "ticker"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
+    from fimonitor.rules.engine import counts, evaluate_positions
+
+    return counts(evaluate_positions(frame, config.rules, as_of))
+
+
+def run_rebalances(
+    positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timestamp
+) -> RebalanceOutcome:
+    """PRE, POST_BM and POST_CONS for the as-of holdings frame.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        One row per ticker held or in the benchmark, CASH included (ticker ``CASH``, price
+        1.0, shares = cash); columns ticker, name, group, sector, rating_bucket,
+        is_cash_proxy, shares, price, market_value, weight, benchmark_weight, active_weight,
+        duration, dv01.
+    config : MonitorConfig
+        ``config.rebalance`` gives the constraints, ``config.rules`` the rules re-evaluated on
+        each scenario.
+    as_of : Timestamp
+
+    Returns
+    -------
+    RebalanceOutcome
+        An infeasible (or inaccurately solved) POST_CONS keeps the PRE portfolio, has no
+        orders, and its status and diagnosis say why.
+    """
+    t0 = time.perf_counter()
+    book = book_from_positions(positions)
+    rcfg = config.rebalance
+    limits = limits_from_config(config)
+    cost_rate = rcfg.cost_bps / 1e4
+    min_trade = rcfg.min_trade_notional
+
+    pre = settle(book, book.shares.copy(), 0.0)
+    bm = to_benchmark(book, cost_rate=cost_rate, whole_shares=rcfg.whole_shares)
+
+    res, rounded, used = solve_whole_shares(
+        book,
+        limits,
+        cost_rate=cost_rate,
+        min_trade_notional=min_trade,
+        whole_shares=rcfg.whole_shares,
+    )
+    status, diagnosis = res.status, ""
+    cons, binding = pre, pd.DataFrame(columns=BINDING_COLUMNS)
+    reasons = np.full(book.n, "residual", dtype=object)
+    if res.status == "optimal":
+        if rounded.status == "ok":
+            cons = rounded.settled
+            reasons = order_reasons(book, res, used)
+            binding = binding_report(book, res, used)
+            if used is not limits:
+                diagnosis = (
+                    "whole shares needed the limits tightened slightly "
+                    "(the continuous optimum sat on several limits at once)"
+                )
+        else:
+            status, diagnosis = "infeasible", rounded.message
+    elif res.status == "infeasible":
+        _, diagnosis = diagnose_infeasible(res, limits)
+    else:
+        diagnosis = res.message or f"solver status {res.status}"
+    if status != "optimal":
+        log.warning("POST_CONS %s: %s", status, diagnosis)
+
+    scen = {"PRE": pre, "POST_BM": bm, "POST_CONS": cons}
+    frames = {k: scenario_positions(positions, book, st) for k, st in scen.items()}
+    orders = pd.concat(
+        [
+            _orders("POST_BM", book, bm, np.full(book.n, "to_benchmark", dtype=object)),
+            _orders("POST_CONS", book, cons, reasons),
+        ],
+        ignore_index=True,
+    )
+    comparison = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scenario": k,
+                    "ticker": book.tickers.astype(str),
+                    "weight": scen[k].weights,
+                    "active_weight": scen[k].weights - book.benchmark,
+                }
+            )
+            for k in SCENARIOS
+        ],
+        ignore_index=True,
+    )[COMPARISON_COLUMNS]
+    rows = []
+    for k in SCENARIOS:
+        st = scen[k]
+        n_breach, n_warn = _rules(frames[k], config, as_of)
+        dur = float(st.weights @ book.duration)
+        rows.append(
+            {
+                "scenario": k,
+                "n_breach": n_breach,
+                "n_warn": n_warn,
+                "portfolio_duration": dur,
+                "duration_gap": dur - book.benchmark_duration,
+                "turnover": st.turnover,
+                "status": {"PRE": "ok", "POST_BM": "ok"}.get(k, status),
+                "est_cost": st.cost,
+                "diagnosis": diagnosis if k == "POST_CONS" else "",
+            }
+        )
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    log.info(
+        "rebalances for %d tickers in %.3f s (POST_CONS %s)",
+        book.n,
+        time.perf_counter() - t0,
+        status,
+    )
+    return RebalanceOutcome(
+        orders=orders,
+        comparison=comparison,
+        summary=summary,
+        binding=binding,
+        status=status,
+        diagnosis=diagnosis,
+    )

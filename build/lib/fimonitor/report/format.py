@@ -1,0 +1,205 @@
+"""The one place numbers become text on the pages.
+
+Frames hold fractions, years and currency units; these functions turn them into what the
+analyst reads. Every function maps a missing value (None, NaN, NaT, non-number) to an en dash.
+
+>>> pct(0.01234)
+'1.2 %'
+>>> pct(-0.0031, signed=True, digits=2)
+'-0.31 %'
+>>> bp(0.00045)
+'4.5 bp'
+>>> years(6.234)
+'6.23 y'
+>>> money(1234567.8)
+'$1,234,568'
+>>> pct(float("nan"))
+'–'
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import pandas as pd
+
+MISSING = "–"  # en dash
+MINUS = "-"
+
+
+def _number(x: object) -> float | None:
+    """``x`` as a finite float, or None when it is missing or not a number."""
+    if x is None or isinstance(x, bool):
+        return None
+    if isinstance(x, Real):
+        v = float(x)
+    else:
+        try:
+            v = float(x)  # numeric strings from metric,value tables
+        except (TypeError, ValueError):
+            return None
+    return v if math.isfinite(v) else None
+
+
+def _signed(text: str, v: float, signed: bool) -> str:
+    if signed and v > 0:
+        return "+" + text
+    return text
+
+
+def _round_zero(v: float, digits: int) -> float:
+    """Avoid printing '-0.0' for tiny negative numbers."""
+    r = round(v, digits)
+    return 0.0 if r == 0 else r
+
+
+def pct(x: object, digits: int = 1, signed: bool = False) -> str:
+    """Fraction -> percent text: ``0.0123`` -> ``'1.2 %'`` (``'+1.2 %'`` when signed)."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v * 100.0, digits)
+    return _signed(f"{r:,.{digits}f} %", r, signed)
+
+
+def pp(x: object, digits: int = 1, signed: bool = True) -> str:
+    """Fraction difference -> percentage points: ``0.012`` -> ``'+1.2 pp'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v * 100.0, digits)
+    return _signed(f"{r:,.{digits}f} pp", r, signed)
+
+
+def bp(x: object, digits: int = 1, signed: bool = False) -> str:
+    """Fraction -> basis points: ``0.00045`` -> ``'4.5 bp'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v * 10_000.0, digits)
+    return _signed(f"{r:,.{digits}f} bp", r, signed)
+
+
+def years(x: object, digits: int = 2, signed: bool = False) -> str:
+    """Years (durations, gaps): ``6.234`` -> ``'6.23 y'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v, digits)
+    return _signed(f"{r:,.{digits}f} y", r, signed)
+
+
+def money(x: object, digits: int = 0, signed: bool = False, symbol: str = "$") -> str:
+    """Currency units with thousands separators: ``-1234.5`` -> ``'-$1,235'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v, digits)
+    body = f"{symbol}{abs(r):,.{digits}f}"
+    if r < 0:
+        return MINUS + body
+    return _signed(body, r, signed)
+
+
+def money_short(x: object, symbol: str = "$") -> str:
+    """Compact currency: ``1_234_567`` -> ``'$1.23m'``; ``45_600`` -> ``'$45.6k'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    a = abs(v)
+    for scale, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if a >= scale:
+            body = f"{symbol}{a / scale:,.{2 if a / scale < 100 else 1}f}{suffix}"
+            break
+    else:
+        body = f"{symbol}{a:,.0f}"
+    return (MINUS + body) if v < 0 and round(a) != 0 else body
+
+
+def dv01(x: object, digits: int = 0) -> str:
+    """DV01 in currency per basis point: ``1234.5`` -> ``'$1,235/bp'``."""
+    text = money(x, digits)
+    return text if text == MISSING else text + "/bp"
+
+
+def number(x: object, digits: int = 0, signed: bool = False) -> str:
+    """Plain number with thousands separators: ``1234`` -> ``'1,234'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    r = _round_zero(v, digits)
+    return _signed(f"{r:,.{digits}f}", r, signed)
+
+
+def count(x: object) -> str:
+    """An integer count; missing -> dash."""
+    return number(x, 0)
+
+
+def change(x: object) -> str:
+    """A signed integer change: ``2`` -> ``'+2'``, ``0`` -> ``'±0'``."""
+    v = _number(x)
+    if v is None:
+        return MISSING
+    n = round(v)
+    return "±0" if n == 0 else f"{n:+d}"
+
+
+def date(x: object) -> str:
+    """ISO date text ``YYYY-MM-DD``; missing -> dash."""
+    if x is None:
+        return MISSING
+    try:
+        ts = pd.Timestamp(x)
+    except (TypeError, ValueError):
+        return MISSING
+    if pd.isna(ts):
+        return MISSING
+    return ts.strftime("%Y-%m-%d")
+
+
+def text(x: object) -> str:
+    """Any label; missing or blank -> dash."""
+    if x is None:
+        return MISSING
+    try:
+        if pd.isna(x):
+            return MISSING
+    except (TypeError, ValueError):
+        pass
+    s = str(x).strip()
+    return s if s else MISSING
+
+
+def metric(name: str, value: object) -> str:
+    """Format a ``metric,value`` row by the metric's unit (risk and summary tables).
+
+    Weights, returns, volatilities, drawdowns and VaR are fractions -> percent; durations and
+    gaps in years; DV01 and market value in currency; ratios and counts as plain numbers.
+    """
+    key = name.lower()
+    if key in {"as_of", "previous_as_of"}:
+        return date(value)
+    if "dv01" in key:
+        return dv01(value)
+    if key in {"market_value", "cash", "final_value"} or key.endswith("_value"):
+        return money(value)
+    if "duration" in key or key.endswith("_gap"):
+        return years(value)
+    if key.startswith("n_") or key in {"effective_n"}:
+        return number(value, 0 if key.startswith("n_") else 1)
+    if key in {"sharpe", "sortino", "calmar", "information_ratio", "beta"}:
+        return number(value, 2)
+    return pct(value, 2)
+
+
+# Rules whose value and limit are in years; every other rule measures a weight (fraction).
+YEAR_RULES = frozenset({"duration_gap"})
+
+
+def rule_value(rule: object, x: object, signed: bool = False) -> str:
+    """An alert's value or limit in the rule's unit: years for duration_gap, percent otherwise."""
+    if str(rule) in YEAR_RULES:
+        return years(x, 2, signed=signed)
+    return pct(x, 2, signed=signed)

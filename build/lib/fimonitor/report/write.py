@@ -1,0 +1,119 @@
+"""The one writer of a pack folder: CSVs, pages, manifest — atomically.
+
+Everything is written into a temporary folder beside the target, then renamed into place.
+A run that fails leaves no partial folder and never touches an earlier pack; re-running the
+same as-of replaces that folder only after the new one is complete.
+
+CSV numbers are written at full precision (``repr`` of floats), dates as ISO ``YYYY-MM-DD``.
+The contract's columns come first, in order; a few files carry extra trailing columns
+(``reason`` on orders; ``status, est_cost, diagnosis`` on the rebalance summary).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from fimonitor.dates import stamp
+from fimonitor.fileio import atomic_folder, sha256_file
+from fimonitor.report.index import write_index
+from fimonitor.report.render import write_report
+from fimonitor.results import (
+    ALERT_COLUMNS,
+    COMPARISON_COLUMNS,
+    ORDER_COLUMNS,
+    POSITION_COLUMNS,
+    REBALANCE_SUMMARY_COLUMNS,
+    Pack,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _iso(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def write_csv(
+    df: pd.DataFrame, path: Path, columns: list[str] | None = None, index: bool = False
+) -> None:
+    frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
+    _iso(frame).to_csv(path, index=index, lineterminator="\n")
+
+
+def write_tables(pack: Pack, folder: Path) -> None:
+    """Every CSV of the pack (CONTRACT §4 and §9, plus supporting tables)."""
+    write_csv(pack.positions[POSITION_COLUMNS], folder / "today_positions.csv")
+    write_csv(pack.summary, folder / "portfolio_summary.csv")
+    write_csv(pack.sector_exposure, folder / "sector_exposure.csv")
+    write_csv(pack.rating_exposure, folder / "rating_exposure.csv")
+    write_csv(pack.alerts[ALERT_COLUMNS], folder / "alerts.csv")
+    write_csv(pack.alerts_history[ALERT_COLUMNS], folder / "alerts_history.csv")
+    write_csv(pack.alerts[[*ALERT_COLUMNS, "since"]], folder / "alerts_open_since.csv")
+    write_csv(pack.weekly.reset_index(), folder / "weekly_trend.csv")
+    drivers = pd.concat(
+        [
+            pack.drivers_rule.rename(columns={"rule": "driver"}).assign(kind="rule"),
+            pack.drivers_ticker.rename(columns={"ticker": "driver"}).assign(kind="ticker"),
+        ],
+        ignore_index=True,
+    )
+    write_csv(drivers, folder / "alert_drivers.csv", ["kind", "driver"])
+    write_csv(pack.changes, folder / "changes_since_previous.csv")
+    write_csv(pack.data_quality, folder / "data_quality.csv")
+    if pack.rebalance is not None:
+        rb = pack.rebalance
+        write_csv(rb.orders, folder / "rebalance_orders.csv", ORDER_COLUMNS)
+        write_csv(rb.comparison, folder / "rebalance_comparison.csv", COMPARISON_COLUMNS)
+        write_csv(rb.summary, folder / "rebalance_summary.csv", REBALANCE_SUMMARY_COLUMNS)
+        write_csv(rb.binding, folder / "rebalance_binding.csv")
+    if not pack.risk_metrics.empty:
+        write_csv(pack.risk_metrics, folder / "risk_metrics.csv")
+    if not pack.correlations.empty:
+        write_csv(pack.correlations, folder / "correlations.csv", index=True)
+    if not pack.rolling_risk.empty:
+        write_csv(pack.rolling_risk, folder / "rolling_risk.csv", index=True)
+
+
+def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
+    outputs = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    manifest = {
+        "as_of": pack.as_of.date().isoformat(),
+        "portfolio_name": pack.portfolio_name,
+        "version": pack.version,
+        "engine": engine,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": {name: {"sha256": digest} for name, digest in pack.inputs.items()},
+        "outputs": outputs,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def write_pack(
+    pack: Pack,
+    out_root: Path,
+    *,
+    render: bool = True,
+    engine: str = "direct",
+    extra: dict[str, Path] | None = None,
+) -> Path:
+    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder."""
+    final = Path(out_root) / stamp(pack.as_of)
+    with atomic_folder(final) as tmp:
+        write_tables(pack, tmp)
+        if render:
+            write_report(pack, tmp)
+        for name, src in (extra or {}).items():
+            shutil.copy2(src, tmp / name)
+        write_manifest(pack, tmp, engine)
+    write_index(Path(out_root))
+    return final

@@ -1,0 +1,117 @@
+"""Result values passed between stages: computed once, then only read (report, store, writers).
+
+Column conventions: weights are fractions, durations in years, money in currency units,
+DV01 in currency per basis point. Tables whose name matches a CONTRACT §4 CSV hold
+exactly that CSV's columns (ticker/group/etc. as ordinary columns, RangeIndex).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+ALERT_COLUMNS = ["date", "rule", "ticker", "value", "limit", "severity"]
+POSITION_COLUMNS = [
+    "ticker",
+    "name",
+    "group",
+    "rating_bucket",
+    "shares",
+    "price",
+    "market_value",
+    "weight",
+    "benchmark_weight",
+    "active_weight",
+    "duration",
+    "dv01",
+]
+ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
+COMPARISON_COLUMNS = ["scenario", "ticker", "weight", "active_weight"]
+REBALANCE_SUMMARY_COLUMNS = [
+    "scenario",
+    "n_breach",
+    "n_warn",
+    "portfolio_duration",
+    "duration_gap",
+    "turnover",
+]
+
+
+@dataclass(frozen=True)
+class RebalanceOutcome:
+    """PRE / POST_BM / POST_CONS.
+
+    orders      ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
+                ``cap:max_single_name_weight``, ``band:duration``, ``floor:min_cash``)
+    comparison  COMPARISON_COLUMNS, one row per scenario and ticker (CASH included)
+    summary     REBALANCE_SUMMARY_COLUMNS + ``status`` (``ok``/``optimal``/``infeasible``),
+                ``est_cost`` (currency), ``diagnosis`` (text, empty when fine)
+    binding     ``constraint, bound, dual, cost_active_weight, cost_duration_gap, text``:
+                constraints binding in POST_CONS, with their cost in plain words
+    status      status of POST_CONS: ``optimal``, ``infeasible``, ``inaccurate`` (the solver's
+                residuals exceed 1e-6) or ``failed``; in the last three POST_CONS keeps PRE
+    diagnosis   for an infeasible POST_CONS, the names of the conflicting constraints
+    """
+
+    orders: pd.DataFrame
+    comparison: pd.DataFrame
+    summary: pd.DataFrame
+    binding: pd.DataFrame
+    status: str
+    diagnosis: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Everything one monitoring pack shows, for one as-of date.
+
+    positions        today_positions.csv columns + ``sector, is_cash_proxy, contribution_duration``
+    summary          portfolio_summary.csv (``metric,value``; values are numbers or ISO dates/text)
+    sector_exposure  sector_exposure.csv;   rating_exposure: rating_exposure.csv
+    alerts           alerts.csv (as-of date) + ``since`` (first day of the alert's current streak)
+    alerts_history   alerts_history.csv (every trading day of the look-back window) + ``since``
+    duration_history index = date (about the last year); columns ``portfolio_duration,
+                     benchmark_duration, duration_gap`` (years)
+    weekly           index = week ending (Friday) date; columns ``alert_days, warn_days,
+                     breach_days`` (trading days in the week with >= 1 alert of that kind) and
+                     ``peak_alerts, peak_warn, peak_breach`` (max daily count in the week)
+    drivers_rule     ``rule, alert_days, breach_days, warn_days`` sorted by alert_days desc
+    drivers_ticker   ``ticker, alert_days, breach_days, warn_days`` (portfolio-level rules excluded)
+    changes          vs the previous pack date (a week earlier): ``status`` new/cured/persisting,
+                     ``rule, ticker, severity, previous_severity, value, since``
+    moves            largest moves since the previous pack:
+                     ``item, metric, previous, current, change``
+    data_quality     ``severity, item, detail`` (WARN/BREACH scheme; empty when all is well)
+    risk_metrics     ``metric,value`` (CONTRACT §9)
+    correlations     ticker x ticker correlation of daily adj_close returns of the holdings
+    rebalance        the three scenarios
+    """
+
+    as_of: pd.Timestamp
+    previous_as_of: pd.Timestamp | None
+    portfolio_name: str
+    version: str
+    positions: pd.DataFrame
+    summary: pd.DataFrame
+    sector_exposure: pd.DataFrame
+    rating_exposure: pd.DataFrame
+    alerts: pd.DataFrame
+    alerts_history: pd.DataFrame
+    duration_history: pd.DataFrame
+    weekly: pd.DataFrame
+    drivers_rule: pd.DataFrame
+    drivers_ticker: pd.DataFrame
+    changes: pd.DataFrame
+    moves: pd.DataFrame
+    data_quality: pd.DataFrame
+    rebalance: RebalanceOutcome | None = None
+    risk_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    correlations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rolling_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
+    thresholds: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)  # file name -> sha256
+
+    def summary_value(self, metric: str):
+        s = self.summary.set_index("metric")["value"]
+        return s.get(metric)

@@ -1,0 +1,201 @@
+"""The rule engine: every rule of CONTRACT §3 on every date at once.
+
+A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
+exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN
+when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than
+``fimonitor.severity.EPS`` = 1e-12, so that floating-point noise
+(0.80 − 0.77 = 0.030000000000000027) does not turn "exactly at" into an alert
+(:func:`fimonitor.severity.classify`, the one classifier).
+
+Rules and what they measure (``value`` in the alert):
+
+- ``max_single_name_weight``: weight of each holding that is neither CASH nor a cash proxy.
+- ``min_cash_weight``: CASH + all ``is_cash_proxy`` holdings (ticker blank).
+- ``duration_gap``: |portfolio duration − benchmark duration|, years (ticker blank).
+- ``active_weight``: |weight − benchmark weight| per ticker, CASH included.
+- ``group_max_weight``: Σ weights of a security-master group (ticker = the group name).
+
+Each alert carries ``since``: the first date of its current streak (consecutive evaluated
+dates on which the same rule/ticker alerted at either severity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.config import RulesConfig, Threshold
+from fimonitor.data.book import CASH
+from fimonitor.results import ALERT_COLUMNS
+from fimonitor.severity import classify
+
+RULE_ORDER = (
+    "max_single_name_weight",
+    "min_cash_weight",
+    "duration_gap",
+    "active_weight",
+    "group_max_weight",
+)
+PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
+HOLDING_RULES = ("max_single_name_weight", "active_weight")
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """What the rules read, as panels over the evaluated dates.
+
+    weights, benchmark   date x ticker (CASH included), fractions
+    single_name          boolean per ticker: counted by max_single_name_weight
+    groups               ticker -> security-master group
+    cash_weight          date -> CASH + cash proxies
+    duration_gap         date -> portfolio minus benchmark duration (years)
+    """
+
+    weights: pd.DataFrame
+    benchmark: pd.DataFrame
+    single_name: pd.Series
+    groups: pd.Series
+    cash_weight: pd.Series
+    duration_gap: pd.Series
+
+    @classmethod
+    def from_history(cls, h: History) -> RuleInputs:
+        proxy = h.securities["is_cash_proxy"].fillna(False).astype(bool)
+        single = ~proxy & (h.weights.columns != CASH)
+        return cls(
+            h.weights,
+            h.benchmark,
+            pd.Series(single.to_numpy(), index=h.weights.columns),
+            h.securities["group"],
+            h.cash_weight,
+            h.duration_gap,
+        )
+
+    @classmethod
+    def from_positions(cls, positions: pd.DataFrame, as_of) -> RuleInputs:
+        """One-date inputs from an as-of holdings frame (ticker, weight, benchmark_weight,
+        duration, group, is_cash_proxy)."""
+        p = positions.set_index("ticker")
+        idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
+        w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
+        b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
+        proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
+        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)
+        dw = np.where(w.iloc[0].to_numpy() == 0, 0.0, w.iloc[0].to_numpy() * dur).sum()
+        db = np.where(b.iloc[0].to_numpy() == 0, 0.0, b.iloc[0].to_numpy() * dur).sum()
+        return cls(
+            w,
+            b,
+            ~proxy,
+            p["group"],
+            pd.Series([w.iloc[0][proxy.to_numpy()].sum()], index=idx),
+            pd.Series([dw - db], index=idx),
+        )
+
+
+def _streak_start(code: np.ndarray) -> np.ndarray:
+    """Row index where each cell's current alert streak began (-1 where no alert)."""
+    flag = code > 0
+    prev = np.vstack([np.zeros((1, flag.shape[1]), dtype=bool), flag[:-1]])
+    rows = np.arange(flag.shape[0])[:, None]
+    starts = np.where(flag & ~prev, rows, -1)
+    starts = np.maximum.accumulate(starts, axis=0)
+    return np.where(flag, starts, -1)
+
+
+def _stack(
+    rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray, t: Threshold
+) -> pd.DataFrame:
+    values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
+    code, limit = classify(values, t.warn, t.breach, t.kind)
+    start = _streak_start(code)
+    r, c = np.nonzero(code)
+    return pd.DataFrame(
+        {
+            "date": dates[r],
+            "rule": rule,
+            "ticker": np.asarray(keys, dtype=object)[c],
+            "value": values[r, c],
+            "limit": limit[r, c],
+            "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
+            "since": dates[start[r, c]],
+            "_order": RULE_ORDER.index(rule),
+        }
+    )
+
+
+def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
+    """All alerts on all dates of ``x``: ALERT_COLUMNS + ``since``, sorted by date, rule, ticker."""
+    dates = pd.DatetimeIndex(x.weights.index)
+    parts = []
+    if rules.max_single_name_weight is not None:
+        cols = list(
+            x.weights.columns[
+                x.single_name.reindex(x.weights.columns).fillna(False).to_numpy(dtype=bool)
+            ]
+        )
+        parts.append(
+            _stack(
+                "max_single_name_weight",
+                dates,
+                cols,
+                x.weights[cols].to_numpy(),
+                rules.max_single_name_weight,
+            )
+        )
+    if rules.min_cash_weight is not None:
+        parts.append(
+            _stack("min_cash_weight", dates, [""], x.cash_weight.to_numpy(), rules.min_cash_weight)
+        )
+    if rules.duration_gap is not None:
+        parts.append(
+            _stack(
+                "duration_gap", dates, [""], np.abs(x.duration_gap.to_numpy()), rules.duration_gap
+            )
+        )
+    if rules.active_weight is not None:
+        cols = list(x.weights.columns)
+        act = x.weights.to_numpy() - x.benchmark.reindex(columns=cols).fillna(0.0).to_numpy()
+        parts.append(_stack("active_weight", dates, cols, np.abs(act), rules.active_weight))
+    if rules.group_max_weight:
+        gw = group_sum(x.weights, x.groups.rename("group"))
+        names = list(rules.group_max_weight)
+        gw = gw.reindex(columns=names, fill_value=0.0)
+        for g in names:
+            parts.append(
+                _stack("group_max_weight", dates, [g], gw[g].to_numpy(), rules.group_max_weight[g])
+            )
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(
+                    [*ALERT_COLUMNS, "since"],
+                    ["datetime64[ns]", object, object, float, float, object, "datetime64[ns]"],
+                    strict=True,
+                )
+            }
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["date", "_order", "ticker"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def evaluate(history: History, rules: RulesConfig) -> pd.DataFrame:
+    """Alerts on every date of ``history`` (see :func:`evaluate_inputs`)."""
+    return evaluate_inputs(RuleInputs.from_history(history), rules)
+
+
+def evaluate_positions(positions: pd.DataFrame, rules: RulesConfig, as_of) -> pd.DataFrame:
+    """Alerts for one as-of holdings frame (used on PRE/POST rebalance portfolios)."""
+    return evaluate_inputs(RuleInputs.from_positions(positions, as_of), rules)
+
+
+def counts(alerts: pd.DataFrame) -> tuple[int, int]:
+    """(n_breach, n_warn) of an alerts frame."""
+    sev = alerts["severity"]
+    return int((sev == "BREACH").sum()), int((sev == "WARN").sum())
