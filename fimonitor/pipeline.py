@@ -259,8 +259,6 @@ def _thresholds(config: MonitorConfig) -> dict:
     }
 
 
-
-
 def _risk(
     book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
 ):

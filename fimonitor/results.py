@@ -26,7 +26,7 @@ POSITION_COLUMNS = [
     "duration",
     "dv01",
 ]
-ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
+REBALANCE_ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
 COMPARISON_COLUMNS = ["scenario", "ticker", "weight", "active_weight"]
 REBALANCE_SUMMARY_COLUMNS = [
     "scenario",
@@ -42,7 +42,7 @@ REBALANCE_SUMMARY_COLUMNS = [
 class RebalanceOutcome:
     """PRE / POST_BM / POST_CONS.
 
-    orders      ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
+    orders      REBALANCE_ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
                 ``cap:max_single_name_weight``, ``band:duration``, ``floor:min_cash``)
     comparison  COMPARISON_COLUMNS, one row per scenario and ticker (CASH included)
     summary     REBALANCE_SUMMARY_COLUMNS + ``status`` (``ok``/``optimal``/``infeasible``),

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fimonitor.errors import ConfigError, DataGapError
-from fimonitor.policy.rebalancer import rebalance
 from fimonitor.policy.portfolio import parse_portfolio
+from fimonitor.policy.rebalancer import rebalance
 
 AS_OF = pd.Timestamp("2026-04-30")
 

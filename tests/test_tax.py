@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from fimonitor.policy import tax as taxlib
-from fimonitor.policy.rebalancer import rebalance
 from fimonitor.policy.portfolio import parse_portfolio
+from fimonitor.policy.rebalancer import rebalance
 
 AS_OF = pd.Timestamp("2026-04-30")
 TAX = {

@@ -32,12 +32,12 @@ import pandas as pd
 
 from fimonitor.analytics.orders import cost_fixed_point
 from fimonitor.analytics.risk import TRADING_DAYS, risk_metrics, time_weighted_returns
-from fimonitor.backtest.policies import POLICIES, Policy, tiered_weights
+from fimonitor.backtest.policies import POLICIES, BacktestPolicy, tiered_weights
 from fimonitor.errors import DataGapError, InputError
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = [
+BACKTEST_SUMMARY_COLUMNS = [
     "policy",
     "annual_return",
     "volatility",
@@ -61,7 +61,7 @@ class PolicyRun:
     holdings  date x ticker shares held at each close (post-trade)
     """
 
-    policy: Policy
+    policy: BacktestPolicy
     values: pd.Series
     returns: pd.Series
     events: pd.DataFrame
@@ -72,7 +72,7 @@ class PolicyRun:
 class BacktestResult:
     """Everything a backtest produced.
 
-    summary      SUMMARY_COLUMNS, one row per policy (CONTRACT §8)
+    summary      BACKTEST_SUMMARY_COLUMNS, one row per policy (CONTRACT §8)
     equity       date x policy values (currency)
     drawdowns    date x policy drawdown of the time-weighted wealth index (fraction, <= 0)
     contributions date -> amount invested (currency), on contribution dates only
@@ -219,7 +219,7 @@ def _cum_shares(prices: np.ndarray, target: np.ndarray, contributions: np.ndarra
 
 
 def simulate(
-    policy: Policy,
+    policy: BacktestPolicy,
     prices: np.ndarray,
     target: np.ndarray,
     *,
@@ -302,7 +302,7 @@ def run_backtest(
     cost_bps: float = 0.0,
     contribution: float = 0.0,
     frequency: str | None = None,
-    policies: Sequence[Policy] = POLICIES,
+    policies: Sequence[BacktestPolicy] = POLICIES,
     rf: float = 0.0,
     notes: Sequence[str] = (),
 ) -> BacktestResult:
@@ -396,7 +396,7 @@ def run_backtest(
     drawdowns = wealth / wealth.cummax() - 1.0
     drawdowns.index.name = "date"
     return BacktestResult(
-        summary=pd.DataFrame(rows, columns=SUMMARY_COLUMNS),
+        summary=pd.DataFrame(rows, columns=BACKTEST_SUMMARY_COLUMNS),
         equity=equity,
         drawdowns=drawdowns,
         contributions=flow_s[flow_s > 0],

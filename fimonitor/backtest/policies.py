@@ -27,7 +27,7 @@ FREQUENCIES = {"monthly": "M", "quarterly": "Q", "annual": "Y"}
 
 
 @dataclass(frozen=True)
-class Policy:
+class BacktestPolicy:
     """One rebalancing policy.
 
     kind       ``hold``, ``calendar``, ``threshold`` or ``tiered``
@@ -44,13 +44,13 @@ class Policy:
     partial_above: float = 0.05
 
 
-POLICIES: tuple[Policy, ...] = (
-    Policy("buy_and_hold", "hold"),
-    Policy("calendar_monthly", "calendar", "monthly"),
-    Policy("calendar_quarterly", "calendar", "quarterly"),
-    Policy("calendar_annual", "calendar", "annual"),
-    Policy("threshold_5", "threshold", threshold=0.05),
-    Policy("tiered", "tiered", full_above=0.10, partial_above=0.05),
+POLICIES: tuple[BacktestPolicy, ...] = (
+    BacktestPolicy("buy_and_hold", "hold"),
+    BacktestPolicy("calendar_monthly", "calendar", "monthly"),
+    BacktestPolicy("calendar_quarterly", "calendar", "quarterly"),
+    BacktestPolicy("calendar_annual", "calendar", "annual"),
+    BacktestPolicy("threshold_5", "threshold", threshold=0.05),
+    BacktestPolicy("tiered", "tiered", full_above=0.10, partial_above=0.05),
 )
 POLICY_NAMES: tuple[str, ...] = tuple(p.name for p in POLICIES)
 

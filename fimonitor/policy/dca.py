@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 
 FREQUENCIES = ("weekly", "monthly")
 MODES = ("weights", "underweight-first", "cure-breaches")
-ORDER_COLUMNS = ["date", "ticker", "shares", "price", "notional"]
-SUMMARY_COLUMNS = [
+DCA_ORDER_COLUMNS = ["date", "ticker", "shares", "price", "notional"]
+DCA_SUMMARY_COLUMNS = [
     "ticker",
     "target",
     "shares_bought",
@@ -94,7 +94,7 @@ class CureInputs:
 
 @dataclass(frozen=True)
 class DcaResult:
-    """orders: :data:`ORDER_COLUMNS`; summary: :data:`SUMMARY_COLUMNS` (end = last date)."""
+    """orders: :data:`DCA_ORDER_COLUMNS`; summary: :data:`DCA_SUMMARY_COLUMNS` (end = last date)."""
 
     orders: pd.DataFrame
     summary: pd.DataFrame
@@ -287,7 +287,7 @@ def run_dca(
         cash -= spend
         shares = shares.add(n[buy], fill_value=0.0)
         rows += [(date, t, float(n[t]), float(p[t]), float(notional[t])) for t in n[buy].index]
-    orders = pd.DataFrame(rows, columns=ORDER_COLUMNS)
+    orders = pd.DataFrame(rows, columns=DCA_ORDER_COLUMNS)
     end_px = (
         panel.iloc[-1].reindex(shares.index).fillna(file_px.reindex(shares.index))
         if len(dates)
@@ -319,4 +319,4 @@ def _summary(
     out["end_value"] = out["end_shares"] * out["end_price"]
     total = float(out["end_value"].sum()) + cash
     out["end_weight"] = out["end_value"] / total if total > 0 else math.nan
-    return out.reset_index()[SUMMARY_COLUMNS]
+    return out.reset_index()[DCA_SUMMARY_COLUMNS]

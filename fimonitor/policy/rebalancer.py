@@ -45,9 +45,9 @@ from fimonitor.policy.portfolio import Portfolio
 log = logging.getLogger(__name__)
 
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
-ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
-DETAIL_COLUMNS = [*ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
-ALERT_COLUMNS = ["type", "ticker", "value", "limit", "severity", "message"]
+POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
+POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
+POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "severity", "message"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ class PolicyResult:
 
     rows      one row per target key / untargeted holding: ``row, kind, target, value, weight,
               drift, level, action, reason, urgent, post_value, post_weight`` (fractions; money)
-    orders    :data:`DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
+    orders    :data:`POLICY_DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
               ``pnl`` = realised gain vs cost (SELL; NaN when the cost is unknown),
               ``kind`` ``policy`` or ``harvest``
-    alerts    :data:`ALERT_COLUMNS`
+    alerts    :data:`POLICY_ALERT_COLUMNS`
     realised  realised gain of all sells by term (``short_term, long_term, unknown_term,
               total``), from lots in tax mode, from the average cost otherwise
     lots_sold the lots sold (tax mode), :data:`fimonitor.policy.tax.SOLD_COLUMNS`
@@ -568,7 +568,7 @@ def rebalance(
         }
 
     # orders frame: one line per ticker and side (a harvest and a policy buy of a substitute merge)
-    of = pd.DataFrame(orders, columns=[*DETAIL_COLUMNS, "lots"]).drop(columns="lots")
+    of = pd.DataFrame(orders, columns=[*POLICY_DETAIL_COLUMNS, "lots"]).drop(columns="lots")
     if len(of):
         of = of.groupby(["ticker", "side"], sort=False, as_index=False).agg(
             shares=("shares", "sum"),
@@ -589,7 +589,7 @@ def rebalance(
             .drop(columns="side_order")
             .reset_index(drop=True)
         )
-    of = of[DETAIL_COLUMNS]
+    of = of[POLICY_DETAIL_COLUMNS]
 
     # row actions and post-trade weights (policy trades decide the action)
     signed = pd.Series({}, dtype=float)
@@ -630,7 +630,7 @@ def rebalance(
         cash_after=float(cash_after),
         rows=out_rows,
         orders=of,
-        alerts=pd.DataFrame(alerts, columns=ALERT_COLUMNS),
+        alerts=pd.DataFrame(alerts, columns=POLICY_ALERT_COLUMNS),
         realised=realised,
         lots_sold=lots_sold,
         turnover=float(turnover),

@@ -46,7 +46,7 @@ CASH = "CASH"
 
 
 @dataclass(frozen=True)
-class Book:
+class ScenarioBook:
     """The rebalance universe as arrays, one entry per ticker (CASH included).
 
     tickers     ticker names
@@ -173,7 +173,7 @@ class CompiledQP:
     """The QP compiled once with cvxpy Parameters, so that relaxed re-solves (binding costs,
     infeasibility diagnosis) reuse the compiled problem. Internal to one rebalance run."""
 
-    def __init__(self, book: Book, limits: Limits) -> None:
+    def __init__(self, book: ScenarioBook, limits: Limits) -> None:
         self.book = book
         self.limits = limits
         n = book.n
@@ -269,7 +269,7 @@ class CompiledQP:
 
 
 def residuals(
-    book: Book,
+    book: ScenarioBook,
     w: np.ndarray,
     limits: Limits,
     lo: np.ndarray | None = None,
@@ -309,7 +309,7 @@ def residuals(
 
 
 def solve_constrained(
-    book: Book,
+    book: ScenarioBook,
     limits: Limits,
     *,
     cost_rate: float = 0.0,
@@ -320,7 +320,7 @@ def solve_constrained(
 
     Parameters
     ----------
-    book : Book
+    book : ScenarioBook
     limits : Limits
     cost_rate : float
         Trading cost as a fraction of traded notional (cost_bps / 10,000), paid from cash.
@@ -444,7 +444,7 @@ def diagnose_infeasible(result: ConstrainedResult, limits: Limits) -> tuple[list
     return names, text
 
 
-def _phase_one(book: Book, limits: Limits, result: ConstrainedResult) -> list[str]:
+def _phase_one(book: ScenarioBook, limits: Limits, result: ConstrainedResult) -> list[str]:
     """Minimal slack per family (weights; years for the band) that makes the set feasible."""
     n = book.n
     w = cp.Variable(n, nonneg=True)

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sps
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from fimonitor.rebalance.optimizer import Book, Limits, residuals
+from fimonitor.rebalance.optimizer import Limits, ScenarioBook, residuals
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Rounded:
     message: str = ""
 
 
-def settle(book: Book, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
+def settle(book: ScenarioBook, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
     """Exact accounting of new share counts; the CASH entry of ``shares`` is ignored."""
     c = book.cash_index
     s = np.asarray(shares, dtype=float).copy()
@@ -75,7 +75,7 @@ def settle(book: Book, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
 
 
 def violations(
-    book: Book,
+    book: ScenarioBook,
     st: Settled,
     limits: Limits,
     *,
@@ -106,7 +106,7 @@ def failing(v: dict[str, float], tol: float = CHECK_TOL) -> list[str]:
 
 
 def round_shares(
-    book: Book,
+    book: ScenarioBook,
     weights: np.ndarray,
     value_post: float,
     limits: Limits,
@@ -199,7 +199,7 @@ def _checked(book, st, limits, min_trade, whole, method) -> Rounded:
 
 
 def _solve(
-    book: Book,
+    book: ScenarioBook,
     idx: np.ndarray,
     t: np.ndarray,
     floor: np.ndarray,
@@ -396,7 +396,7 @@ def tightened(limits: Limits, margin: float, max_duration: float) -> Limits:
 
 
 def solve_whole_shares(
-    book: Book,
+    book: ScenarioBook,
     limits: Limits,
     *,
     cost_rate: float = 0.0,

@@ -22,12 +22,12 @@ import pandas as pd
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
-from fimonitor.rebalance.optimizer import CASH, Book, Limits, diagnose_infeasible
+from fimonitor.rebalance.optimizer import CASH, Limits, ScenarioBook, diagnose_infeasible
 from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
 from fimonitor.rebalance.to_benchmark import to_benchmark
 from fimonitor.results import (
     COMPARISON_COLUMNS,
-    ORDER_COLUMNS,
+    REBALANCE_ORDER_COLUMNS,
     REBALANCE_SUMMARY_COLUMNS,
     RebalanceOutcome,
 )
@@ -36,11 +36,11 @@ log = logging.getLogger(__name__)
 
 SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
 REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight", "duration")
-SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
-ORDERS_COLUMNS = [*ORDER_COLUMNS, "reason"]
+SCENARIO_SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
+SCENARIO_ORDER_COLUMNS = [*REBALANCE_ORDER_COLUMNS, "reason"]
 
 
-def book_from_positions(positions: pd.DataFrame) -> Book:
+def book_from_positions(positions: pd.DataFrame) -> ScenarioBook:
     """Arrays for the optimiser from the as-of holdings frame (one row per ticker, CASH
     included with price 1 and shares = cash).
 
@@ -79,7 +79,7 @@ def book_from_positions(positions: pd.DataFrame) -> Book:
         log.warning("benchmark weights sum to %.6f; normalised to 1", total)
         bench = bench / total
     proxy = p["is_cash_proxy"].fillna(False).astype(bool).to_numpy() | is_cash
-    return Book(
+    return ScenarioBook(
         tickers=tickers,
         prices=price,
         shares=shares,
@@ -102,7 +102,7 @@ def limits_from_config(config: MonitorConfig) -> Limits:
     )
 
 
-def scenario_positions(positions: pd.DataFrame, book: Book, st: Settled) -> pd.DataFrame:
+def scenario_positions(positions: pd.DataFrame, book: ScenarioBook, st: Settled) -> pd.DataFrame:
     """The holdings frame after a scenario's trades (same columns as ``positions``)."""
     out = positions.reset_index(drop=True).copy()
     out["shares"] = st.shares
@@ -116,7 +116,7 @@ def scenario_positions(positions: pd.DataFrame, book: Book, st: Settled) -> pd.D
     return out
 
 
-def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.DataFrame:
+def _orders(scenario: str, book: ScenarioBook, st: Settled, reasons: np.ndarray) -> pd.DataFrame:
     ds = st.shares - book.shares
     trade = book.traded & (np.abs(st.trade) > 0)
     idx = np.flatnonzero(trade)
@@ -130,7 +130,7 @@ def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.D
             "notional": np.abs(st.trade[idx]),
             "reason": reasons[idx].astype(str),
         },
-        columns=ORDERS_COLUMNS,
+        columns=SCENARIO_ORDER_COLUMNS,
     )
     return out.sort_values(["side", "ticker"], ascending=[False, True]).reset_index(drop=True)
 
@@ -244,7 +244,7 @@ def run_rebalances(
                 "diagnosis": diagnosis if k == "POST_CONS" else "",
             }
         )
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    summary = pd.DataFrame(rows, columns=SCENARIO_SUMMARY_COLUMNS)
     log.info(
         "rebalances for %d tickers in %.3f s (POST_CONS %s)",
         book.n,

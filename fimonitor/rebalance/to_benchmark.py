@@ -11,18 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from fimonitor.analytics.orders import cost_fixed_point, floor_shares
-from fimonitor.rebalance.optimizer import Book
+from fimonitor.rebalance.optimizer import ScenarioBook
 from fimonitor.rebalance.rounding import Settled, settle
 
 
 def to_benchmark(
-    book: Book, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
+    book: ScenarioBook, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
 ) -> Settled:
     """The POST_BM portfolio.
 
     Parameters
     ----------
-    book : Book
+    book : ScenarioBook
     cost_rate : float
         Cost as a fraction of traded notional (cost_bps / 10,000), paid from cash.
     whole_shares : bool

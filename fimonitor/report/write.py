@@ -26,8 +26,8 @@ from fimonitor.report.render import write_report
 from fimonitor.results import (
     ALERT_COLUMNS,
     COMPARISON_COLUMNS,
-    ORDER_COLUMNS,
     POSITION_COLUMNS,
+    REBALANCE_ORDER_COLUMNS,
     REBALANCE_SUMMARY_COLUMNS,
     Pack,
 )
@@ -72,7 +72,7 @@ def write_tables(pack: Pack, folder: Path) -> None:
     write_csv(pack.data_quality, folder / "data_quality.csv")
     if pack.rebalance is not None:
         rb = pack.rebalance
-        write_csv(rb.orders, folder / "rebalance_orders.csv", ORDER_COLUMNS)
+        write_csv(rb.orders, folder / "rebalance_orders.csv", REBALANCE_ORDER_COLUMNS)
         write_csv(rb.comparison, folder / "rebalance_comparison.csv", COMPARISON_COLUMNS)
         write_csv(rb.summary, folder / "rebalance_summary.csv", REBALANCE_SUMMARY_COLUMNS)
         write_csv(rb.binding, folder / "rebalance_binding.csv")

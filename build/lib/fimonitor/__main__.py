@@ -1,5 +1,0 @@
-import sys
-
-from fimonitor.cli import main
-
-sys.exit(main())
