@@ -92,7 +92,7 @@ def test_concentration_45_to_35_and_55_to_40_urgent(shares, expected, urgent):
     assert row(r, "PLTR")["post_weight"] == pytest.approx(expected, abs=1e-6)
     assert bool(row(r, "PLTR")["urgent"]) is urgent
     conc = r.alerts[r.alerts["type"] == "concentration"].iloc[0]
-    assert conc["severity"] == ("URGENT" if urgent else "WARN")
+    assert conc["level"] == ("URGENT" if urgent else "ACTION")
     assert ("URGENT" in order(r, "PLTR", "SELL")["reason"]) is urgent
 
 

@@ -170,7 +170,7 @@ def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
         ]
     if len(result.alerts):
         lines += ["", "Alerts"]
-        lines += [f"  {a.severity:<7}{a.type}: {a.message}" for a in result.alerts.itertuples()]
+        lines += [f"  {a.level:<7}{a.type}: {a.message}" for a in result.alerts.itertuples()]
     if result.notes:
         lines += ["", "Notes"] + [f"  {n}" for n in result.notes]
     return "\n".join(lines)

@@ -205,6 +205,25 @@ class Portfolio:
         """Tickers that may receive buys: ticker targets and each category's first ticker."""
         return [self.categories[k][0] if k in self.categories else k for k in self.targets]
 
+    def ticker_targets(self) -> tuple[dict[str, float], list[str]]:
+        """Targets per buying ticker: a category's target goes to its first ticker.
+
+        Returns
+        -------
+        targets : dict
+            Ticker -> target weight (fractions summing to 1).
+        notes : list of str
+            ``"category <name> -> <ticker>"`` for each category so mapped.
+        """
+        out: dict[str, float] = {}
+        notes = []
+        for key, w in self.targets.items():
+            ticker = self.categories[key][0] if key in self.categories else key
+            if key in self.categories:
+                notes.append(f"category {key} -> {ticker}")
+            out[ticker] = out.get(ticker, 0.0) + w
+        return out, notes
+
 
 # --------------------------------------------------------------------------- parsing helpers
 def _check_keys(raw: dict, allowed: tuple[str, ...], *, file: Path, where: str) -> None:

@@ -47,7 +47,10 @@ log = logging.getLogger(__name__)
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
 POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
 POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
-POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "severity", "message"]
+POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "level", "message"]
+# Policy-alert levels, most pressing first. They are the portfolio-file rebalancer's own scale,
+# not the WARN/BREACH severity of the monitoring rules (fimonitor.severity).
+POLICY_ALERT_LEVELS = ("URGENT", "ACTION", "REVIEW", "INFO")
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,7 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
                         "ticker": t,
                         "value": np.nan,
                         "limit": np.nan,
-                        "severity": "INFO",
+                        "level": "INFO",
                         "message": f"BUY of {t} blocked: {ctx.blocks[t]}",
                     }
                 )
@@ -439,7 +442,7 @@ def rebalance(
                     "ticker": s["ticker"],
                     "value": np.nan,
                     "limit": pol.tax.harvest_loss_pct,
-                    "severity": "INFO",
+                    "level": "INFO",
                     "message": f"lot {s['lot']} of {s['ticker']} not harvested: {s['reason']}",
                 }
             )
@@ -658,7 +661,7 @@ def _alerts(
                 "ticker": key,
                 "value": r["weight"],
                 "limit": rule.above,
-                "severity": "URGENT" if rule.urgent else "WARN",
+                "level": "URGENT" if rule.urgent else "ACTION",
                 "message": f"{key} is {r['weight'] * 100:.1f} % of the portfolio "
                 f"(> {rule.above * 100:g} %): trim to {rule.trim_to * 100:g} %",
             }
@@ -671,7 +674,7 @@ def _alerts(
                 "ticker": key,
                 "value": r["weight"],
                 "limit": r["target"] / 2,
-                "severity": "REVIEW",
+                "level": "REVIEW",
                 "message": f"{key} is {r['weight'] * 100:.1f} %, below half its target "
                 f"{r['target'] * 100:g} %: add or exit",
             }
@@ -693,7 +696,7 @@ def _alerts(
                         "ticker": tk,
                         "value": dd,
                         "limit": -pol.trailing_stop,
-                        "severity": "WARN",
+                        "level": "ACTION",
                         "message": f"{tk} is {-dd * 100:.1f} % below its peak close "
                         f"{peak:.2f} since {start:%Y-%m-%d} (stop "
                         f"{pol.trailing_stop * 100:g} %)",
@@ -706,7 +709,7 @@ def _alerts(
                 "ticker": "CASH",
                 "value": cash,
                 "limit": portfolio.cash_reserve,
-                "severity": "WARN",
+                "level": "ACTION",
                 "message": f"cash {cash:,.2f} is below the reserve "
                 f"{portfolio.cash_reserve:,.2f}: no buys",
             }
