@@ -259,7 +259,7 @@ def build_benchmark() -> pd.DataFrame:
 def build_durations(data_dir: Path) -> pd.DataFrame:
     """duration_monthly.csv via the package's estimator (same as `fimonitor durations estimate`)."""
     sys.path.insert(0, str(HERE.parent))
-    from fimonitor.commands.durations import estimate_from_folder
+    from fimonitor.analytics.empirical_duration import estimate_from_folder
 
     return estimate_from_folder(data_dir)
 

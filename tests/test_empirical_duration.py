@@ -12,10 +12,10 @@ from fimonitor.analytics.empirical_duration import (
     NOMINAL_TENORS,
     FundSpec,
     estimate_durations,
+    estimate_from_folder,
     interpolate_curve,
 )
 from fimonitor.cli import main
-from fimonitor.commands.durations import estimate_from_folder
 from fimonitor.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
