@@ -8,7 +8,6 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ from fimonitor import __version__
 from fimonitor.analytics import risk
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
-from fimonitor.data import calendar
+from fimonitor.data.asof import AsOf
+from fimonitor.data.asof import resolve_as_of as resolve_dates
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import load_book
 from fimonitor.data.quality import stale_tickers
@@ -37,46 +37,9 @@ log = logging.getLogger(__name__)
 DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
 
 
-@dataclass(frozen=True)
-class AsOf:
-    date: pd.Timestamp
-    note: str = ""  # said on stderr when the requested date was moved
-
-
 def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> AsOf:
-    """``latest`` -> the last price date; a non-trading day -> the previous NYSE session.
-
-    A date after the last price, or before the first transaction, is an :class:`AsOfError`.
-    """
-    last = book.dates[-1]
-    first = book.first_transaction_date
-    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
-        return AsOf(last)
-    try:
-        req = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise AsOfError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD or 'latest')") from exc
-    if req.tz is not None:
-        req = req.tz_localize(None)
-    req = req.normalize()
-    if req > last:
-        raise AsOfError(
-            f"as-of {req.date()} is after the last price date {last.date()}", file="prices.csv"
-        )
-    if first is not None and req < first:
-        raise AsOfError(
-            f"as-of {req.date()} is before the first position {first.date()}",
-            file="transactions.csv",
-        )
-    if req in book.dates:
-        return AsOf(req)
-    session = calendar.previous_session(req)
-    prior = book.dates[book.dates <= req]
-    if prior.empty:
-        raise AsOfError(f"as-of {req.date()} is before the first price date", file="prices.csv")
-    resolved = prior[-1]
-    why = "not an NYSE trading day" if session != req else "a date with no prices"
-    return AsOf(resolved, f"as-of {req.date()} is {why}; using {resolved.date()}")
+    """:func:`fimonitor.data.asof.resolve_as_of` on a book's price and first-position dates."""
+    return resolve_dates(book.dates, as_of, first_position=book.first_transaction_date)
 
 
 def check_as_of(

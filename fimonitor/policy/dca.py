@@ -30,12 +30,15 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.orders import floor_shares
+from fimonitor.config import load_config
 from fimonitor.data.calendar import sessions
+from fimonitor.data.loaders import read_durations, read_security_master
 from fimonitor.errors import DataGapError, InputError
 from fimonitor.policy.portfolio import Portfolio
 
@@ -320,3 +323,33 @@ def _summary(
     total = float(out["end_value"].sum()) + cash
     out["end_weight"] = out["end_value"] / total if total > 0 else math.nan
     return out.reset_index()[DCA_SUMMARY_COLUMNS]
+
+
+def cure_inputs_from_folder(data: Path, config: Path | None = None) -> CureInputs:
+    """What ``--mode cure-breaches`` reads from a data folder and its rules file.
+
+    Groups and cash proxies come from ``security_master.csv``, durations from
+    ``duration_monthly.csv`` (when present); the minimum cash weight, the group tolerance
+    (the ``active_weight`` breach level) and the duration band from the rules file
+    (``config``, default ``DIR/monitor.yaml``, when present).
+    """
+    sm = read_security_master(data / "security_master.csv")
+    durations = None
+    if (data / "duration_monthly.csv").is_file():
+        durations = read_durations(data / "duration_monthly.csv", sm.index)
+    cfg_path = config if config is not None else data / "monitor.yaml"
+    kw = {}
+    if cfg_path.is_file():
+        cfg = load_config(cfg_path)
+        if cfg.rules.min_cash_weight is not None:
+            kw["min_cash_weight"] = cfg.rules.min_cash_weight.breach
+        if cfg.rules.active_weight is not None and cfg.rules.active_weight.breach is not None:
+            kw["group_tolerance"] = cfg.rules.active_weight.breach
+        if cfg.rebalance.duration_band is not None:
+            kw["duration_band"] = cfg.rebalance.duration_band
+    return CureInputs(
+        groups=sm["group"].to_dict(),
+        cash_proxy=frozenset(sm.index[sm["is_cash_proxy"]]),
+        durations=durations,
+        **kw,
+    )

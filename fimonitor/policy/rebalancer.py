@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
 POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
 POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
+# the orders file of `fimonitor rebalance --csv` and the orders of its recorded event
+POLICY_CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
 POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "level", "message"]
 # Policy-alert levels, most pressing first. They are the portfolio-file rebalancer's own scale,
 # not the WARN/BREACH severity of the monitoring rules (fimonitor.severity).
