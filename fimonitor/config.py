@@ -6,7 +6,7 @@ percentage and divided by 100 here, once. ``duration_gap`` and ``duration_band``
 are in years, ``max_turnover`` is Σ|trade| / value (it may exceed 1) and
 ``min_trade_notional`` is currency: these are never rescaled.
 
-See CONTRACT §3 for the file layout.
+See docs/formats.md (rules file) for the file layout.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Result values passed between stages: computed once, then only read (report, store, writers).
 
 Column conventions: weights are fractions, durations in years, money in currency units,
-DV01 in currency per basis point. Tables whose name matches a CONTRACT §4 CSV hold
+DV01 in currency per basis point. Tables whose name matches a pack CSV (docs/interface.md) hold
 exactly that CSV's columns (ticker/group/etc. as ordinary columns, RangeIndex).
 """
 
@@ -83,7 +83,7 @@ class Pack:
     moves            largest moves since the previous pack:
                      ``item, metric, previous, current, change``
     data_quality     ``severity, item, detail`` (WARN/BREACH scheme; empty when all is well)
-    risk_metrics     ``metric,value`` (CONTRACT §9)
+    risk_metrics     ``metric,value`` (docs/definitions.md, risk metrics)
     correlations     ticker x ticker correlation of daily adj_close returns of the holdings
     rebalance        the three scenarios
     """

@@ -1,5 +1,5 @@
 """Market values, weights, active weights, duration, DV01 and group/rating exposures over
-every date at once (CONTRACT §2 and §4 definitions).
+every date at once (docs/definitions.md).
 
 Definitions (all per date; w = portfolio weight, b = benchmark weight, D = duration):
 

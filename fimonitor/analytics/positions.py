@@ -1,4 +1,4 @@
-"""Ledger -> shares and cash on every date (CONTRACT §2), vectorised.
+"""Ledger -> shares and cash on every date (docs/formats.md, input folder), vectorised.
 
 Positions on a date are the cumulative transactions up to and including that date. A
 transaction dated on a non-trading day counts from that day on, so it first shows on the

@@ -1,4 +1,4 @@
-"""Risk and performance metrics (CONTRACT §9) as pure, vectorised functions.
+"""Risk and performance metrics (docs/definitions.md, risk metrics) as pure, vectorised functions.
 
 Conventions: returns are simple daily returns as fractions (0.01 = 1 %), 252 trading days a
 year, ``rf`` is a *daily* risk-free rate (fraction). Nothing here reads files or prints.
@@ -161,7 +161,7 @@ def risk_metrics(
     rf: float = 0.0,
     weights: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Every CONTRACT §9 metric of a daily return series.
+    """Every docs/definitions.md, risk metrics metric of a daily return series.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Simulation of rebalancing policies on a price history (CONTRACT §8).
+"""Simulation of rebalancing policies on a price history (docs/interface.md, backtest).
 
 Timing and accounting:
 
@@ -72,7 +72,7 @@ class PolicyRun:
 class BacktestResult:
     """Everything a backtest produced.
 
-    summary      BACKTEST_SUMMARY_COLUMNS, one row per policy (CONTRACT §8)
+    summary      BACKTEST_SUMMARY_COLUMNS, one row per policy (docs/interface.md, backtest)
     equity       date x policy values (currency)
     drawdowns    date x policy drawdown of the time-weighted wealth index (fraction, <= 0)
     contributions date -> amount invested (currency), on contribution dates only
@@ -123,8 +123,8 @@ def contribution_dates(dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIn
     """Contribution dates among ``dates`` (the backtest's price dates), after the first one.
 
     ``weekly``: each Monday, or the next NYSE session when Monday is not one; ``monthly``: the
-    first NYSE session of each month (CONTRACT §7). A session missing from ``dates`` moves to
-    the next date in ``dates``.
+    first NYSE session of each month (docs/interface.md, dca). A session missing from
+    ``dates`` moves to the next date in ``dates``.
     """
     from fimonitor.data.calendar import sessions
 

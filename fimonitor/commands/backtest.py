@@ -1,4 +1,4 @@
-"""``fimonitor backtest``: rebalancing policies on the price history (CONTRACT §8).
+"""``fimonitor backtest``: rebalancing policies on the price history (docs/interface.md, backtest).
 
 ``fimonitor backtest [--data DIR] [--targets benchmark|FILE.yaml] [--start DATE] [--end DATE]
 [--capital X] [--cost-bps N] [--contribution X --frequency weekly|monthly] [--rf X] [--out DIR]``
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "backtest",
-        help="backtest rebalancing policies on the price history (CONTRACT §8)",
+        help="backtest rebalancing policies on the price history (docs/interface.md, backtest)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

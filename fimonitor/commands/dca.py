@@ -1,4 +1,6 @@
-"""``fimonitor dca schedule|run``: dollar-cost averaging on the NYSE calendar (CONTRACT §7).
+"""``fimonitor dca schedule|run``: dollar-cost averaging on the NYSE calendar.
+
+See docs/interface.md (dca).
 
 ``schedule`` prints one investment date a line. ``run`` invests ``--amount`` on each date and
 writes ``OUT/dca_orders.csv`` (date,ticker,shares,price,notional) and ``OUT/dca_summary.csv``

@@ -1,4 +1,6 @@
-"""``fimonitor history``: list the snapshots stored in the history database (CONTRACT §10).
+"""``fimonitor history``: list the snapshots stored in the history database.
+
+See docs/interface.md (history database).
 
 ``fimonitor history [--db URL] [--out DIR] [--events] [--csv]``: one line per recorded pack
 (portfolio, as-of, market value, duration gap, alert counts and how many rows each table holds

@@ -1,4 +1,6 @@
-"""``fimonitor metrics``: CONTRACT §9 risk and performance metrics of a return series.
+"""``fimonitor metrics``: risk and performance metrics of a return series.
+
+Every metric is defined in docs/definitions.md (risk metrics).
 
 ``fimonitor metrics --returns R.csv [--benchmark B.csv] [--rf X] [--weights W.csv]``
 prints ``metric,value`` CSV lines (full precision; an undefined metric is blank).
@@ -108,7 +110,7 @@ def compute(
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "metrics",
-        help="risk and performance metrics of a daily return series (CONTRACT §9)",
+        help="risk and performance metrics of a daily return series (docs/definitions.md)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""``fimonitor rebalance``: the policy rebalancer for any portfolio (CONTRACT §6).
+"""``fimonitor rebalance``: the policy rebalancer for any portfolio (docs/interface.md, rebalance).
 
 Prints the drift table (current, target, drift, action), then SELL and BUY orders with value,
 reason and P&L vs cost, then alerts; ``--json`` writes the §6 JSON, ``--csv`` the orders.

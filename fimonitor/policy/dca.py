@@ -1,4 +1,4 @@
-"""Dollar-cost averaging on the NYSE calendar (CONTRACT §7): the schedule and the run.
+"""Dollar-cost averaging on the NYSE calendar (docs/interface.md, dca): the schedule and the run.
 
 Schedule: weekly = each Monday, or the next trading day when Monday is not one (2026-01-19,
 Martin Luther King Jr. Day, -> Tuesday 2026-01-20); monthly = the first trading day of each

@@ -1,6 +1,6 @@
 """The portfolio file of the policy rebalancer and DCA (YAML) -> frozen dataclasses.
 
-Layout (CONTRACT §6; keys marked * are fimonitor additions, all optional)::
+Layout (docs/formats.md, portfolio file; keys marked * are fimonitor additions, all optional)::
 
     name: my-etfs                  # *  portfolio id (default: the file name without extension)
     cash: 600                      # cash held now (currency)

@@ -1,4 +1,6 @@
-"""Policy rebalancer for any portfolio (CONTRACT §6): holdings + policy -> orders. Pure functions.
+"""Policy rebalancer for any portfolio: holdings + policy -> orders. Pure functions.
+
+The command and its outputs are described in docs/interface.md (rebalance).
 
 Vocabulary. A *row* is one target key (a ticker or a category) or a held ticker without a target
 (target 0). Total value TV = Σ shares × price + cash. weight = row value / TV; drift = weight −

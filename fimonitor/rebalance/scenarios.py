@@ -4,7 +4,7 @@ with the monitor's own rule engine.
 
 Entry point: :func:`run_rebalances` (called by the pipeline).
 
-Definitions (CONTRACT §4): market value is kept, less trading costs
+Definitions (docs/interface.md, pack outputs): market value is kept, less trading costs
 (``est_cost = cost_bps/10,000 × Σ|trade notional|``, paid from cash); ``turnover`` =
 Σ|trade notional| / pre-trade value (CASH not a trade); ``duration_gap`` = portfolio minus
 benchmark duration, years (signed, as in the rule engine); weights are fractions of the

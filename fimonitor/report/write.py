@@ -51,7 +51,7 @@ def write_csv(
 
 
 def write_tables(pack: Pack, folder: Path) -> None:
-    """Every CSV of the pack (CONTRACT §4 and §9, plus supporting tables)."""
+    """Every CSV of the pack (docs/interface.md and docs/definitions.md, plus supporting tables)."""
     write_csv(pack.positions[POSITION_COLUMNS], folder / "today_positions.csv")
     write_csv(pack.summary, folder / "portfolio_summary.csv")
     write_csv(pack.sector_exposure, folder / "sector_exposure.csv")

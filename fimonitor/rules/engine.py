@@ -1,4 +1,4 @@
-"""The rule engine: every rule of CONTRACT §3 on every date at once.
+"""The rule engine: every rule of docs/formats.md, rules file on every date at once.
 
 A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
 exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN

@@ -1,4 +1,6 @@
-"""The history database (CONTRACT §10): what each pack run computed, and rebalancing events.
+"""The history database: what each pack run computed, and rebalancing events.
+
+Tables and columns: docs/interface.md (history database).
 
 Any SQLAlchemy URL works; the default is a SQLite file beside the packs
 (``sqlite:///OUT/fimonitor.sqlite``). The schema is created on first use and versioned by the
@@ -425,7 +427,7 @@ def record_pack(
         (currency per bp), n_breach, n_warn and optionally daily_return (fraction). Other keys
         are kept as JSON in ``extra``.
     risk_metrics : pd.DataFrame
-        ``metric, value`` rows (CONTRACT §9).
+        ``metric, value`` rows (docs/definitions.md, risk metrics).
     alerts : pd.DataFrame
         ``date, rule, ticker, value, limit, severity`` (the as-of's alerts).
     allocations : pd.DataFrame

@@ -1,4 +1,4 @@
-"""Tables of the history database (CONTRACT §10) and their migrations.
+"""Tables of the history database (docs/interface.md, history database) and their migrations.
 
 Every snapshot table is keyed by ``(portfolio_id, as_of, ...)`` with a unique constraint, so
 re-recording an as-of replaces its rows instead of doubling them. Text keys that may be
