@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.positions import flows_on, holdings, values_as_of
+from fimonitor.analytics.summary import cash_weight, dv01, weighted_duration
 from fimonitor.data.book import CASH, Book
 
 Panel = pd.DataFrame
@@ -133,24 +134,16 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
     dur = _step_panel(book.durations, dates, cols, fill=None)
     dur[CASH] = 0.0
     d_arr = dur.to_numpy()
-    # a zero weight times a missing duration contributes nothing
-    port_d = np.nansum(np.where(w_arr == 0, 0.0, w_arr * d_arr), axis=1)
-    port_d[np.isnan(w_arr).any(axis=1)] = np.nan
-    missing_held = (w_arr != 0) & np.isnan(d_arr)
-    port_d[missing_held.any(axis=1)] = np.nan
+    port_d = weighted_duration(w_arr, d_arr)
     b_arr = bench.to_numpy()
-    bench_d = np.nansum(np.where(b_arr == 0, 0.0, b_arr * d_arr), axis=1)
-    bench_d[((b_arr != 0) & np.isnan(d_arr)).any(axis=1)] = np.nan
-    dv01 = pd.DataFrame(
-        np.where(mv_arr == 0, 0.0, mv_arr * d_arr) * 1e-4, index=dates, columns=cols
-    )
+    bench_d = weighted_duration(b_arr, d_arr)
+    dv01_panel = pd.DataFrame(dv01(mv_arr, d_arr), index=dates, columns=cols)
 
     is_cash = (
         book.securities["is_cash_proxy"].reindex(cols).fillna(False).to_numpy(dtype=bool, copy=True)
     )
     is_cash[-1] = True
-    cash_w = pd.Series(w_arr[:, is_cash].sum(axis=1), index=dates, name="cash_weight")
-    cash_w[np.isnan(w_arr).any(axis=1)] = np.nan
+    cash_w = cash_weight(weights, is_cash)
     bench_cash = pd.Series(b_arr[:, is_cash].sum(axis=1), index=dates, name="benchmark_cash")
 
     sec = book.securities.reindex(cols)
@@ -165,7 +158,7 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
         durations=dur,
         portfolio_duration=pd.Series(port_d, index=dates, name="portfolio_duration"),
         benchmark_duration=pd.Series(bench_d, index=dates, name="benchmark_duration"),
-        dv01=dv01,
+        dv01=dv01_panel,
         cash_weight=cash_w,
         benchmark_cash_weight=bench_cash,
         flows=flows_on(book.transactions, dates),

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.orders import floor_shares
+from fimonitor.analytics.summary import weighted_duration
 from fimonitor.config import load_config
 from fimonitor.data.calendar import sessions
 from fimonitor.data.loaders import read_durations, read_security_master
@@ -180,7 +181,7 @@ def _cure_alloc(
         d = dur.reindex(weights.index)
         if d.notna().all():
             d_p = float((value.reindex(d.index).fillna(0) * d).sum()) / inv
-            d_t = float((weights * d).sum())
+            d_t = weighted_duration(weights.to_numpy(), d.to_numpy())
             if d_p < d_t - cure.duration_band and d.max() > 0:
                 tk = d.idxmax()
                 amt = min((d_t - cure.duration_band - d_p) * inv / d[tk], left)

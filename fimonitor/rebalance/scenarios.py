@@ -19,6 +19,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.summary import dv01, weighted_duration
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
@@ -109,8 +110,8 @@ def scenario_positions(positions: pd.DataFrame, book: ScenarioBook, st: Settled)
     out["market_value"] = st.shares * book.prices
     out["weight"] = st.weights
     out["active_weight"] = st.weights - book.benchmark
-    dur = out["duration"].astype(float)
-    out["dv01"] = out["market_value"] * dur.fillna(0.0) * 1e-4
+    dur = out["duration"].astype(float).fillna(0.0)  # a missing duration counts 0
+    out["dv01"] = dv01(out["market_value"].to_numpy(dtype=float), dur.to_numpy())
     if "contribution_duration" in out.columns:
         out["contribution_duration"] = st.weights * book.duration
     return out
@@ -230,7 +231,7 @@ def run_rebalances(
     for k in SCENARIOS:
         st = scen[k]
         n_breach, n_warn = _rules(frames[k], config, as_of)
-        dur = float(st.weights @ book.duration)
+        dur = weighted_duration(st.weights, book.duration)
         rows.append(
             {
                 "scenario": k,

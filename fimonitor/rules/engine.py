@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.analytics.summary import cash_weight, weighted_duration
 from fimonitor.config import RulesConfig, Threshold
 from fimonitor.data.book import CASH
 from fimonitor.results import ALERT_COLUMNS
@@ -83,15 +84,15 @@ class RuleInputs:
         w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
         b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
         proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
-        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)
-        dw = np.where(w.iloc[0].to_numpy() == 0, 0.0, w.iloc[0].to_numpy() * dur).sum()
-        db = np.where(b.iloc[0].to_numpy() == 0, 0.0, b.iloc[0].to_numpy() * dur).sum()
+        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
+        dw = weighted_duration(w.iloc[0].to_numpy(), dur)
+        db = weighted_duration(b.iloc[0].to_numpy(), dur)
         return cls(
             w,
             b,
             ~proxy,
             p["group"],
-            pd.Series([w.iloc[0][proxy.to_numpy()].sum()], index=idx),
+            pd.Series([cash_weight(w.iloc[0], proxy.to_numpy())], index=idx),
             pd.Series([dw - db], index=idx),
         )
 
