@@ -43,6 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the ``fimonitor`` argument parser with every sub-command registered."""
     parser = _Parser(prog="fimonitor", description="Fixed-income portfolio monitoring.")
     parser.add_argument("--version", action="version", version=f"fimonitor {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 internal error, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -25,7 +25,7 @@ def parse_date(
     ticker: str | None = None,
     error: type[InputError] = InputError,
 ) -> pd.Timestamp:
-    """A calendar date (midnight, no time zone) from an ISO string or a date object.
+    """Parse a calendar date (midnight, no time zone) from an ISO string or a date object.
 
     Parameters
     ----------

@@ -88,7 +88,7 @@ class NotebookError(RuntimeError):
 
 
 def register(name: str) -> Callable[[Engine], Engine]:
-    """Decorator registering an engine under ``name``."""
+    """Register an engine under ``name`` (a decorator)."""
 
     def wrap(fn: Engine) -> Engine:
         ENGINES[name] = fn
@@ -98,7 +98,7 @@ def register(name: str) -> Callable[[Engine], Engine]:
 
 
 def engine_names() -> list[str]:
-    """Registered engine names, ``direct`` first."""
+    """Return registered engine names, ``direct`` first."""
     return sorted(ENGINES, key=lambda n: (n != "direct", n))
 
 

@@ -55,7 +55,7 @@ def atomic_write_text(path: str | Path, text: str, **kw: Any) -> None:
 
 
 def atomic_write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> None:
-    """Replace ``path`` by ``frame`` as CSV (full precision, ``\\n`` line ends)."""
+    """Replace ``path`` by ``frame`` as CSV (full precision, LF line ends)."""
     atomic_write_text(path, frame.to_csv(index=index, lineterminator="\n"))
 
 
@@ -106,7 +106,7 @@ def atomic_write_files(folder: str | Path, files: dict[str, Any], *, dpi: int = 
     folder : path
         The destination folder (created when missing).
     files : dict
-        File name -> payload: a DataFrame (CSV, no index, ISO dates, ``\n`` line ends),
+        File name -> payload: a DataFrame (CSV, no index, ISO dates, LF line ends),
         ``bytes``, ``str`` (UTF-8) or an object with ``savefig`` (a matplotlib Figure, saved
         at ``dpi``).
     """

@@ -16,7 +16,7 @@ NOTEBOOK_NAME = "monitoring_pack.ipynb"
 
 
 def default_data_dir() -> Path:
-    """The input folder used when none is given.
+    """Return the input folder used when none is given.
 
     Returns
     -------
@@ -32,10 +32,10 @@ def default_data_dir() -> Path:
 
 
 def default_output_dir(data_dir: str | Path) -> Path:
-    """``outputs`` beside the input folder (``data/`` -> ``outputs/``)."""
+    """Return ``outputs`` beside the input folder (``data/`` -> ``outputs/``)."""
     return Path(data_dir).parent / "outputs"
 
 
 def notebook_path() -> Path:
-    """The monitoring-pack notebook shipped as package data (``fimonitor/notebooks/``)."""
+    """Return the monitoring-pack notebook shipped as package data (``fimonitor/notebooks/``)."""
     return Path(str(resources.files("fimonitor") / "notebooks" / NOTEBOOK_NAME))

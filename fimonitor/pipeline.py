@@ -382,12 +382,13 @@ def run_pack(
 
 
 def as_of_note(pack: Pack) -> str | None:
-    """The note saying the requested as-of date was moved (weekend, holiday), or None."""
+    """Return the note saying the requested as-of date was moved (weekend, holiday), or None."""
     moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
     return str(moved["detail"].iloc[0]) if len(moved) else None
 
 
 def default_db_url(out_dir: Path) -> str:
+    """Return the default history database URL: ``sqlite:///OUT/fimonitor.sqlite``."""
     return f"sqlite:///{(Path(out_dir) / 'fimonitor.sqlite').as_posix()}"
 
 

@@ -113,5 +113,6 @@ class Pack:
     inputs: dict = field(default_factory=dict)  # file name -> sha256
 
     def summary_value(self, metric: str):
+        """Return the value of ``metric`` in ``summary`` (None when absent)."""
         s = self.summary.set_index("metric")["value"]
         return s.get(metric)

@@ -173,7 +173,7 @@ GROUP_SPECS: dict[str, FundSpec] = {
 
 
 def spec_for(ticker: str, group: str | None = None) -> FundSpec | None:
-    """The estimation settings for ``ticker``: its own entry, else its group's, else None."""
+    """Return the estimation settings for ``ticker``: its own entry, else its group's, else None."""
     if ticker in DEFAULT_SPECS:
         return DEFAULT_SPECS[ticker]
     if group is not None:
@@ -218,7 +218,7 @@ def interpolate_curve(
 def _rolling_beta(
     y: pd.DataFrame, x: pd.DataFrame, m: pd.Series | None, window: int, min_periods: int
 ) -> pd.DataFrame:
-    """Rolling OLS slope on ``x`` (per column), with optional common second regressor ``m``.
+    """Return the rolling OLS slope on ``x`` (per column), optionally also regressing on ``m``.
 
     ``y`` and ``x`` are date x ticker frames of the same shape (x differs per ticker
     because each fund has its own reference yield). A row is used only when y, x

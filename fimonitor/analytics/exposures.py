@@ -1,5 +1,6 @@
-"""Market values, weights, active weights, duration, DV01 and group/rating exposures over
-every date at once (docs/definitions.md).
+"""Market values, weights, duration, DV01 and exposures over every date at once.
+
+Active weights and group/rating exposures too; see docs/definitions.md.
 
 Definitions (all per date; w = portfolio weight, b = benchmark weight, D = duration):
 
@@ -56,18 +57,22 @@ class History:
 
     @property
     def dates(self) -> pd.DatetimeIndex:
+        """The evaluated price dates."""
         return self.weights.index
 
     @property
     def active(self) -> Panel:
+        """Active weights w − b, date x ticker (fractions)."""
         return self.weights - self.benchmark
 
     @property
     def duration_gap(self) -> pd.Series:
+        """Portfolio minus benchmark duration per date, years."""
         return (self.portfolio_duration - self.benchmark_duration).rename("duration_gap")
 
     @property
     def portfolio_dv01(self) -> pd.Series:
+        """Σ DV01 of the holdings per date, currency per basis point."""
         return self.dv01.sum(axis=1, min_count=1).rename("portfolio_dv01")
 
     def exposure(self, by: str) -> tuple[Panel, Panel]:
@@ -166,7 +171,7 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
 
 
 def positions_on(history: History, date: pd.Timestamp) -> pd.DataFrame:
-    """The as-of holdings frame: one row per ticker held or in the benchmark (CASH included).
+    """Return the as-of holdings frame: one row per ticker held or in the benchmark (CASH included).
 
     Columns: ticker, name, group, sector, rating_bucket, is_cash_proxy, shares, price,
     market_value, weight, benchmark_weight, active_weight, duration, dv01,

@@ -1,5 +1,6 @@
-"""Order arithmetic shared by the pack's rebalance scenarios, the policy rebalancer, DCA and
-the backtest: whole-share floors and the trading-cost fixed point.
+"""Order arithmetic: whole-share floors and the trading-cost fixed point.
+
+Shared by the pack's rebalance scenarios, the policy rebalancer, DCA and the backtest.
 
 Both systems (:mod:`fimonitor.rebalance` and :mod:`fimonitor.policy`) import from here, one
 layer below them, so neither imports the other.

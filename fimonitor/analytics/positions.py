@@ -50,7 +50,7 @@ def external_flow(ledger: pd.DataFrame) -> pd.Series:
 def values_as_of(
     panel: pd.DataFrame, dates: pd.DatetimeIndex, before: float = np.nan
 ) -> pd.DataFrame:
-    """The row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
+    """Return the row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
 
     In effect = the last index <= the date (inclusive); ``before`` fills dates that precede the
     first index.

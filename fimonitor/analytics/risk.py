@@ -197,7 +197,7 @@ def risk_metrics(
 
 
 def rolling_risk(r: pd.Series, b: pd.Series | None, window: int = 60) -> pd.DataFrame:
-    """Rolling annualised volatility and tracking error.
+    """Return rolling annualised volatility and tracking error.
 
     Parameters
     ----------

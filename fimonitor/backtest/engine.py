@@ -151,7 +151,7 @@ def prepare_prices(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The price panel of the target tickers from the first date all have a price.
+    """Return the price panel of the target tickers from the first date all have a price.
 
     Returns the panel (gaps after the start forward-filled) and notes about filled gaps.
     """
@@ -200,7 +200,7 @@ def _trade(x: np.ndarray, w: np.ndarray, c: float) -> tuple[float, float]:
 
 
 def _calendar_mask(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
-    """True on the first date of each new month/quarter/year (never on the first date)."""
+    """Return True on the first date of each new month/quarter/year (never on the first date)."""
     year = np.asarray(dates.year, dtype=np.int64)
     month = np.asarray(dates.month, dtype=np.int64)
     key = {"monthly": year * 12 + month, "quarterly": year * 4 + (month - 1) // 3, "annual": year}[

@@ -81,7 +81,7 @@ def _subjects(rules: RulesConfig) -> list[tuple[str, str, Threshold]]:
 
 
 def duration_range(history) -> pd.Series:
-    """date -> longest minus shortest duration (years) among held and benchmark tickers."""
+    """Date -> longest minus shortest duration (years) among held and benchmark tickers."""
     d = history.durations.to_numpy(dtype=float)
     used = (history.weights.to_numpy() != 0) | (history.benchmark.to_numpy() != 0)
     with np.errstate(invalid="ignore"):

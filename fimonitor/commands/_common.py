@@ -22,5 +22,5 @@ def add_data_arg(p: argparse.ArgumentParser) -> None:
 
 
 def data_dir(args: argparse.Namespace) -> Path:
-    """The ``--data`` folder, or the default one."""
+    """Return the ``--data`` folder, or the default one."""
     return args.data if args.data is not None else default_data_dir()

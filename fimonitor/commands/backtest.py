@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``backtest`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "backtest",
         help="backtest rebalancing policies on the price history (docs/interface.md, backtest)",
@@ -123,6 +124,7 @@ def _table(summary: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor backtest``; return the exit code."""
     if args.rules:
         return _run_rules(args)
     from fimonitor.backtest.engine import normalise_targets, prepare_prices, run_backtest

@@ -27,6 +27,7 @@ from fimonitor.store.db import record_rebalancing_event
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``dca`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "dca",
         help="dollar-cost averaging: schedule and run",
@@ -87,6 +88,7 @@ def _dates_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_schedule(args: argparse.Namespace) -> int:
+    """Print the investment dates of ``fimonitor dca schedule``; return the exit code."""
     dates = schedule(
         args.frequency, parse_date(args.start, "--start"), parse_date(args.end, "--end")
     )
@@ -95,6 +97,7 @@ def run_schedule(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor dca run``: invest, write the CSVs, record; return the exit code."""
     portfolio = load_portfolio(args.portfolio)
     dates = schedule(
         args.frequency, parse_date(args.start, "--start"), parse_date(args.end, "--end")

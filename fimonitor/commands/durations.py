@@ -20,6 +20,7 @@ from fimonitor.fileio import atomic_write_csv
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor durations``; return the exit code."""
     if getattr(args, "action", None) != "estimate":
         raise InputError(
             "usage: fimonitor durations estimate [--data DIR] [--out FILE] [--window N]"
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``durations`` sub-command on ``subparsers``."""
     p = subparsers.add_parser("durations", help="estimate monthly empirical fund durations")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     e = sub.add_parser("estimate", help="rolling regression of fund returns on Treasury yields")

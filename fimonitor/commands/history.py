@@ -19,6 +19,7 @@ from fimonitor.store.db import default_url, list_rebalancing_events, list_snapsh
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``history`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "history",
         help="list the snapshots stored in the history database",
@@ -60,6 +61,7 @@ def _text(df: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor history``; return the exit code."""
     url = args.db or default_url(args.out)
     table = list_rebalancing_events(url) if args.events else list_snapshots(url)
     if args.csv:

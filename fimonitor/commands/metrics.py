@@ -108,6 +108,7 @@ def compute(
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``metrics`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "metrics",
         help="risk and performance metrics of a daily return series (docs/definitions.md)",
@@ -128,6 +129,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor metrics``; return the exit code."""
     table = compute(args.returns, args.benchmark, args.rf, args.weights)
     sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
     return 0

@@ -13,6 +13,7 @@ ENGINE_CHOICES = ("direct", "notebook")  # fimonitor.engines.engine_names(), wit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``pack`` sub-command on ``subparsers``."""
     p = sub.add_parser("pack", help="build the 3-page PDF monitoring pack and its CSV/PNG files")
     p.add_argument(
         "--as-of",
@@ -68,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor pack``; return the exit code."""
     from fimonitor.engines import PackRequest, run_engine
 
     folder = data_dir(args)

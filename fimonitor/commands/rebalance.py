@@ -28,9 +28,8 @@ from fimonitor.store.db import record_rebalancing_event
 log = logging.getLogger(__name__)
 
 
-
-
 def add_parser(subparsers) -> None:
+    """Register the ``rebalance`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "rebalance",
         help="policy rebalancer for any portfolio (YAML)",
@@ -67,7 +66,7 @@ def add_parser(subparsers) -> None:
 
 # --------------------------------------------------------------------------- report text
 def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
-    """The terminal report: drift table, SELL orders, BUY orders, alerts, notes."""
+    """Return the terminal report: drift table, SELL orders, BUY orders, alerts, notes."""
     lines = [
         f"Portfolio {portfolio.name} — {portfolio.policy.method} policy, as of "
         f"{result.as_of:%Y-%m-%d}",
@@ -123,6 +122,7 @@ def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor rebalance``; return the exit code."""
     portfolio = load_portfolio(args.portfolio)
     notes: list[str] = []
     prices: dict[str, float] = {}

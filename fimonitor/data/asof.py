@@ -27,7 +27,7 @@ def resolve_as_of(
     *,
     first_position: pd.Timestamp | None = None,
 ) -> AsOf:
-    """The price date to value on.
+    """Return the price date to value on.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ REAL_FILE = "fred_rates_extra.csv"
 
 
 def read_curve(path: Path, prefixes: tuple[str, ...], *, required: bool) -> pd.DataFrame | None:
-    """A FRED wide yield file -> date x series (percent, float), only columns with ``prefixes``.
+    """Read a FRED wide yield file: date x series (percent, float), columns with ``prefixes``.
 
     Blank cells stay NaN. Raises InputError naming the file and row for a bad date or number.
     """

@@ -111,6 +111,7 @@ class DcaResult:
 
     @property
     def invested(self) -> float:
+        """Σ notional of the purchases, currency."""
         return float(self.orders["notional"].sum())
 
 
@@ -327,7 +328,7 @@ def _summary(
 
 
 def cure_inputs_from_folder(data: Path, config: Path | None = None) -> CureInputs:
-    """What ``--mode cure-breaches`` reads from a data folder and its rules file.
+    """Return what ``--mode cure-breaches`` reads from a data folder and its rules file.
 
     Groups and cash proxies come from ``security_master.csv``, durations from
     ``duration_monthly.csv`` (when present); the minimum cash weight, the group tolerance

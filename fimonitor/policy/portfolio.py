@@ -113,6 +113,7 @@ class Sale:
 
     @property
     def is_loss(self) -> bool:
+        """True when sold below cost (``price < cost``)."""
         return self.price < self.cost
 
 

@@ -86,7 +86,7 @@ class PolicyResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json_dict(self) -> dict:
-        """The §6 JSON (weights as fractions) plus a few extra top-level keys."""
+        """Return the §6 JSON (weights as fractions) plus a few extra top-level keys."""
         rows = [
             {
                 "ticker": r.row,
@@ -129,7 +129,7 @@ class PolicyResult:
 
 # --------------------------------------------------------------------------- structure
 def row_map(portfolio: Portfolio) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
+    """Ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
 
     A substitute (tax) that has no row of its own joins the row of the ticker it replaces.
     """

@@ -55,6 +55,8 @@ class Settled:
 
 @dataclass(frozen=True)
 class Rounded:
+    """A rounded portfolio, whether it meets every constraint, and how it was found."""
+
     settled: Settled
     status: str  # "ok" or "infeasible"
     method: str  # "milp", "milp-wide", "fractional", "floor"
@@ -102,6 +104,7 @@ def violations(
 
 
 def failing(v: dict[str, float], tol: float = CHECK_TOL) -> list[str]:
+    """Return the names of the constraints violated by more than ``tol``."""
     return [k for k, x in v.items() if x > tol]
 
 
@@ -345,8 +348,10 @@ def _solve(
 
 
 def _dive(c, a, ub, lo_b, hi_b, integ, m_z: int, free_extra: int = 64) -> np.ndarray | None:
-    """LP relaxation, then a small MILP over its fractional variables and the ``free_extra``
-    variables with the smallest reduced costs, all others fixed at their LP values.
+    """Solve the LP relaxation, then a small MILP over its fractional variables.
+
+    The MILP frees the fractional variables and the ``free_extra`` variables with the
+    smallest reduced costs; all others stay fixed at their LP values.
 
     A basic LP solution has at most as many fractional variables as coupling rows, so the
     sub-problem is tiny; returns None when it is infeasible (the caller then runs the full
@@ -404,9 +409,11 @@ def solve_whole_shares(
     whole_shares: bool = True,
     margins: tuple[float, ...] = (1.0, 4.0),
 ):
-    """Continuous POST_CONS, then rounding; if no whole-share portfolio near the optimum meets
-    every constraint, solve again with the limits moved inward by ``k × max price / V``
-    (k in ``margins``) so the optimum has room for whole shares, and round that.
+    """Solve POST_CONS continuously, then round to whole shares.
+
+    If no whole-share portfolio near the optimum meets every constraint, solve again with the
+    limits moved inward by ``k × max price / V`` (k in ``margins``) so the optimum has room
+    for whole shares, and round that.
 
     Returns
     -------

@@ -1,6 +1,7 @@
-"""The three rebalance scenarios of the pack: PRE (as held), POST_BM (to benchmark) and
-POST_CONS (closest to benchmark under the ``rebalance:`` constraints), each re-evaluated
-with the monitor's own rule engine.
+"""The three rebalance scenarios of the pack, each re-evaluated with the rule engine.
+
+PRE (as held), POST_BM (to benchmark) and POST_CONS (closest to benchmark under the
+``rebalance:`` constraints).
 
 Entry point: :func:`run_rebalances` (called by the pipeline).
 
@@ -42,8 +43,9 @@ SCENARIO_ORDER_COLUMNS = [*REBALANCE_ORDER_COLUMNS, "reason"]
 
 
 def book_from_positions(positions: pd.DataFrame) -> ScenarioBook:
-    """Arrays for the optimiser from the as-of holdings frame (one row per ticker, CASH
-    included with price 1 and shares = cash).
+    """Return the optimiser's arrays for the as-of holdings frame.
+
+    One row per ticker, CASH included with price 1 and shares = cash.
 
     Raises
     ------
@@ -93,6 +95,7 @@ def book_from_positions(positions: pd.DataFrame) -> ScenarioBook:
 
 
 def limits_from_config(config: MonitorConfig) -> Limits:
+    """Return the optimiser limits of the rules file's ``rebalance:`` section (fractions)."""
     r = config.rebalance
     return Limits(
         max_single_name_weight=r.max_single_name_weight,
@@ -104,7 +107,7 @@ def limits_from_config(config: MonitorConfig) -> Limits:
 
 
 def scenario_positions(positions: pd.DataFrame, book: ScenarioBook, st: Settled) -> pd.DataFrame:
-    """The holdings frame after a scenario's trades (same columns as ``positions``)."""
+    """Return the holdings frame after a scenario's trades (same columns as ``positions``)."""
     out = positions.reset_index(drop=True).copy()
     out["shares"] = st.shares
     out["market_value"] = st.shares * book.prices

@@ -18,7 +18,7 @@ from fimonitor.rebalance.rounding import Settled, settle
 def to_benchmark(
     book: ScenarioBook, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
 ) -> Settled:
-    """The POST_BM portfolio.
+    """Return the POST_BM portfolio.
 
     Parameters
     ----------

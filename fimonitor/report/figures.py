@@ -373,7 +373,7 @@ def text_block(
     fontsize: float = style.TABLE_SIZE,
     wrap: int | None = None,
 ) -> Axes:
-    """A titled list of (colour, text) lines, wrapped to fit the Axes width.
+    """Draw a titled list of (colour, text) lines, wrapped to fit the Axes width.
 
     Lines that do not fit the Axes height are left out and the last line says how many.
     """
@@ -524,7 +524,7 @@ def scenario_active_chart(
     ax: Axes | None = None,
     top_n: int = 15,
 ) -> Axes:
-    """Grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
+    """Draw grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
 
     Tickers are the ``top_n`` largest |PRE active weight|; warn/breach limits drawn as lines.
     """

@@ -46,6 +46,7 @@ def _iso(df: pd.DataFrame) -> pd.DataFrame:
 def write_csv(
     df: pd.DataFrame, path: Path, columns: list[str] | None = None, index: bool = False
 ) -> None:
+    """Write ``df`` as CSV (ISO dates, full precision), ``columns`` first in this order."""
     frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
     _iso(frame).to_csv(path, index=index, lineterminator="\n")
 
@@ -85,6 +86,7 @@ def write_tables(pack: Pack, folder: Path) -> None:
 
 
 def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
+    """Write ``manifest.json``: as-of, version, engine, time, SHA-256 of inputs and outputs."""
     outputs = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
     manifest = {
         "as_of": pack.as_of.date().isoformat(),

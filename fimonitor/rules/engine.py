@@ -64,6 +64,7 @@ class RuleInputs:
 
     @classmethod
     def from_history(cls, h: History) -> RuleInputs:
+        """Build the inputs over every date of a history."""
         proxy = h.securities["is_cash_proxy"].fillna(False).astype(bool)
         single = ~proxy & (h.weights.columns != CASH)
         return cls(
@@ -77,8 +78,10 @@ class RuleInputs:
 
     @classmethod
     def from_positions(cls, positions: pd.DataFrame, as_of) -> RuleInputs:
-        """One-date inputs from an as-of holdings frame (ticker, weight, benchmark_weight,
-        duration, group, is_cash_proxy)."""
+        """Build one-date inputs from an as-of holdings frame.
+
+        Columns used: ticker, weight, benchmark_weight, duration, group, is_cash_proxy.
+        """
         p = positions.set_index("ticker")
         idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
         w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)

@@ -87,7 +87,7 @@ def _parse_url(url: str) -> sa.URL:
 
 @contextmanager
 def _engine(url: str, *, create: bool = True):
-    """An engine with the schema in place; disposed on exit.
+    """Return an engine with the schema in place; disposed on exit.
 
     ``create=False`` refuses to create a missing SQLite file (for read-only commands).
     """
@@ -109,7 +109,7 @@ def _engine(url: str, *, create: bool = True):
 
 
 def schema_version_of(engine: sa.Engine) -> int:
-    """The highest applied migration (0 for an empty database)."""
+    """Return the highest applied migration (0 for an empty database)."""
     if not sa.inspect(engine).has_table(S.schema_version.name):
         return 0
     with engine.connect() as conn:
@@ -166,7 +166,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _scalar(value: Any) -> Any:
-    """A plain Python value for the database: NaN/NaT -> None, numpy -> Python."""
+    """Return a plain Python value for the database: NaN/NaT -> None, numpy -> Python."""
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):
@@ -589,7 +589,7 @@ SNAPSHOT_COLUMNS = [
 
 
 def list_snapshots(url: str) -> pd.DataFrame:
-    """The stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first.
+    """Return the stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first.
 
     Columns :data:`SNAPSHOT_COLUMNS`: the headline numbers and how many rows each table holds
     for that snapshot (``n_rebalancing_events`` counts events of any type on that date).
@@ -649,7 +649,7 @@ def list_snapshots(url: str) -> pd.DataFrame:
 
 
 def list_rebalancing_events(url: str) -> pd.DataFrame:
-    """Stored rebalancing events (without the JSON payloads), oldest first."""
+    """Return stored rebalancing events (without the JSON payloads), oldest first."""
     ev = S.rebalancing_events
     cols = [
         "id",
