@@ -5,30 +5,25 @@ The names below are the package's public face; each is imported from its module 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from fimonitor.exports import lazy_exports
 
-_EXPORTS = {
-    "History": "exposures",
-    "cash_weight": "summary",
-    "compute_history": "exposures",
-    "cost_fixed_point": "orders",
-    "dv01": "summary",
-    "estimate_durations": "empirical_duration",
-    "estimate_from_folder": "empirical_duration",
-    "exposure_table": "exposures",
-    "floor_shares": "orders",
-    "holdings": "positions",
-    "positions_on": "exposures",
-    "risk_metrics": "risk",
-    "time_weighted_returns": "risk",
-    "values_as_of": "positions",
-    "weighted_duration": "summary",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "History": "exposures",
+        "cash_weight": "summary",
+        "compute_history": "exposures",
+        "cost_fixed_point": "orders",
+        "dv01": "summary",
+        "estimate_durations": "empirical_duration",
+        "estimate_from_folder": "empirical_duration",
+        "exposure_table": "exposures",
+        "floor_shares": "orders",
+        "holdings": "positions",
+        "positions_on": "exposures",
+        "risk_metrics": "risk",
+        "time_weighted_returns": "risk",
+        "values_as_of": "positions",
+        "weighted_duration": "summary",
+    },
+)

@@ -5,23 +5,18 @@ The names below are the package's public face; each is imported from its module 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from fimonitor.exports import lazy_exports
 
-_EXPORTS = {
-    "BacktestPolicy": "policies",
-    "BacktestResult": "engine",
-    "POLICIES": "policies",
-    "benchmark_targets": "targets",
-    "normalise_targets": "engine",
-    "prepare_prices": "engine",
-    "replay_rules": "rules_replay",
-    "run_backtest": "engine",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "BacktestPolicy": "policies",
+        "BacktestResult": "engine",
+        "POLICIES": "policies",
+        "benchmark_targets": "targets",
+        "normalise_targets": "engine",
+        "prepare_prices": "engine",
+        "replay_rules": "rules_replay",
+        "run_backtest": "engine",
+    },
+)

@@ -5,20 +5,15 @@ The names below are the package's public face; each is imported from its module 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from fimonitor.exports import lazy_exports
 
-_EXPORTS = {
-    "report_names": "render",
-    "write_index": "index",
-    "write_pack": "write",
-    "write_report": "render",
-    "write_tables": "write",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "report_names": "render",
+        "write_index": "index",
+        "write_pack": "write",
+        "write_report": "render",
+        "write_tables": "write",
+    },
+)
