@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fimonitor.errors import InputError
@@ -29,7 +30,7 @@ def parse_date(
 
     Parameters
     ----------
-    value : str, datetime.date or pandas.Timestamp
+    value : str, datetime.date, numpy.datetime64 or pandas.Timestamp
         ``YYYY-MM-DD`` text, or a date-like object (as YAML loads an unquoted date).
     what : str
         What the value is (an option such as ``--start`` or a YAML key), used in the message.
@@ -48,7 +49,7 @@ def parse_date(
     InputError
         ``"<what> '<value>' is not a date (YYYY-MM-DD)"`` when it cannot be read.
     """
-    if isinstance(value, pd.Timestamp | dt.date) and not pd.isna(value):
+    if isinstance(value, pd.Timestamp | dt.date | np.datetime64) and not pd.isna(value):
         ts = pd.Timestamp(value)
         return (ts.tz_localize(None) if ts.tz is not None else ts).normalize()
     ts = pd.to_datetime(str(value).strip(), format="%Y-%m-%d", errors="coerce")

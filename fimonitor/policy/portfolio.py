@@ -25,7 +25,6 @@ as the contract shows, and stored here as a fraction. Money is in currency units
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from fimonitor.dates import parse_date
 from fimonitor.errors import ConfigError
 from fimonitor.fileio import read_yaml
 
@@ -271,14 +271,7 @@ def _percent(value: Any, *, file: Path, key: str, allow_none: bool = False) -> f
 def _date(value: Any, *, file: Path, key: str, ticker: str | None = None) -> pd.Timestamp:
     if value is None:
         return pd.NaT
-    if isinstance(value, dt.date):
-        return pd.Timestamp(value)
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)))
-    except ValueError as exc:
-        raise ConfigError(
-            f"{key} must be a date YYYY-MM-DD, got {value!r}", file=file, ticker=ticker
-        ) from exc
+    return parse_date(value, key, file=file, ticker=ticker, error=ConfigError)
 
 
 def _bool(value: Any, *, file: Path, key: str) -> bool:

@@ -30,6 +30,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
+from fimonitor.dates import parse_date
 from fimonitor.errors import InputError, StoreError
 from fimonitor.store import schema as S
 
@@ -156,13 +157,7 @@ def _now() -> dt.datetime:
 
 
 def _date(value: Any) -> dt.date:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"not a date: {value!r}") from exc
-    if pd.isna(ts):
-        raise InputError(f"not a date: {value!r}")
-    return ts.date()
+    return parse_date(value, "date").date()
 
 
 def _scalar(value: Any) -> Any:
