@@ -184,6 +184,7 @@ def test_pdf_metadata(rendered):
     assert "/CreationDate" not in meta
 
 
+@pytest.mark.slow  # renders the whole report a second time
 def test_pdf_is_byte_identical_across_runs(pack, rendered, tmp_path):
     again = write_report(pack, tmp_path)
     assert again[0].read_bytes() == rendered[0].read_bytes()

@@ -21,7 +21,7 @@ import pandas as pd
 
 CASH = "CASH"
 
-__all__ = ["CASH", "Book", "FrozenFrame", "freeze", "set_read_only"]
+__all__ = ["CASH", "Book", "FrozenFrame", "freeze"]
 
 
 class FrozenFrame(pd.DataFrame):
@@ -80,11 +80,6 @@ def freeze(frame: pd.DataFrame) -> FrozenFrame:
     out = FrozenFrame(data, copy=False)
     del data
     return out
-
-
-def set_read_only(frame: pd.DataFrame) -> FrozenFrame:
-    """Alias of :func:`freeze`, kept for callers of fimonitor 0.1."""
-    return freeze(frame)
 
 
 @dataclass(frozen=True)
