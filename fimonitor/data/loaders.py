@@ -125,17 +125,14 @@ def read_prices(path: Path) -> pd.DataFrame:
     path = Path(path)
     prices = _read_prices_fast(path)
     if prices is None:  # a value does not parse: the text path finds and names the first bad row
-        prices = validate_prices(read_table(path, ("date", "ticker", "close")), path)
-        if prices["adj_close"].isna().all() and not _has_column(path, "adj_close"):
+        text = read_table(path, ("date", "ticker", "close"))
+        prices = validate_prices(text, path)
+        if "adj_close" not in text.columns:
             prices["adj_close"] = prices["close"]
     else:
         check_price_values(prices, path)
     optional = [c for c in OHLV_COLUMNS if c in prices.columns]
     return prices[["date", "ticker", "close", "adj_close", "row", *optional]]
-
-
-def _has_column(path: Path, col: str) -> bool:
-    return col in [str(c).strip() for c in pd.read_csv(path, nrows=0, dtype=str).columns]
 
 
 def _read_prices_fast(path: Path) -> pd.DataFrame | None:

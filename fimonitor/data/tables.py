@@ -144,11 +144,14 @@ def first_bad_row(
     if not flags.any():
         return
     bad = df.iloc[int(np.argmax(flags))]
-    ticker = bad.get("ticker") if "ticker" in df.columns else None
-    text = problem(bad) if callable(problem) else problem
-    row = int(bad["row"]) if "row" in df.columns else None
+    ticker = bad.get("ticker")
+    named = isinstance(ticker, str) and ticker != ""
     raise exc(
-        text, file=path, row=row, ticker=(str(ticker) or None) if ticker else None, column=column
+        problem(bad) if callable(problem) else problem,
+        file=path,
+        row=int(bad["row"]) if "row" in df.columns else None,
+        ticker=ticker if named else None,
+        column=column,
     )
 
 

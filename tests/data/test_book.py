@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_BENCHMARK, TINY_DATES, TINY_DURATIONS, TINY_PRICES, write_tiny_book
+from helpers.tiny import TINY_BENCHMARK, TINY_DATES, TINY_DURATIONS, TINY_PRICES, write_tiny_book
 
 from fimonitor.data.book import FrozenFrame, freeze
 from fimonitor.data.loaders import load_book

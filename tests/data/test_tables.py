@@ -252,3 +252,15 @@ def test_wrong_field_count_is_a_spreadsheet_row(tmp_path: Path) -> None:
     path = _write(tmp_path, "prices.csv", "date,ticker,close\n2026-07-30,TLT,1\n2026-07-31,TLT\n")
     with pytest.raises(SchemaError, match=r"^prices\.csv: row 3: 2 fields, expected 3$"):
         read_price_file(path)
+
+
+@pytest.mark.parametrize("second", ["82.8", "x"])
+def test_without_adj_close_it_equals_close(tmp_path: Path, second: str) -> None:
+    """The fast numeric path and the text path (taken when a value does not parse) agree."""
+    path = _write(tmp_path, "prices.csv", f"date,ticker,close\n2026-07-30,TLT,{second}\n")
+    if second == "x":
+        with pytest.raises(SchemaError, match=r"row 2, ticker TLT, column close: close 'x'"):
+            read_prices(path)
+        return
+    got = read_prices(path)
+    assert got[["close", "adj_close", "row"]].to_numpy().tolist() == [[82.8, 82.8, 2]]
