@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.data import sources
-from fimonitor.data.tables import check_columns, spreadsheet_rows, validate_prices
+from fimonitor.data.tables import check_columns, read_table, spreadsheet_rows, validate_prices
 from fimonitor.errors import DownloadError, InputError, SchemaError
 from fimonitor.fileio import atomic_write_text
 
@@ -228,11 +228,8 @@ def default_tickers(data_dir: str | Path) -> list[str]:
         path = data_dir / name
         if not path.exists():
             continue
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if "ticker" not in frame.columns:
-            raise SchemaError("missing column ticker", file=path)
-        found += [t.strip() for t in frame["ticker"] if t.strip()]
+        frame = read_table(path, ("ticker",))
+        found += [t for t in frame["ticker"] if t]
     tickers = [t for t in dict.fromkeys(found) if t.upper() != "CASH"]
     if not tickers:
         raise InputError(
