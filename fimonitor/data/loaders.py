@@ -1,8 +1,13 @@
-"""Read and validate the input folder (CONTRACT §2). The only code that reads inputs.
+"""Read and validate the input folder (CONTRACT §2) into a :class:`~fimonitor.data.book.Book`.
 
-Every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the row
-(the line number as a spreadsheet shows it: header = row 1) and/or ticker, and what is wrong.
-Checks are vectorised: the first offending row is reported.
+Every file is read and checked through :mod:`fimonitor.data.tables` (the one table reader):
+every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the
+spreadsheet row (header = row 1), ticker and column, and what is wrong. Checks are
+vectorised: the first offending row is reported.
+
+Optional columns: ``prices.csv`` ``open, high, low, volume`` (finite, >= 0, blank allowed);
+``duration_monthly.csv`` ``convexity, empirical_duration, method``;
+``benchmark_weights.csv`` ``benchmark`` (several named benchmarks).
 """
 
 from __future__ import annotations

@@ -264,3 +264,72 @@ def test_without_adj_close_it_equals_close(tmp_path: Path, second: str) -> None:
         return
     got = read_prices(path)
     assert got[["close", "adj_close", "row"]].to_numpy().tolist() == [[82.8, 82.8, 2]]
+
+
+# ----------------------------------------------------------------------------- the input folder
+FOLDER_CASES = {
+    "master: blank group": (
+        "security_master.csv",
+        lambda t: t.replace("HYB,High Yield Fund,hy_credit", "HYB,High Yield Fund,", 1),
+        r"security_master\.csv: row 4, ticker HYB, column group: group is blank",
+    ),
+    "master: CASH listed": (
+        "security_master.csv",
+        lambda t: t + "CASH,Cash,cash,Cash,AAA,true\n",
+        r"security_master\.csv: row 7, ticker CASH, column ticker: CASH is built in",
+    ),
+    "durations: not a number": (
+        "duration_monthly.csv",
+        lambda t: t.replace("2024-01,HYB,4", "2024-01,HYB,four", 1),
+        r"duration_monthly\.csv: row 4, ticker HYB, column duration: duration 'four' is not",
+    ),
+    "durations: out of range": (
+        "duration_monthly.csv",
+        lambda t: t.replace("2024-01,HYB,4", "2024-01,HYB,61", 1),
+        r"duration_monthly\.csv: row 4, ticker HYB, column duration: duration 61 years is",
+    ),
+    "durations: duplicate": (
+        "duration_monthly.csv",
+        lambda t: t + "2024-01,TSY,6\n",
+        r"duration_monthly\.csv: row 12, ticker TSY: duplicate month/ticker \(2024-01, TSY\)",
+    ),
+    "benchmark: negative": (
+        "benchmark_weights.csv",
+        lambda t: t.replace("IGC,30", "IGC,-30", 1),
+        r"benchmark_weights\.csv: row 3, ticker IGC, column weight: weight -30 must not be",
+    ),
+    "benchmark: blank effective date": (
+        "benchmark_weights.csv",
+        lambda t: "ticker,weight,effective_date\nTSY,50,2024-01-02\nIGC,30,\nBMK,20,2024-01-02\n",
+        r"benchmark_weights\.csv: row 3, ticker IGC, column effective_date: effective_date is",
+    ),
+    "ledger: negative fees": (
+        "transactions.csv",
+        lambda t: t.replace("2024-01-29,IGC,BUY,600,50,5", "2024-01-29,IGC,BUY,600,50,-5", 1),
+        r"transactions\.csv: row 4, ticker IGC, column fees: fees -5 must not be negative",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FOLDER_CASES))
+def test_input_folder_errors_name_file_row_ticker_column(tmp_path: Path, case: str) -> None:
+    from helpers.tiny import (
+        TINY_BENCHMARK,
+        TINY_DURATIONS,
+        TINY_SECURITIES,
+        TINY_TRANSACTIONS,
+        write_tiny_book,
+    )
+
+    from fimonitor.data.loaders import load_book
+
+    name, edit, message = FOLDER_CASES[case]
+    base = {
+        "security_master.csv": TINY_SECURITIES,
+        "duration_monthly.csv": TINY_DURATIONS,
+        "benchmark_weights.csv": TINY_BENCHMARK,
+        "transactions.csv": TINY_TRANSACTIONS,
+    }[name]
+    data = write_tiny_book(tmp_path / "d", **{name: edit(base)})
+    with pytest.raises(InputError, match="^" + message):
+        load_book(data)
