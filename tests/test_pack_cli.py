@@ -179,7 +179,7 @@ def test_weekend_as_of_is_moved_and_said(tmp_path, capsys, no_render):
 
 
 @pytest.mark.slow
-def test_both_engines_give_identical_csvs(tmp_path, capsys):
+def test_both_engines_give_identical_csvs(tmp_path, capsys, no_render):
     data = write_tiny_book(tmp_path / "d")
     direct, notebook = tmp_path / "direct", tmp_path / "nb"
     assert main(["pack", "--data", str(data), "--out", str(direct)]) == 0
