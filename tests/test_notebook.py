@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -84,6 +85,7 @@ def test_papermill_from_the_repository_root(tmp_path):
     assert (root / "outputs" / "20260313" / "portfolio_summary.csv").is_file()
 
 
+@pytest.mark.slow
 def test_run_all_with_defaults_from_notebooks_folder(tmp_path):
     """Run All as a user would: defaults, cwd = notebooks/, data in ../data, pack in ../outputs."""
     from nbclient import NotebookClient
@@ -105,6 +107,7 @@ def test_run_all_with_defaults_from_notebooks_folder(tmp_path):
     assert (packs[0] / f"{packs[0].name}_FixedIncome_MonitoringPack_3pages.pdf").is_file()
 
 
+@pytest.mark.slow
 def test_notebook_runs_under_papermill(tmp_path):
     import papermill as pm
 
