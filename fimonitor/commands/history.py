@@ -80,7 +80,8 @@ def _text(df: pd.DataFrame, indent: str = "") -> str:
         if col in _MONEY:
             shown[col] = [fmt.number(v, 2) for v in shown[col]]
         elif col in _RETURNS:
-            shown[col] = [fmt.pct(v, 2, signed=col != "portfolio_weight") for v in shown[col]]
+            signed = not col.endswith("_weight")
+            shown[col] = [fmt.pct(v, 2, signed=signed) for v in shown[col]]
         elif col == "portfolio_duration":
             shown[col] = [fmt.number(v, 2) for v in shown[col]]
         elif col == "duration_gap":

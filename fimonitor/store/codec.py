@@ -182,7 +182,7 @@ def _column(values: pd.Series, kind: str, what: str) -> pd.Series:
         text = values.astype("string").astype(object).where(values.notna(), None)
         return text.where(text.notna(), "") if kind == "key" else text
     if kind == "date":
-        out = pd.to_datetime(values, errors="coerce")
+        out = pd.to_datetime(values, errors="coerce", format="ISO8601")
         bad = out.isna() & values.notna()
         if bad.any():
             raise InputError(f"{what}: not a date: {values[bad].iloc[0]!r}")

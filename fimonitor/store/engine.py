@@ -167,9 +167,9 @@ def open_store(url: str | Store, *, create: bool = True) -> Store:
         SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://user@host:port/db``…);
         a :class:`Store` is returned as is.
     create : bool
-        Create a missing SQLite file (and its folder) and apply migrations. With False a
-        missing SQLite file is an :class:`~fimonitor.errors.InputError` and nothing is
-        created (read-only commands).
+        Create a missing SQLite file (and its folder). With False a missing SQLite file is
+        an :class:`~fimonitor.errors.InputError` and nothing is created (read-only
+        commands). Either way an older schema is migrated in place.
 
     Returns
     -------
@@ -210,10 +210,7 @@ def open_store(url: str | Store, *, create: bool = True) -> Store:
             conn.execute(sa.text("SELECT 1"))
             if path is not None:  # a corrupt or foreign file fails here, not mid-pack
                 conn.exec_driver_sql("PRAGMA schema_version").scalar()
-        if create:
-            ensure_schema(store)
-        else:
-            check_version(store)
+        ensure_schema(store)  # read-only commands upgrade an older database too
     except SQLAlchemyError as exc:
         store.close()
         raise StoreError(f"cannot open the history database {shown}: {one_line(exc)}") from exc
