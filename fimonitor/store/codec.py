@@ -218,7 +218,8 @@ def frame_rows(
     missing = [src for _, src, _, required in spec if required and src not in df.columns]
     if missing:
         raise InputError(
-            f"{what} is missing column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}"
+            f"{what} is missing column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, df.columns))}"
         )
     data: dict[str, Any] = {}
     index = pd.RangeIndex(len(df))

@@ -171,6 +171,10 @@ def _v2_analytics(conn: sa.Connection) -> None:
 #: (version, description, migration) in order of application.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "create the six history tables", V1.create_v1_tables),
-    (2, "analytics store: positions, targets, compact correlations, orders, returns", _v2_analytics),
+    (
+        2,
+        "analytics store: positions, targets, compact correlations, orders, returns",
+        _v2_analytics,
+    ),
 )
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

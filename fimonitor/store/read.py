@@ -26,8 +26,8 @@ from fimonitor.store.write import as_date
 
 __all__ = [
     "SNAPSHOT_COLUMNS",
-    "allocations",
     "alerts",
+    "allocations",
     "asset_metrics",
     "attribution",
     "benchmarks",
@@ -171,7 +171,9 @@ def snapshots(
         ):
             d = table.c[date_col]
             res = conn.execute(
-                sa.select(table.c.portfolio_id, d, sa.func.count()).group_by(table.c.portfolio_id, d)
+                sa.select(table.c.portfolio_id, d, sa.func.count()).group_by(
+                    table.c.portfolio_id, d
+                )
             ).all()
             counts[col] = pd.Series(
                 {(p, pd.Timestamp(day)): int(n) for p, day, n in res}, dtype="int64"
@@ -328,7 +330,12 @@ def correlations(
     with _reading(url) as conn:
         row = conn.execute(stmt).mappings().first()
         if row is None:
-            have = _frame(conn, _snapshot_select(t, portfolio, as_of, drop=("id", "correlations", "p_values", "tickers")))
+            have = _frame(
+                conn,
+                _snapshot_select(
+                    t, portfolio, as_of, drop=("id", "correlations", "p_values", "tickers")
+                ),
+            )
     if row is None:
         windows = ", ".join(sorted(set(have.get("window", [])))) or "none"
         raise InputError(
@@ -393,6 +400,8 @@ def event_orders(
     if event_ids is not None:
         stmt = stmt.where(od.c.event_id.in_([int(i) for i in event_ids]))
     if portfolio is not None:
-        stmt = stmt.where(od.c.event_id.in_(sa.select(ev.c.id).where(ev.c.portfolio_id == portfolio)))
+        stmt = stmt.where(
+            od.c.event_id.in_(sa.select(ev.c.id).where(ev.c.portfolio_id == portfolio))
+        )
     with _reading(url) as conn:
         return _frame(conn, stmt.order_by(od.c.event_id, od.c.line), ["order_date"])

@@ -104,7 +104,12 @@ alerts = sa.Table(
     sa.Column("limit_value", sa.Float),  # the CSV's `limit` (a reserved word in SQL)
     sa.Column("severity", sa.String(16), nullable=False),
     sa.UniqueConstraint(
-        "portfolio_id", "as_of", "date", "rule", "ticker", name="uq_alerts_portfolio_asof_rule_ticker"
+        "portfolio_id",
+        "as_of",
+        "date",
+        "rule",
+        "ticker",
+        name="uq_alerts_portfolio_asof_rule_ticker",
     ),
 )
 
@@ -124,7 +129,9 @@ portfolio_positions = sa.Table(
     sa.Column("active_weight", sa.Float),
     sa.Column("duration", sa.Float),
     sa.Column("dv01", sa.Float),
-    sa.UniqueConstraint("portfolio_id", "as_of", "ticker", name="uq_positions_portfolio_asof_ticker"),
+    sa.UniqueConstraint(
+        "portfolio_id", "as_of", "ticker", name="uq_positions_portfolio_asof_ticker"
+    ),
 )
 
 portfolio_allocations = sa.Table(

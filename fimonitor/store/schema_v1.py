@@ -7,8 +7,6 @@ migration 2 (:mod:`fimonitor.store.migrations`) upgrades them in place. The curr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 
 metadata = sa.MetaData()

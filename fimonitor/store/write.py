@@ -205,16 +205,34 @@ def record_pack(
         top_rows += top
     plan = [
         (S.portfolio_performance_history, R.performance_rows(pid, day, performance, stamp)),
-        (S.portfolio_period_returns, R.snapshot_rows(R.PERIOD_SPEC, period_returns, pid, day, "performance")),
+        (
+            S.portfolio_period_returns,
+            R.snapshot_rows(R.PERIOD_SPEC, period_returns, pid, day, "performance"),
+        ),
         (S.portfolio_risk_metrics, R.risk_rows(pid, day, risk_metrics)),
         (S.alerts, R.alert_rows(pid, day, alerts)),
         (S.portfolio_positions, R.snapshot_rows(R.POSITION_SPEC, positions, pid, day, "positions")),
         (S.asset_correlations, corr_rows),
         (S.correlation_top_pairs, top_rows),
-        (S.asset_rolling_correlations, R.snapshot_rows(R.ROLLING_SPEC, _with_date(rolling_correlations, day), pid, day, "rolling_correlations")),
-        (S.portfolio_benchmarks, R.snapshot_rows(R.BENCHMARK_SPEC, benchmarks, pid, day, "benchmarks")),
-        (S.portfolio_attribution, R.snapshot_rows(R.ATTRIBUTION_SPEC, attribution, pid, day, "attribution")),
-    ]  # fmt: skip
+        (
+            S.asset_rolling_correlations,
+            R.snapshot_rows(
+                R.ROLLING_SPEC,
+                _with_date(rolling_correlations, day),
+                pid,
+                day,
+                "rolling_correlations",
+            ),
+        ),
+        (
+            S.portfolio_benchmarks,
+            R.snapshot_rows(R.BENCHMARK_SPEC, benchmarks, pid, day, "benchmarks"),
+        ),
+        (
+            S.portfolio_attribution,
+            R.snapshot_rows(R.ATTRIBUTION_SPEC, attribution, pid, day, "attribution"),
+        ),
+    ]
     events = R.pack_events(pid, day, rebalancing, rebalance_orders, stamp)
     daily = R.daily_frame(daily_returns)
     daily_rows = R.snapshot_rows(R.DAILY_SPEC, daily, pid, day, "daily_returns")
@@ -230,7 +248,9 @@ def record_pack(
     try:
         with store.write() as conn:
             for table, rows in plan:
-                _replace_rows(conn, table, (table.c.portfolio_id == pid, table.c.as_of == day), rows)
+                _replace_rows(
+                    conn, table, (table.c.portfolio_id == pid, table.c.as_of == day), rows
+                )
             _replace_pack_events(conn, pid, day, events)
             if daily_rows:
                 dr = S.portfolio_daily_returns
@@ -301,7 +321,9 @@ def _insert_events(
     ids: list[int] = []
     order_rows: list[dict] = []
     for row, frame in events:  # a handful of scenarios; orders go in one executemany
-        event_id = int(conn.execute(S.rebalancing_events.insert().values(**row)).inserted_primary_key[0])
+        event_id = int(
+            conn.execute(S.rebalancing_events.insert().values(**row)).inserted_primary_key[0]
+        )
         ids.append(event_id)
         order_rows += R.order_rows(frame, event_id)
     if order_rows:
@@ -311,7 +333,9 @@ def _insert_events(
 
 def _replace_asset_metrics(conn: sa.Connection, metric_rows: list[dict]) -> None:
     am = S.asset_performance_metrics
-    keys = pd.DataFrame({"ticker": [r["ticker"] for r in metric_rows], "date": [r["date"] for r in metric_rows]})
+    keys = pd.DataFrame(
+        {"ticker": [r["ticker"] for r in metric_rows], "date": [r["date"] for r in metric_rows]}
+    )
     for day, tickers in keys.groupby("date")["ticker"]:  # usually one date
         unique = list(dict.fromkeys(tickers))
         for start in range(0, len(unique), _IN_CHUNK):
@@ -351,7 +375,7 @@ def record_allocations(
 
 
 def record_asset_metrics(url: str | Store, metrics: pd.DataFrame) -> int:
-    """Store ``asset_metrics.csv`` rows, replacing the same ``(ticker, date)``; returns the count."""
+    """Store ``asset_metrics.csv`` rows, replacing the same ``(ticker, date)``; returns a count."""
     rows = codec.frame_rows(metrics, R.ASSET_METRIC_SPEC, {"recorded_at": now()}, "asset_metrics")
     if not rows:
         return 0

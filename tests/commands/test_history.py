@@ -13,7 +13,7 @@ from fimonitor.cli import main
 from fimonitor.store import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
-from test_db import AS_OF, full_inputs  # noqa: E402
+from test_db import AS_OF, full_inputs
 
 
 def _run(*argv: str) -> tuple[int, str, str]:
@@ -34,8 +34,14 @@ def _db(tmp_path: Path) -> str:
         event_type="policy_tiered",
         inputs={"portfolio": "p.yaml"},
         orders=pd.DataFrame(
-            {"ticker": ["XLE"], "side": ["SELL"], "shares": [2.0], "price": [60.0],
-             "notional": [120.0], "reason": ["drift"]}
+            {
+                "ticker": ["XLE"],
+                "side": ["SELL"],
+                "shares": [2.0],
+                "price": [60.0],
+                "notional": [120.0],
+                "reason": ["drift"],
+            }
         ),
         status="proposed",
     )

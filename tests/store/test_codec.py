@@ -93,5 +93,5 @@ def test_frame_rows_kinds() -> None:
     assert all(type(r["x"]) in (float, type(None)) for r in rows)
     with pytest.raises(InputError, match=r"frame is missing column\(s\) x"):
         codec.frame_rows(df.drop(columns="x"), spec, {}, "frame")
-    with pytest.raises(InputError, match="frame.d: not a date: 'soon'"):
+    with pytest.raises(InputError, match=r"frame\.d: not a date: 'soon'"):
         codec.frame_rows(df.assign(d="soon"), spec, {}, "frame")

@@ -336,12 +336,10 @@ def test_correlations_compact_round_trip(store_url) -> None:
     top = read.top_pairs(store_url, "demo", AS_OF, "1Y")
     assert top["rank"].tolist() == list(range(1, 11))
     np.testing.assert_array_equal(top["correlation"].to_numpy(), vals[ok][order])
-    np.testing.assert_array_equal(
-        top["ticker_1"].to_numpy(), np.asarray(names)[iu[0][ok][order]]
-    )
+    np.testing.assert_array_equal(top["ticker_1"].to_numpy(), np.asarray(names)[iu[0][ok][order]])
     windows = read.correlation_windows(store_url, "demo")
     assert windows.set_index("window")["n_tickers"].to_dict() == {"1M": 5, "1Y": n}
-    with pytest.raises(InputError, match="no 3Y correlation matrix.*stored windows: 1M, 1Y"):
+    with pytest.raises(InputError, match=r"no 3Y correlation matrix.*stored windows: 1M, 1Y"):
         read.correlations(store_url, "demo", window="3Y")
 
 
@@ -360,7 +358,7 @@ def test_failure_mid_write_leaves_previous_rows(store_url, monkeypatch) -> None:
         return real(conn, table, where, rows)
 
     monkeypatch.setattr(write, "_replace_rows", failing)
-    with pytest.raises(FimonitorError, match="nothing was changed.*disk I/O error") as err:
+    with pytest.raises(FimonitorError, match=r"nothing was changed.*disk I/O error") as err:
         db.record_pack(url, portfolio_id="demo", as_of=AS_OF, **full_inputs(AS_OF, 3.0))
     assert "[SQL" not in str(err.value) and "\n" not in str(err.value)
     assert calls[:3] == [
@@ -514,7 +512,7 @@ def test_record_allocations_replaces_the_portfolios_targets(store_url) -> None:
     assert tg["portfolio_id"].tolist() == ["demo", "demo", "other"]
     assert tg["active"].tolist() == [True, False, True]
     assert tg["source"].isna().all()
-    with pytest.raises(InputError, match="allocations is missing column.*target_weight"):
+    with pytest.raises(InputError, match=r"allocations is missing column.*target_weight"):
         db.record_allocations(store_url, "demo", targets.drop(columns="target_weight"))
 
 

@@ -40,7 +40,9 @@ def test_directory_and_corrupt_file(tmp_path) -> None:
     _one_line(err.value)
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database, just some text\n" * 200)
-    with pytest.raises(StoreError, match="cannot open the history database.*not a database") as err:
+    with pytest.raises(
+        StoreError, match=r"cannot open the history database.*not a database"
+    ) as err:
         db.open_store(f"sqlite:///{junk}")
     _one_line(err.value)
 
@@ -52,7 +54,7 @@ def test_read_only_file(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(
         os, "access", lambda p, mode: False if Path(p) == path else real(p, mode)
     )  # chmod does not stop root, which runs CI
-    with pytest.raises(StoreError, match="h.sqlite is read-only"):
+    with pytest.raises(StoreError, match=r"h\.sqlite is read-only"):
         db.open_store(f"sqlite:///{path}")
     assert db.list_snapshots(f"sqlite:///{path}").empty  # reading still works
 

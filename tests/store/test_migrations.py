@@ -85,7 +85,9 @@ def test_v1_database_upgrades_in_place_keeping_rows(store_url, tmp_path) -> None
             m.index.get_indexer(grp["ticker_1"]), m.columns.get_indexer(grp["ticker_2"])
         ]
         np.testing.assert_allclose(got, grp["correlation"].to_numpy(), atol=6e-8)
-    assert len(read.read_table(url, "correlation_top_pairs")) == len(pairs)  # 3 pairs each, all among the top 50
+    assert len(read.read_table(url, "correlation_top_pairs")) == len(
+        pairs
+    )  # 3 pairs each, all among the top 50
 
     # events: same ids, orders moved from JSON to rows, scenarios of pack events filled
     ev = read.events(url).sort_values("id")
@@ -93,7 +95,9 @@ def test_v1_database_upgrades_in_place_keeping_rows(store_url, tmp_path) -> None
     policy = ev[ev["event_type"] == "policy_threshold"].iloc[0]
     assert (policy["n_orders"], policy["cost"], policy["tax_impact"]) == (2, 1.25, -10.0)
     orders = read.event_orders(url, [policy["id"]])
-    legacy = pd.DataFrame(json.loads(old["rebalancing_events"].set_index("id").loc[policy["id"], "orders"]))
+    legacy = pd.DataFrame(
+        json.loads(old["rebalancing_events"].set_index("id").loc[policy["id"], "orders"])
+    )
     assert orders["ticker"].tolist() == legacy["ticker"].tolist()
     assert orders["notional"].tolist() == legacy["notional"].tolist()
     assert orders["reason"].tolist() == legacy["reason"].tolist()
