@@ -24,6 +24,7 @@ from fimonitor.errors import InputError
 __all__ = [
     "FLOAT32_LE",
     "condense",
+    "condensed",
     "expand",
     "frame_rows",
     "to_json",
@@ -37,23 +38,28 @@ def _upper_mask(n: int) -> np.ndarray:
     return np.triu(np.ones((n, n), dtype=bool), k=1)
 
 
-def condense(matrix: pd.DataFrame | np.ndarray) -> bytes:
-    """The condensed upper triangle of a square matrix as little-endian float32 bytes.
+def condensed(matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """The entries above the diagonal of a square matrix, row by row, as float32.
 
     Parameters
     ----------
     matrix : DataFrame or ndarray, shape (n, n)
-        Symmetric; only the entries above the diagonal are kept.
+        Symmetric; only the entries above the diagonal are read.
 
     Returns
     -------
-    bytes
-        ``n (n - 1) / 2 * 4`` bytes.
+    np.ndarray
+        ``n (n - 1) / 2`` little-endian float32 values.
     """
-    values = np.asarray(matrix, dtype=np.float32)
+    values = np.asarray(matrix)
     if values.ndim != 2 or values.shape[0] != values.shape[1]:
         raise InputError(f"a correlation matrix must be square, got shape {values.shape}")
-    return values[_upper_mask(values.shape[0])].astype(FLOAT32_LE, copy=False).tobytes()
+    return values[_upper_mask(values.shape[0])].astype(FLOAT32_LE, copy=False)
+
+
+def condense(matrix: pd.DataFrame | np.ndarray) -> bytes:
+    """:func:`condensed` as bytes (``n (n - 1) / 2 * 4`` of them): the stored form."""
+    return condensed(matrix).tobytes()
 
 
 def expand(blob: bytes, n: int, *, diagonal: float = 1.0) -> np.ndarray:
@@ -80,28 +86,55 @@ def expand(blob: bytes, n: int, *, diagonal: float = 1.0) -> np.ndarray:
 
 
 def top_pairs(
-    matrix: np.ndarray, tickers: Sequence[str], n_top: int, p_values: np.ndarray | None = None
+    matrix: np.ndarray,
+    tickers: Sequence[str],
+    n_top: int,
+    p_values: np.ndarray | None = None,
+    packed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``n_top`` pairs with the largest absolute correlation (NaN pairs left out).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n, n)
+        The correlations (their values are reported at this precision).
+    tickers : sequence of str
+        The matrix order.
+    n_top : int
+        How many pairs.
+    p_values : ndarray, optional
+        Same layout; reported beside each pair.
+    packed : ndarray, optional
+        ``condensed(matrix)`` when the caller has it already (ranking uses it).
 
     Returns
     -------
     pd.DataFrame
         ``pair_rank, ticker_1, ticker_2, correlation, p_value``; ``ticker_1`` comes first in
-        the matrix order; ties keep the matrix order. Correlations at the input's precision.
+        the matrix order; ties keep the matrix order.
+
+    Notes
+    -----
+    Exact and O(pairs): the ``n_top``-th largest |r| of a strided subsample cannot exceed the
+    ``n_top``-th largest of all pairs, so every pair of the true top set is among the
+    candidates at or above that threshold; only the candidates are sorted.
     """
     cols = ["pair_rank", "ticker_1", "ticker_2", "correlation", "p_value"]
     n = matrix.shape[0]
     if n < 2 or n_top <= 0:
         return pd.DataFrame(columns=cols)
-    condensed = np.asarray(matrix, dtype=np.float32)[_upper_mask(n)]
-    strength = np.abs(condensed)
+    flat = condensed(matrix) if packed is None else packed
+    strength = np.abs(flat)
     strength[np.isnan(strength)] = -np.inf
     k = min(n_top, int(np.isfinite(strength).sum()))
     if k == 0:
         return pd.DataFrame(columns=cols)
-    pick = np.argpartition(-strength, k - 1)[:k] if k < strength.size else np.arange(strength.size)
-    pick = pick[np.lexsort((pick, -strength[pick]))][:k]
+    stride = max(1, strength.size // max(100_000, 20 * k))
+    sample = strength[::stride]
+    threshold = np.partition(sample, sample.size - k)[sample.size - k] if sample.size > k else -np.inf
+    candidates = np.flatnonzero(strength >= threshold)
+    order = np.lexsort((candidates, -strength[candidates]))[:k]
+    pick = candidates[order]
     # condensed index -> (row, column): row i starts at i n - i (i + 1) / 2
     rows = np.arange(n - 1)
     row_start = rows * n - rows * (rows + 1) // 2
@@ -221,19 +254,24 @@ def frame_rows(
             f"{what} is missing column(s) {', '.join(missing)}; "
             f"it has {', '.join(map(str, df.columns))}"
         )
-    data: dict[str, Any] = {}
-    index = pd.RangeIndex(len(df))
+    n = len(df)
+    columns: dict[str, list] = {}
     for col, src, kind, _ in spec:
         if src in df.columns:
-            data[col] = _column(df[src].reset_index(drop=True), kind, f"{what}.{src}")
+            columns[col] = _pylist(_column(df[src].reset_index(drop=True), kind, f"{what}.{src}"))
         else:
-            data[col] = pd.Series(
-                "" if kind == "key" else (False if kind == "bool" else None),
-                index=index,
-                dtype=object,
-            )
-    out = pd.DataFrame(data, index=index).astype(object)
-    out = out.where(out.notna(), None)
+            columns[col] = ["" if kind == "key" else (False if kind == "bool" else None)] * n
     for col, value in constants.items():
-        out[col] = pd.Series([value] * len(out), index=index, dtype=object)
-    return out.to_dict("records")
+        columns[col] = [value] * n
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _pylist(values: pd.Series) -> list:
+    """Plain Python values (float, int, str, bool, date or None) of a converted column."""
+    if values.dtype == float:
+        arr = values.to_numpy()
+        out = arr.astype(object)
+        out[np.isnan(arr)] = None
+        return out.tolist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()

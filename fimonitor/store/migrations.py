@@ -59,7 +59,10 @@ def correlation_matrix_rows(
 ) -> tuple[dict, list[dict]]:
     """The ``asset_correlations`` row and the ``correlation_top_pairs`` rows of one matrix."""
     tickers = [str(t) for t in matrix.columns]
-    values = matrix.reindex(index=matrix.columns).to_numpy(dtype=float)
+    if not matrix.index.equals(matrix.columns):
+        matrix = matrix.reindex(index=matrix.columns)
+    values = matrix.to_numpy(dtype=float)
+    packed = codec.condensed(values)
     pv = None
     if p_values is not None:
         pv = p_values.reindex(index=matrix.columns, columns=matrix.columns).to_numpy(dtype=float)
@@ -70,10 +73,10 @@ def correlation_matrix_rows(
         "n_observations": None if n_observations is None else int(n_observations),
         "tickers": json.dumps(tickers),
         "dtype": codec.FLOAT32_LE,
-        "correlations": codec.condense(values),
+        "correlations": packed.tobytes(),
         "p_values": None if pv is None else codec.condense(pv),
     }
-    top = codec.top_pairs(values, tickers, n_top, pv)
+    top = codec.top_pairs(values, tickers, n_top, pv, packed)
     top_rows = codec.frame_rows(
         top,
         [
