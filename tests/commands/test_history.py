@@ -13,7 +13,7 @@ from fimonitor.cli import main
 from fimonitor.store import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
-from test_db import AS_OF, full_inputs
+from store_helpers import AS_OF, full_inputs
 
 
 def _run(*argv: str) -> tuple[int, str, str]:

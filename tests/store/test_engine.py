@@ -16,6 +16,8 @@ import pytest
 from fimonitor.errors import InputError, StoreError
 from fimonitor.store import db, read
 
+from .store_helpers import AS_OF, counts, full_inputs
+
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 
@@ -84,8 +86,6 @@ def test_missing_sqlite_file_is_not_created_by_readers(tmp_path) -> None:
 
 
 def test_open_store_is_reusable(store_url) -> None:
-    from test_db import AS_OF, full_inputs
-
     with db.open_store(store_url) as store:
         db.record_pack(store, portfolio_id="demo", as_of=AS_OF, **full_inputs(AS_OF))
         db.record_pack(store, portfolio_id="demo", as_of=AS_OF, **full_inputs(AS_OF))
@@ -97,7 +97,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {here!r})
-    from test_db import full_inputs
+    from store_helpers import full_inputs
     from fimonitor.store import db
     for i in range(4):
         db.record_pack({url!r}, portfolio_id="demo", as_of="2025-06-02",
@@ -109,8 +109,6 @@ WRITER = textwrap.dedent(
 
 def test_concurrent_writers_leave_one_snapshot(store_url) -> None:
     """Two processes on a new database: migrations once, every write whole, one snapshot."""
-    from test_db import counts
-
     code = WRITER.format(here=str(HERE), url=store_url)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
@@ -138,8 +136,6 @@ def test_concurrent_writers_leave_one_snapshot(store_url) -> None:
 @pytest.mark.slow
 def test_pack_runs_record_once_per_as_of(tiny_dir, tmp_path, store_url) -> None:
     """The real pipeline (0.1's record call): two runs for one as-of and one for another."""
-    from test_db import counts
-
     from fimonitor.pipeline import run_pack
 
     out = tmp_path / "out"
