@@ -55,7 +55,9 @@ def synthetic_pack(n: int, windows: list[str], seed: int = 3) -> dict:
     common = rng.normal(0, 0.004, size=(252, 1))
     corr = np.corrcoef((returns + common).T)
     matrices = {win: pd.DataFrame(corr, index=tickers, columns=tickers) for win in windows}
-    metrics = pd.DataFrame(rng.normal(size=(n, len(ASSET_METRIC_COLUMNS))), columns=ASSET_METRIC_COLUMNS)
+    metrics = pd.DataFrame(
+        rng.normal(size=(n, len(ASSET_METRIC_COLUMNS))), columns=ASSET_METRIC_COLUMNS
+    )
     metrics.insert(0, "date", "2026-04-30")
     metrics.insert(0, "ticker", tickers)
     orders = pd.concat(
@@ -127,6 +129,7 @@ def _drop(cleanup: object) -> None:
 
 
 def main() -> None:
+    """Run the benchmark for each size and print the timings."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--windows", nargs="+", default=["1Y"])

@@ -41,6 +41,7 @@ _RETURNS = (
 
 
 def add_parser(subparsers) -> None:
+    """Register ``fimonitor history``."""
     p = subparsers.add_parser(
         "history",
         help="list the snapshots, events or returns stored in the history database",
@@ -150,6 +151,7 @@ def _performance(url: str, portfolio: str | None, csv: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print what the history database holds; returns the exit code."""
     url = args.db or default_url(args.out)
     if args.events:
         sys.stdout.write(_events(url, args.portfolio, args.csv))

@@ -39,7 +39,7 @@ def _upper_mask(n: int) -> np.ndarray:
 
 
 def condensed(matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """The entries above the diagonal of a square matrix, row by row, as float32.
+    """Return the entries above the diagonal of a square matrix, row by row, as float32.
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ def top_pairs(
     p_values: np.ndarray | None = None,
     packed: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The ``n_top`` pairs with the largest absolute correlation (NaN pairs left out).
+    """Return the ``n_top`` pairs with the largest absolute correlation (NaN pairs left out).
 
     Parameters
     ----------
@@ -131,7 +131,9 @@ def top_pairs(
         return pd.DataFrame(columns=cols)
     stride = max(1, strength.size // max(100_000, 20 * k))
     sample = strength[::stride]
-    threshold = np.partition(sample, sample.size - k)[sample.size - k] if sample.size > k else -np.inf
+    threshold = -np.inf
+    if sample.size > k:
+        threshold = np.partition(sample, sample.size - k)[sample.size - k]
     candidates = np.flatnonzero(strength >= threshold)
     order = np.lexsort((candidates, -strength[candidates]))[:k]
     pick = candidates[order]
@@ -183,7 +185,7 @@ def to_json(obj: Any) -> str:
 
 
 def scalar(value: Any) -> Any:
-    """A plain Python value: NaN/NaT/NA -> None, numpy scalars -> Python, Timestamp -> date."""
+    """Return a plain Python value: NaN/NaT/NA -> None, numpy -> Python, Timestamp -> date."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):

@@ -50,10 +50,10 @@ __all__ = [
 
 
 def list_snapshots(url: str | Store) -> pd.DataFrame:
-    """The stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first."""
+    """List the stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first."""
     return snapshots(url)
 
 
 def list_rebalancing_events(url: str | Store) -> pd.DataFrame:
-    """Stored rebalancing events (without the JSON payloads), oldest first."""
+    """List the stored rebalancing events (without the JSON payloads), oldest first."""
     return _events(url)

@@ -54,7 +54,7 @@ def now() -> dt.datetime:
 
 
 def one_line(exc: BaseException) -> str:
-    """The driver's message of a database error, first line only, without SQLAlchemy's extras."""
+    """Return the driver's message of a database error: first line, no SQLAlchemy extras."""
     inner = getattr(exc, "orig", None) or exc
     text = str(inner).strip().splitlines()
     first = text[0] if text else type(inner).__name__
@@ -130,9 +130,11 @@ class Store:
         self.engine.dispose()
 
     def __enter__(self) -> Store:
+        """Use the store as a context manager (closed on exit)."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @contextmanager
@@ -154,7 +156,7 @@ class Store:
                 conn.info.pop(_WRITE_FLAG, None)
 
     def describe(self) -> str:
-        """The URL with any password hidden."""
+        """Return the URL with any password hidden."""
         return sa.make_url(self.url).render_as_string(hide_password=True)
 
 
@@ -221,7 +223,7 @@ def open_store(url: str | Store, *, create: bool = True) -> Store:
 
 
 def schema_version_of(conn_or_engine: sa.Engine | sa.Connection) -> int:
-    """The highest applied migration (0 for an empty database)."""
+    """Return the highest applied migration (0 for an empty database)."""
     if not sa.inspect(conn_or_engine).has_table(S.schema_version.name):
         return 0
     stmt = sa.select(sa.func.max(S.schema_version.c.version))
@@ -234,7 +236,7 @@ def schema_version_of(conn_or_engine: sa.Engine | sa.Connection) -> int:
 
 
 def check_version(store: Store) -> int:
-    """The database's schema version; a newer one than this code is a StoreError."""
+    """Return the schema version; one newer than this code is a StoreError."""
     current = schema_version_of(store.engine)
     if current > M.SCHEMA_VERSION:
         raise StoreError(

@@ -57,7 +57,7 @@ def correlation_matrix_rows(
     n_observations: int | None = None,
     n_top: int = TOP_PAIRS,
 ) -> tuple[dict, list[dict]]:
-    """The ``asset_correlations`` row and the ``correlation_top_pairs`` rows of one matrix."""
+    """Build the ``asset_correlations`` row and ``correlation_top_pairs`` rows of a matrix."""
     tickers = [str(t) for t in matrix.columns]
     if not matrix.index.equals(matrix.columns):
         matrix = matrix.reindex(index=matrix.columns)

@@ -136,7 +136,7 @@ SNAPSHOT_COLUMNS = [
 def snapshots(
     url: str | Store, portfolio: str | None = None, start: Any = None, end: Any = None
 ) -> pd.DataFrame:
-    """Stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first.
+    """List stored pack snapshots, one row per ``(portfolio_id, as_of)``, oldest first.
 
     Columns :data:`SNAPSHOT_COLUMNS`: headline numbers and how many rows a few tables hold
     for the snapshot (``n_rebalancing_events`` counts events of any type on that date).
@@ -201,7 +201,7 @@ def alerts(
     severity: str | None = None,
     rule: str | None = None,
 ) -> pd.DataFrame:
-    """Stored alerts (``portfolio_id, as_of`` + ``alerts.csv`` columns), filtered by as-of range."""
+    """Read alerts (``portfolio_id, as_of`` + ``alerts.csv`` columns) in an as-of range."""
     t = S.alerts
     stmt = sa.select(*(c for c in t.columns if c.name != "id"))
     if portfolio is not None:
@@ -268,8 +268,11 @@ def daily_returns(
 
 
 def allocations(url: str | Store, portfolio: str | None = None) -> pd.DataFrame:
-    """Allocation targets: ``portfolio_id, ticker_or_group, target_weight, min_weight,
-    max_weight, rebalance_threshold, frequency, active, source, updated_at``."""
+    """Read allocation targets.
+
+    Columns ``portfolio_id, ticker_or_group, target_weight, min_weight, max_weight,
+    rebalance_threshold, frequency, active, source, updated_at``.
+    """
     t = S.portfolio_allocations
     stmt = sa.select(*(c for c in t.columns if c.name != "id"))
     if portfolio is not None:
@@ -320,7 +323,7 @@ def correlations(
     *,
     p_values: bool = False,
 ) -> pd.DataFrame:
-    """The stored ticker x ticker matrix (float32 values; unit diagonal).
+    """Read a stored ticker x ticker matrix (float32 values; unit diagonal).
 
     ``p_values=True`` returns the p-value matrix instead (NaN diagonal). A matrix that is not
     stored is an InputError naming the windows that are.
@@ -393,8 +396,10 @@ def events(
 def event_orders(
     url: str | Store, event_ids: Sequence[int] | None = None, portfolio: str | None = None
 ) -> pd.DataFrame:
-    """Orders of events: ``event_id, line, date, ticker, side, shares, price, notional,
-    reason, extra``, by event then line."""
+    """Read the orders of events, by event then line.
+
+    Columns ``event_id, line, date, ticker, side, shares, price, notional, reason, extra``.
+    """
     od, ev = S.rebalancing_orders, S.rebalancing_events
     stmt = sa.select(*(c for c in od.columns if c.name != "id"))
     if event_ids is not None:

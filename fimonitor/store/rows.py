@@ -152,7 +152,7 @@ def snapshot_rows(
 def performance_rows(
     pid: str, as_of: dt.date, performance: Mapping[str, Any] | None, recorded_at: dt.datetime
 ) -> list[dict[str, Any]]:
-    """The one ``portfolio_performance_history`` row (summary numbers; others in ``extra``)."""
+    """Build the ``portfolio_performance_history`` row (other summary keys in ``extra``)."""
     perf = dict(performance or {})
     if "daily_return" not in perf and "return" in perf:
         perf["daily_return"] = perf.pop("return")
@@ -296,7 +296,7 @@ def pack_events(
     orders: pd.DataFrame | None,
     recorded_at: dt.datetime,
 ) -> list[tuple[dict[str, Any], pd.DataFrame | None]]:
-    """A pack's proposals as events: one per scenario of the summary except ``PRE``.
+    """Turn a pack's proposals into events: one per summary scenario except ``PRE``.
 
     Status: ``pending`` (``infeasible`` when the scenario's status says so, ``failed`` for
     another non-ok status). Cost from ``est_cost``; tax impact from ``tax_impact`` when the

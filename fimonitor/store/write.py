@@ -41,7 +41,7 @@ _IN_CHUNK = 500  # tickers per IN (...) list when deleting asset metrics
 
 
 def as_date(value: Any) -> dt.date:
-    """A date from anything pandas understands; NaT/None is an InputError."""
+    """Return a date from anything pandas understands; NaT/None is an InputError."""
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
