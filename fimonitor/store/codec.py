@@ -258,9 +258,13 @@ def frame_rows(
         )
     n = len(df)
     columns: dict[str, list] = {}
-    for col, src, kind, _ in spec:
+    for col, src, kind, required in spec:
         if src in df.columns:
-            columns[col] = _pylist(_column(df[src].reset_index(drop=True), kind, f"{what}.{src}"))
+            values = _column(df[src].reset_index(drop=True), kind, f"{what}.{src}")
+            if required and kind in ("str", "date") and values.isna().any():
+                row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+                raise InputError(f"{what}: row {row}: {src} is blank")
+            columns[col] = _pylist(values)
         else:
             columns[col] = ["" if kind == "key" else (False if kind == "bool" else None)] * n
     for col, value in constants.items():

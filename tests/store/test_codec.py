@@ -71,8 +71,8 @@ def test_frame_rows_kinds() -> None:
     spec = [
         ("x", "x", "float", True),
         ("key", "t", "key", True),
-        ("text", "t", "str", True),
-        ("d", "d", "date", True),
+        ("text", "t", "str", False),
+        ("d", "d", "date", False),
         ("b", "b", "bool", True),
         ("i", "i", "int", True),
         ("absent", "zz", "float", False),
@@ -93,5 +93,7 @@ def test_frame_rows_kinds() -> None:
     assert all(type(r["x"]) in (float, type(None)) for r in rows)
     with pytest.raises(InputError, match=r"frame is missing column\(s\) x"):
         codec.frame_rows(df.drop(columns="x"), spec, {}, "frame")
+    with pytest.raises(InputError, match="frame: row 2: t is blank"):
+        codec.frame_rows(df, [("text", "t", "str", True)], {}, "frame")
     with pytest.raises(InputError, match=r"frame\.d: not a date: 'soon'"):
         codec.frame_rows(df.assign(d="soon"), spec, {}, "frame")

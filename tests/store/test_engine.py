@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -156,3 +157,46 @@ def test_pack_runs_record_once_per_as_of(tiny_dir, tmp_path, store_url) -> None:
     pd.testing.assert_series_equal(
         day["weight"].sort_index(), positions["weight"].sort_index(), check_names=False
     )
+
+
+@pytest.mark.slow
+def test_real_pack_proposals_with_orders(tiny_dir, tmp_path, store_url) -> None:
+    """What the pipeline will pass (0.2): each proposal an event holding its scenario's orders."""
+    from fimonitor.pipeline import build_pack, load_inputs
+    from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS
+    from fimonitor.store.targets import targets_from_monitor
+
+    book, config = load_inputs(tiny_dir)
+    pack = build_pack(book, config, "2024-02-09")
+    with db.open_store(store_url) as store:
+        db.record_pack(
+            store,
+            portfolio_id=pack.portfolio_name,
+            as_of=pack.as_of,
+            risk_metrics=pack.risk_metrics,
+            alerts=pack.alerts[ALERT_COLUMNS],
+            positions=pack.positions[POSITION_COLUMNS],
+            allocations=targets_from_monitor(pack.positions, config),
+            correlations=pack.correlations,
+            rebalancing=pack.rebalance.summary,
+            rebalance_orders=pack.rebalance.orders,
+        )
+        events = read.events(store).set_index("scenario")
+        orders = read.event_orders(store)
+        targets = read.allocations(store)
+    summary = pack.rebalance.summary.set_index("scenario")
+    assert set(events.index) == set(summary.index) - {"PRE"}
+    for scenario, ev in events.iterrows():
+        mine = pack.rebalance.orders[pack.rebalance.orders["scenario"] == scenario]
+        stored = orders[orders["event_id"] == ev["id"]]
+        assert ev["n_orders"] == len(mine) == len(stored)
+        assert stored["ticker"].tolist() == mine["ticker"].tolist()
+        np.testing.assert_allclose(stored["notional"], mine["notional"])
+        assert ev["cost"] == pytest.approx(float(summary.loc[scenario, "est_cost"]))
+        assert ev["status"] == (
+            "infeasible" if summary.loc[scenario, "status"] == "infeasible" else "pending"
+        )
+    assert events["n_orders"].sum() > 0
+    bench = pack.positions.set_index("ticker")["benchmark_weight"]
+    got = targets.set_index("ticker_or_group")["target_weight"]
+    np.testing.assert_allclose(got.reindex(bench.index), bench)
