@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.analytics.linking import carino_weights, window_mask
 from fimonitor.analytics.performance import (
     DAILY_COLUMNS,
     RETURN_COLUMNS,
@@ -55,9 +56,10 @@ from fimonitor.analytics.performance import (
     period_returns,
 )
 from fimonitor.analytics.positions import cash_flow, external_flow
+from fimonitor.analytics.rate_attribution import rate_attribution
 from fimonitor.analytics.risk import time_weighted_returns
 from fimonitor.data.book import CASH, Book
-from fimonitor.data.curves import YIELDS_FILE, interpolate_rows, read_treasury_curve
+from fimonitor.data.curves import YIELDS_FILE, read_treasury_curve
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +78,6 @@ ATTRIBUTION_COLUMNS: list[str] = [
     "selection",
     "interaction",
     "total",
-]
-RATE_COLUMNS: list[str] = [
-    "period",
-    "start",
-    "end",
-    "active_return",
-    "rate",
-    "residual",
-    "avg_active_duration",
-    "avg_portfolio_duration",
-    "avg_benchmark_duration",
 ]
 
 
@@ -329,35 +320,6 @@ def brinson_fachler(
     return (wp - wb) * (rb - b), wb * (rp - rb), (wp - wb) * (rp - rb)
 
 
-def carino_factor(r: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-    """Carino's k = [ln(1 + r) − ln(1 + b)] / (r − b), computed stably (1/(1 + b) at r = b)."""
-    r = np.asarray(r, dtype=float)
-    b = np.asarray(b, dtype=float)
-    x = (r - b) / (1.0 + b)
-    safe = np.where(x == 0, 1.0, x)
-    ratio = np.where(x == 0, 1.0, np.log1p(x) / safe)
-    return ratio / (1.0 + b)
-
-
-def _window(d: DailyAttribution, start, end) -> np.ndarray:
-    idx = d.dates
-    if pd.isna(start) or pd.isna(end):
-        return np.zeros(len(idx), dtype=bool)
-    return np.asarray((idx > pd.Timestamp(start)) & (idx <= pd.Timestamp(end)))
-
-
-def _valid(d: DailyAttribution, start, inception) -> bool:
-    return not (pd.isna(start) or pd.isna(inception) or pd.Timestamp(start) < inception)
-
-
-def _linking(d: DailyAttribution, mask: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(k_t/K over the window, R, B)."""
-    r = d.portfolio_return.to_numpy(dtype=float)[mask]
-    b = d.benchmark_return.to_numpy(dtype=float)[mask]
-    big_r, big_b = float(np.prod(1.0 + r) - 1.0), float(np.prod(1.0 + b) - 1.0)
-    return carino_factor(r, b) / carino_factor(big_r, big_b), big_r, big_b
-
-
 def attribution(
     d: DailyAttribution,
     ranges: list[tuple[str, pd.Timestamp, pd.Timestamp]],
@@ -399,7 +361,7 @@ def attribution(
     groups = d.groups
     frames = []
     for label, start, end in ranges:
-        mask = _window(d, start, end) if _valid(d, start, inc) else np.zeros(len(d.dates), bool)
+        mask = window_mask(d.dates, start, end, inc)
         if not mask.any():
             nan = np.full(len(groups), np.nan)
             frames.append(
@@ -412,7 +374,7 @@ def attribution(
                 )
             )
             continue
-        a, _, _ = _linking(d, mask)
+        a, _, _ = carino_weights(d.portfolio_return, d.benchmark_return, mask)
         linked = {k: a @ eff[k][mask] for k in EFFECTS}
         held = wp[mask] != 0
         rp_read = np.where(held, eff["portfolio_return"][mask], 0.0)
@@ -434,107 +396,6 @@ def attribution(
     if not frames:
         return pd.DataFrame(columns=ATTRIBUTION_COLUMNS)
     return pd.concat(frames, ignore_index=True)[ATTRIBUTION_COLUMNS]
-
-
-def daily_rate_effect(d: DailyAttribution, curve: pd.DataFrame) -> pd.Series:
-    """Daily rate part of the active return: −(D_p·Δy(D_p) − D_b·Δy(D_b)).
-
-    Parameters
-    ----------
-    d : DailyAttribution
-        Supplies the start-of-day durations (years).
-    curve : pd.DataFrame
-        Date x maturity (years) Treasury yields as fractions
-        (:func:`fimonitor.data.curves.read_treasury_curve`).
-
-    Returns
-    -------
-    pd.Series
-        Indexed by the return dates; NaN when a duration or the curve is missing.
-
-    Notes
-    -----
-    ``Δy(D)`` is the change of the Treasury yield at maturity D (linear interpolation between
-    tenors, flat beyond them) from the previous close to this one, both read at the
-    start-of-day duration. The curve is carried forward over days without a row (bond-market
-    holidays). An approximation: first-order in yield, Treasury curve moves only (no
-    convexity, carry, spread or curve-shape mismatch within a fund).
-    """
-    dates = d.dates
-    filled = curve.sort_index().ffill()
-    prev = d.previous_dates()
-    m = filled.columns.to_numpy(dtype=float)
-    y_now = _as_of(filled, dates)
-    y_prev = _as_of(filled, prev)
-    dp = d.portfolio_duration.to_numpy(dtype=float)
-    db = d.benchmark_duration.to_numpy(dtype=float)
-    dyp = interpolate_rows(y_now, m, dp) - interpolate_rows(y_prev, m, dp)
-    dyb = interpolate_rows(y_now, m, db) - interpolate_rows(y_prev, m, db)
-    return pd.Series(-(dp * dyp - db * dyb), index=dates, name="rate")
-
-
-def _as_of(curve: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
-    pos = curve.index.searchsorted(dates, side="right") - 1
-    out = np.full((len(dates), curve.shape[1]), np.nan)
-    ok = pos >= 0
-    out[ok] = curve.to_numpy(dtype=float)[pos[ok]]
-    return out
-
-
-def rate_attribution(
-    d: DailyAttribution,
-    curve: pd.DataFrame | None,
-    ranges: list[tuple[str, pd.Timestamp, pd.Timestamp]],
-    *,
-    inception: pd.Timestamp | None = None,
-) -> pd.DataFrame:
-    """Split each range's active return into a Treasury-rate part and a residual.
-
-    Returns
-    -------
-    pd.DataFrame
-        :data:`RATE_COLUMNS`: ``active_return`` = R − B (compounded, arithmetic difference),
-        ``rate`` = Σ_t (k_t/K)·rate_t (Carino-linked daily rate effects, see
-        :func:`daily_rate_effect`), ``residual`` = active_return − rate (carry, spread,
-        selection and everything the rate term misses), average start-of-day durations
-        (years). ``curve=None`` leaves ``rate`` and ``residual`` blank.
-
-    Notes
-    -----
-    An approximation: the rate part treats each side as a single zero-coupon position at its
-    duration, repriced by the Treasury yield change at that maturity, to first order.
-    """
-    inc = d.inception if inception is None else pd.Timestamp(inception)
-    rate_t = (
-        daily_rate_effect(d, curve).to_numpy()
-        if curve is not None
-        else np.full(len(d.dates), np.nan)
-    )
-    dp = d.portfolio_duration.to_numpy(dtype=float)
-    db = d.benchmark_duration.to_numpy(dtype=float)
-    rows = []
-    for label, start, end in ranges:
-        mask = _window(d, start, end) if _valid(d, start, inc) else np.zeros(len(d.dates), bool)
-        if not mask.any():
-            rows.append((label, start, end, *[np.nan] * 6))
-            continue
-        a, big_r, big_b = _linking(d, mask)
-        rate = float(a @ rate_t[mask])
-        active = big_r - big_b
-        rows.append(
-            (
-                label,
-                start,
-                end,
-                active,
-                rate,
-                active - rate,
-                float(np.mean(dp[mask] - db[mask])),
-                float(np.mean(dp[mask])),
-                float(np.mean(db[mask])),
-            )
-        )
-    return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 
 def performance_tables(
@@ -591,18 +452,14 @@ def _truncate(d: DailyAttribution, end: pd.Timestamp) -> DailyAttribution:
 __all__ = [
     "ATTRIBUTION_COLUMNS",
     "ATTRIBUTION_PERIODS",
-    "RATE_COLUMNS",
     "RETURN_COLUMNS",
     "DailyAttribution",
     "attribution",
     "benchmark_contributions",
     "brinson_fachler",
-    "carino_factor",
     "daily_attribution",
     "daily_effects",
-    "daily_rate_effect",
     "from_panels",
     "performance_tables",
-    "rate_attribution",
     "ticker_pnl",
 ]

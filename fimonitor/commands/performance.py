@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fimonitor.analytics.attribution import attribution, daily_attribution, rate_attribution
+from fimonitor.analytics.attribution import attribution, daily_attribution
 from fimonitor.analytics.exposures import compute_history
 from fimonitor.analytics.performance import daily_table, range_returns
+from fimonitor.analytics.rate_attribution import rate_attribution
 from fimonitor.commands._common import add_data_arg, data_dir
 from fimonitor.data.curves import YIELDS_FILE, read_treasury_curve
 from fimonitor.errors import AsOfError
