@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.analytics.exposures import History
 from fimonitor.analytics.linking import carino_weights, window_mask
 from fimonitor.analytics.performance import (
     DAILY_COLUMNS,
@@ -191,20 +191,13 @@ def from_panels(
     """Sum ticker panels (date x ticker) into groups (``labels``: ticker -> group).
 
     Every panel is taken on ``portfolio_return``'s dates; groups are the union of both sides,
-    sorted. Vectorised: one matrix product per panel.
+    sorted. Vectorised: one matrix product per panel (a missing value counts 0).
     """
     idx = portfolio_return.index
-    parts = [
-        group_sum(p.reindex(idx), labels)
-        for p in (
-            portfolio_weight,
-            portfolio_contribution,
-            benchmark_weight,
-            benchmark_contribution,
-        )
-    ]
-    groups = parts[0].columns.union(parts[2].columns).union(parts[1].columns)
-    parts = [p.reindex(columns=groups, fill_value=0.0) for p in parts]
+    panels = (portfolio_weight, portfolio_contribution, benchmark_weight, benchmark_contribution)
+    used = labels.reindex(panels[0].columns.union(panels[2].columns))
+    groups = pd.Index(sorted(used.dropna().unique()), name=labels.name)
+    parts = [_group_totals(p, idx, labels, groups) for p in panels]
     nan = pd.Series(np.nan, index=idx)
     return DailyAttribution(
         *parts,
@@ -217,6 +210,22 @@ def from_panels(
             idx
         ),
     )
+
+
+def _group_totals(
+    panel: Panel, idx: pd.DatetimeIndex, labels: pd.Series, groups: pd.Index
+) -> Panel:
+    """Σ of a date x ticker panel per group on ``idx`` (a missing value counts 0)."""
+    rows = panel if panel.index.equals(idx) else panel.reindex(idx)
+    values = rows.to_numpy(dtype=float)
+    codes = groups.get_indexer(labels.reindex(panel.columns))
+    onehot = np.zeros((len(panel.columns), len(groups)))
+    ok = codes >= 0
+    onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+    out = values @ onehot
+    if np.isnan(out).any():  # NaN x 0 poisons a whole row: clean only when needed
+        out = np.where(np.isnan(values), 0.0, values) @ onehot
+    return pd.DataFrame(out, index=idx, columns=groups)
 
 
 def daily_attribution(book: Book, history: History, by: str = "group") -> DailyAttribution:

@@ -98,9 +98,11 @@ def _pct(x: float, digits: int = 2) -> str:
 def render(tables: dict[str, pd.DataFrame]) -> str:
     """The printed report (percent, fixed width)."""
     p = tables["performance"].iloc[0]
-    n = len(tables["daily"])
+    daily = tables["daily"]
+    n = len(daily)
+    first = daily["date"].iloc[0].date() if n else p["end"].date()
     lines = [
-        f"Performance {p['start'].date()} -> {p['end'].date()} "
+        f"Performance {first} -> {p['end'].date()} "
         f"(base close {p['start'].date()}, {n} daily returns; time-weighted, percent)",
         f"  portfolio {_pct(p['portfolio_return'], 3):>9}   benchmark "
         f"{_pct(p['benchmark_return'], 3):>9}   active {_pct(p['active_return'], 3):>9}"
