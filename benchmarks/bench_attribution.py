@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def synthetic_panels(n: int, days: int, groups: int, seed: int = 11):
+    """Random ticker panels (weights, contributions, both sides), labels, r, b and dates."""
     rng = np.random.default_rng(seed)
     dates = calendar.sessions("2021-01-04", "2026-12-31")[: days + 1]
     tick = [f"T{i:05d}" for i in range(n)]
@@ -67,6 +68,7 @@ def _median(fn, repeat: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the timings."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickers", type=int, default=1000)
     ap.add_argument("--days", type=int, default=1260)

@@ -103,7 +103,7 @@ class DailyAttribution:
         return self.dates[0] - pd.Timedelta(days=1)
 
     def previous_dates(self) -> pd.DatetimeIndex:
-        """The close before each return date."""
+        """Return the close before each return date."""
         if self.previous_close is not None:
             return pd.DatetimeIndex(self.previous_close.to_numpy())
         dates = self.dates
@@ -121,10 +121,12 @@ class DailyAttribution:
 
     @property
     def dates(self) -> pd.DatetimeIndex:
+        """Dates of the daily returns."""
         return pd.DatetimeIndex(self.portfolio_return.index)
 
     @property
     def groups(self) -> pd.Index:
+        """Group labels (columns of every panel)."""
         return self.portfolio_weight.columns
 
 
@@ -229,7 +231,7 @@ def _group_totals(
 
 
 def daily_attribution(book: Book, history: History, by: str = "group") -> DailyAttribution:
-    """The day x group inputs of the book (see the module docstring), on the TWR dates.
+    """Build the day x group inputs of the book (see the module docstring) on the TWR dates.
 
     Parameters
     ----------

@@ -36,8 +36,11 @@ def carino_factor(r: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
 def window_mask(
     dates: pd.DatetimeIndex, start, end, inception: pd.Timestamp | None = None
 ) -> np.ndarray:
-    """Boolean mask of the dates in (start, end]; all False when ``start`` precedes
-    ``inception`` (a period longer than the history) or either bound is missing."""
+    """Return the boolean mask of the dates in (start, end].
+
+    All False when ``start`` precedes ``inception`` (a period longer than the history) or
+    either bound is missing.
+    """
     n = len(dates)
     if pd.isna(start) or pd.isna(end):
         return np.zeros(n, dtype=bool)

@@ -50,13 +50,13 @@ DAILY_COLUMNS: list[str] = [
 
 
 def _last_before(calendar_dates: pd.DatetimeIndex, date: pd.Timestamp, *, inclusive: bool):
-    """The last calendar date < ``date`` (<= when ``inclusive``), or NaT."""
+    """Return the last calendar date < ``date`` (<= when ``inclusive``), or NaT."""
     pos = calendar_dates.searchsorted(date, side="right" if inclusive else "left") - 1
     return calendar_dates[pos] if pos >= 0 else pd.NaT
 
 
 def inception_date(portfolio_r: pd.Series, calendar_dates: pd.DatetimeIndex) -> pd.Timestamp:
-    """The base of the first daily return: the last calendar date before it (else that date)."""
+    """Return the base of the first daily return: the last calendar date before it."""
     if len(portfolio_r) == 0:
         return pd.NaT
     first = pd.Timestamp(portfolio_r.index[0])
@@ -67,7 +67,7 @@ def inception_date(portfolio_r: pd.Series, calendar_dates: pd.DatetimeIndex) -> 
 def base_dates(
     as_of: str | pd.Timestamp, calendar_dates: pd.DatetimeIndex, inception: pd.Timestamp
 ) -> dict[str, pd.Timestamp]:
-    """Base date of every period in :data:`PERIODS` (see the module docstring); NaT if none.
+    """Return the base date of every period in :data:`PERIODS` (NaT if none).
 
     Parameters
     ----------

@@ -48,7 +48,7 @@ def compute(
     end: str | None = None,
     config: str | Path | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The range's tables: ``performance``, ``attribution``, ``rate_attribution``, ``daily``.
+    """Compute the range's tables: performance, attribution, rate_attribution, daily.
 
     Raises
     ------
@@ -96,7 +96,7 @@ def _pct(x: float, digits: int = 2) -> str:
 
 
 def render(tables: dict[str, pd.DataFrame]) -> str:
-    """The printed report (percent, fixed width)."""
+    """Format the tables as the printed report (percent, fixed width)."""
     p = tables["performance"].iloc[0]
     daily = tables["daily"]
     n = len(daily)
@@ -139,6 +139,7 @@ def render(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def add_parser(subparsers) -> None:
+    """Register ``fimonitor performance``."""
     p = subparsers.add_parser(
         "performance",
         help="returns and attribution against the benchmark for any date range",
@@ -154,6 +155,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the report (and write the CSVs); returns the exit code."""
     tables = compute(data_dir(args), args.start, args.end, args.config)
     sys.stdout.write(render(tables))
     if args.csv is not None:
