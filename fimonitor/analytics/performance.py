@@ -137,9 +137,8 @@ def range_returns(
     end : str or pd.Timestamp
         The end date (inclusive).
     inception : pd.Timestamp, optional
-        The first close of the history; a ``start`` before it gives a blank row (default: the
-        date of the first return minus nothing, i.e. ranges are only checked against it when
-        given).
+        The first close of the history; a ``start`` before it gives a blank row (NaN). When
+        omitted, ``start`` is not checked against the history.
     label : str
         The ``period`` value of the row.
 
