@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 WINDOWS: dict[str, int] = {"1m": 21, "3m": 63, "6m": 126, "1y": 252, "3y": 756}
 ROLLING_WINDOWS: tuple[int, ...] = (20, 60)
 MIN_ROWS = 3
+_REL_TINY = 1e-10  # a spread this small relative to the values' size is a constant series
 _FLOAT32 = np.dtype("<f4")
 
 
@@ -61,8 +62,44 @@ def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.
     return rets.reindex(pd.DatetimeIndex(dates))
 
 
-def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pairwise Pearson correlation and the number of rows each pair shares.
+def _dense_corr(x: np.ndarray) -> np.ndarray:
+    """Correlation of gap-free columns: one product of the standardised columns."""
+    z = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("ij,ij->j", z, z))
+    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
+    bad = norm <= _REL_TINY * scale  # constant column (cash): no correlation
+    z /= np.where(bad, 1.0, norm)
+    zt = np.ascontiguousarray(z.T)
+    c = zt @ zt.T
+    c[bad, :] = np.nan
+    c[:, bad] = np.nan
+    return c
+
+
+def _masked_corr(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete correlation of the columns of ``xa`` with those of ``xb`` (NaN = gap).
+
+    Columns are pre-centred by their own mean (a shift changes no correlation; it keeps the
+    one-pass sums accurate). Returns ``(corr, n)``, both ``a x b``.
+    """
+    ma, mb = np.isfinite(xa), np.isfinite(xb)
+    fa, fb = ma.astype(float), mb.astype(float)
+    a0 = np.where(ma, xa - np.nanmean(xa, axis=0), 0.0)
+    b0 = np.where(mb, xb - np.nanmean(xb, axis=0), 0.0)
+    n = fa.T @ fb
+    sa = a0.T @ fb  # Σ a over the rows a and b share
+    sb = fa.T @ b0
+    saa = (a0**2).T @ fb
+    sbb = fa.T @ (b0**2)
+    va = saa - sa**2 / n
+    vb = sbb - sb**2 / n
+    c = (a0.T @ b0 - sa * sb / n) / np.sqrt(va * vb)
+    c[(va <= _REL_TINY * saa) | (vb <= _REL_TINY * sbb) | (n < MIN_ROWS)] = np.nan
+    return c, n
+
+
+def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | int]:
+    """Pairwise Pearson correlation and the number of rows behind each value.
 
     Parameters
     ----------
@@ -71,47 +108,42 @@ def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns
     -------
-    tuple of pd.DataFrame
-        ``(corr, n)``, both ticker x ticker. With no missing value this is ``np.corrcoef``
-        (fast path); otherwise each pair uses the rows both tickers have (pairwise deletion,
-        as pandas ``DataFrame.corr``), computed with masked matrix products. ``corr`` is NaN
-        where a pair shares fewer than :data:`MIN_ROWS` rows or a ticker is constant on them;
-        its diagonal is 1 where defined.
+    tuple
+        ``(corr, n)``. ``corr`` is ticker x ticker; each pair uses the rows both tickers have
+        (pairwise deletion, as pandas ``DataFrame.corr``). Tickers without a gap are done in
+        one matrix product of their standardised returns (``np.corrcoef``; the fast path);
+        only the pairs that involve a ticker with a gap use masked matrix products (cost
+        proportional to the number of such tickers). ``n`` is the number of rows (an int)
+        when nothing is missing, else the ticker x ticker frame of common-row counts.
+        ``corr`` is NaN where a pair shares fewer than :data:`MIN_ROWS` rows or a ticker is
+        constant on them; its diagonal is 1 where defined.
     """
     x = returns.to_numpy(float)
     tickers = returns.columns
     rows, k = x.shape
-    ok = np.isfinite(x)
+    full = np.isfinite(x).all(axis=0)
+    counts: pd.DataFrame | int = rows
+    c = np.full((k, k), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if ok.all():
-            n = np.full((k, k), float(rows))
-            sd = x.std(axis=0)
-            c = np.corrcoef(x, rowvar=False) if rows > 1 else np.full((k, k), np.nan)
-            c = np.atleast_2d(c)
-            bad = sd == 0
-            c[bad, :] = np.nan
-            c[:, bad] = np.nan
+        if full.all():
+            if rows >= MIN_ROWS:
+                c = _dense_corr(x)
         else:
-            m = ok.astype(float)
-            x0 = np.where(ok, x, 0.0)
-            n = m.T @ m
-            sx = x0.T @ m  # Σ x_i over the rows i and j share
-            sy = sx.T
-            sxy = x0.T @ x0
-            sxx = (x0**2).T @ m
-            syy = sxx.T
-            cov = sxy - sx * sy / n
-            vx = sxx - sx**2 / n
-            vy = syy - sy**2 / n
-            c = cov / np.sqrt(vx * vy)
-            c[~((vx > 1e-300) & (vy > 1e-300))] = np.nan
-    c = np.clip(c, -1.0, 1.0)
-    c[n < MIN_ROWS] = np.nan
+            if full.any() and rows >= MIN_ROWS:
+                c[np.ix_(full, full)] = _dense_corr(x[:, full])
+            gap = ~full
+            cg, ng = _masked_corr(x[:, gap], x)
+            c[gap, :] = cg
+            c[:, gap] = cg.T
+            n = np.full((k, k), rows, dtype=np.int64)
+            n[gap, :] = ng
+            n[:, gap] = ng.T
+            counts = pd.DataFrame(n, index=tickers, columns=tickers)
+    np.clip(c, -1.0, 1.0, out=c)
     diag = np.diag_indices(k)
     c[diag] = np.where(np.isnan(c[diag]), np.nan, 1.0)
     corr = pd.DataFrame(c, index=tickers, columns=tickers)
     corr.index.name = corr.columns.name = "ticker"
-    counts = pd.DataFrame(n.astype(np.int64), index=tickers, columns=tickers)
     return corr, counts
 
 
@@ -119,7 +151,7 @@ def correlation_windows(
     adj_close: pd.DataFrame,
     return_dates: pd.Index,
     windows: dict[str, int] | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | int]]:
     """Correlation matrices over the last ``n`` return dates, for each window.
 
     Parameters
@@ -134,20 +166,21 @@ def correlation_windows(
 
     Returns
     -------
-    dict of str to pd.DataFrame
-        Name -> ticker x ticker correlation (see :func:`correlation`). A window longer than
-        ``return_dates`` is left out (logged), never computed on fewer rows.
+    dict of str to tuple
+        Name -> ``(corr, n)`` of :func:`correlation` (ticker x ticker correlations and the rows
+        behind them, for :func:`p_values`). A window longer than ``return_dates`` is left out
+        (logged), never computed on fewer rows.
     """
     windows = WINDOWS if windows is None else windows
     dates = pd.DatetimeIndex(return_dates).sort_values()
     longest = max(windows.values(), default=0)
     rets = daily_returns(adj_close, dates[-longest:] if longest else dates)
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame | int]] = {}
     for name, n in windows.items():  # a handful of windows
         if len(dates) < n:
             log.info("correlation window %s needs %d returns, only %d exist", name, n, len(dates))
             continue
-        out[name] = correlation(rets.iloc[-n:])[0]
+        out[name] = correlation(rets.iloc[-n:])
     return out
 
 
@@ -202,6 +235,12 @@ def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int
     return out
 
 
+def _upper_mask(k: int) -> np.ndarray:
+    """Boolean k x k mask of the strict upper triangle (row-major order = squareform order)."""
+    idx = np.arange(k)
+    return idx[:, None] < idx[None, :]
+
+
 def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
     """The strict upper triangle of a correlation matrix as float32 bytes.
 
@@ -219,8 +258,8 @@ def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
     if list(corr.index) != list(corr.columns):
         raise ValueError("correlation matrix must have the same tickers on both axes")
     a = corr.to_numpy(float)
-    iu = np.triu_indices(a.shape[0], k=1)
-    return [str(t) for t in corr.index], a[iu].astype(_FLOAT32).tobytes()
+    vals = a[_upper_mask(a.shape[0])]
+    return [str(t) for t in corr.index], vals.astype(_FLOAT32).tobytes()
 
 
 def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
@@ -243,14 +282,16 @@ def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
     if vals.size != k * (k - 1) // 2:
         raise ValueError(f"{vals.size} values do not fill the upper triangle of {k} tickers")
     a = np.eye(k)
-    iu = np.triu_indices(k, k=1)
-    a[iu] = vals
-    a[(iu[1], iu[0])] = vals
+    mask = _upper_mask(k)
+    a[mask] = vals
+    a.T[mask] = vals  # the transposed view: the lower triangle
     idx = pd.Index(tickers, name="ticker")
     return pd.DataFrame(a, index=idx, columns=idx.rename("ticker"))
 
 
-def top_pairs(corr: pd.DataFrame, n: int = 20, pvalues: pd.DataFrame | None = None) -> pd.DataFrame:
+def top_pairs(
+    corr: pd.DataFrame, n: int = 20, rows: pd.DataFrame | int | None = None
+) -> pd.DataFrame:
     """The ``n`` pairs with the largest absolute correlation.
 
     Parameters
@@ -259,31 +300,34 @@ def top_pairs(corr: pd.DataFrame, n: int = 20, pvalues: pd.DataFrame | None = No
         Symmetric ticker x ticker correlations.
     n : int
         Number of pairs.
-    pvalues : pd.DataFrame, optional
-        Matching p-values (:func:`p_values`); adds a ``p_value`` column.
+    rows : pd.DataFrame or int, optional
+        The row counts of :func:`correlation`; adds a ``p_value`` column (:func:`p_values`,
+        computed for the selected pairs only).
 
     Returns
     -------
     pd.DataFrame
-        Columns ``ticker_1, ticker_2, correlation`` (+ ``p_value``), one row per pair
+        Columns ``ticker_1, ticker_2, correlation`` (+ ``p_value``), one row per pair,
         ``ticker_1`` before ``ticker_2`` in the matrix order, sorted by ``|correlation|``
-        descending (ties: matrix order); NaN pairs are left out.
+        descending (ties: matrix order, row by row); NaN pairs are left out.
     """
     a = corr.to_numpy(float)
-    i, j = np.triu_indices(a.shape[0], k=1)
-    v = a[i, j]
-    keep = ~np.isnan(v)
-    i, j, v = i[keep], j[keep], v[keep]
-    score = np.abs(v)
-    if 0 < n < score.size:  # keep everything at least as strong as the n-th pair, then sort
+    k = a.shape[0]
+    score = np.where(_upper_mask(k), np.abs(a), -1.0).ravel()
+    score[np.isnan(score)] = -1.0
+    n_valid = int((score >= 0).sum())
+    n = max(0, min(n, n_valid))
+    if 0 < n < score.size:  # everything at least as strong as the n-th pair, then sort
         cut = np.partition(score, score.size - n)[score.size - n]
-        strong = np.flatnonzero(score >= cut)
-        i, j, v, score = i[strong], j[strong], v[strong], score[strong]
-    order = np.argsort(-score, kind="stable")[: max(n, 0)]
+        cand = np.flatnonzero(score >= cut)
+    else:
+        cand = np.flatnonzero(score >= 0)
+    cand = cand[np.argsort(-score[cand], kind="stable")][:n]
+    i, j = np.divmod(cand, k)
     names = np.asarray(corr.index, dtype=object)
-    out = pd.DataFrame(
-        {"ticker_1": names[i[order]], "ticker_2": names[j[order]], "correlation": v[order]}
-    )
-    if pvalues is not None:
-        out["p_value"] = pvalues.to_numpy(float)[i[order], j[order]]
+    out = pd.DataFrame({"ticker_1": names[i], "ticker_2": names[j], "correlation": a[i, j]})
+    if rows is not None:
+        pair_n = rows if isinstance(rows, int) else pd.DataFrame(rows).to_numpy()[i, j]
+        r = pd.DataFrame(out["correlation"].to_numpy()[:, None])
+        out["p_value"] = p_values(r, np.asarray(pair_n, float).reshape(-1, 1)).to_numpy()[:, 0]
     return out

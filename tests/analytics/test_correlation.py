@@ -35,8 +35,11 @@ def test_fast_path_matches_pandas_and_corrcoef() -> None:
     corr, n = correlation(rets)
     pd.testing.assert_frame_equal(corr, rets.corr(), check_names=False, atol=1e-12, rtol=0)
     np.testing.assert_allclose(corr.to_numpy(), np.corrcoef(rets.to_numpy(), rowvar=False))
-    assert (n.to_numpy() == len(rets)).all()
+    assert n == len(rets)
     assert (np.diag(corr) == 1.0).all()
+    flat = rets.assign(T1=0.0003)  # a constant but non-zero series (a cash fund)
+    c2, _ = correlation(flat)
+    assert c2["T1"].isna().all() and c2.drop(index="T1", columns="T1").notna().all().all()
 
 
 def test_gaps_fall_back_to_pairwise_rows() -> None:
@@ -44,12 +47,14 @@ def test_gaps_fall_back_to_pairwise_rows() -> None:
     rets.iloc[:300, 0] = np.nan  # a late starter
     rets.iloc[::7, 2] = np.nan  # scattered holes
     rets.iloc[:, 3] = 0.0  # constant (cash-like)
+    rets.iloc[:, 5] = 0.0007  # constant and non-zero, with a gap
+    rets.iloc[5, 5] = np.nan
     rets.iloc[:-2, 4] = np.nan  # only two rows: below the minimum
     corr, n = correlation(rets)
     want = rets.corr(min_periods=3)
     pd.testing.assert_frame_equal(corr, want, check_names=False, atol=1e-10, rtol=0)
     assert n.loc["T0", "T2"] == int((rets["T0"].notna() & rets["T2"].notna()).sum())
-    assert corr["T3"].isna().all() and corr["T4"].isna().all()
+    assert corr[["T3", "T4", "T5"]].isna().all().all()
 
 
 def test_p_values_match_pearsonr() -> None:
@@ -77,11 +82,13 @@ def test_windows_use_the_risk_metric_return_rows() -> None:
     full = prices.pct_change(fill_method=None)
     for name, n in WINDOWS.items():
         want = full.loc[return_dates[-n:]].corr()  # exactly n returns, the first one included
-        pd.testing.assert_frame_equal(got[name], want, check_names=False, atol=1e-12, rtol=0)
+        corr, rows = got[name]
+        assert rows == n
+        pd.testing.assert_frame_equal(corr, want, check_names=False, atol=1e-12, rtol=0)
     # the 0.1 pipeline sliced prices from the first return date: one return short
     start = return_dates[-252]
     old = full.loc[start:].iloc[1:]
-    assert len(old) == 251 and not np.allclose(old.corr(), got["1y"])
+    assert len(old) == 251 and not np.allclose(old.corr(), got["1y"][0])
 
 
 def test_windows_longer_than_history_are_left_out() -> None:
@@ -140,5 +147,9 @@ def test_top_pairs_by_hand() -> None:
     ]
     assert len(top_pairs(corr, 10)) == 5  # the NaN pair is left out
     pv = p_values(corr, 30)
-    withp = top_pairs(corr, 1, pvalues=pv)
-    assert withp["p_value"].iloc[0] == pv.loc["A", "C"]
+    withp = top_pairs(corr, 2, rows=30)
+    assert withp["p_value"].tolist() == [pv.loc["A", "C"], pv.loc["A", "D"]]
+    counts = pd.DataFrame(np.full((4, 4), 30), index=idx, columns=idx)
+    counts.loc["A", "D"] = 10
+    assert top_pairs(corr, 2, rows=counts)["p_value"].iloc[1] == p_values(corr, 10).loc["A", "D"]
+    assert top_pairs(corr, 0).empty
