@@ -65,3 +65,39 @@ def test_assets_bad_input_exits_2() -> None:
     assert code == 2 and "ticker NOPE" in err and "no prices" in err
     code, _, err = _run("assets", "--data", str(DATA), "--tickers", "TLT", "--all-assets")
     assert code == 2 and "not both" in err
+
+
+class _BookWithOHLCV:
+    """The loaded demo Book plus ``high/low/volume`` panels (what the OHLCV loader adds)."""
+
+    def __init__(self, book, prices: pd.DataFrame) -> None:
+        self._book = book
+        for col in ("high", "low", "volume"):
+            setattr(self, col, prices.pivot(index="date", columns="ticker", values=col))
+
+    def __getattr__(self, name: str):
+        return getattr(self._book, name)
+
+
+def test_assets_uses_ohlcv_panels_when_the_book_has_them(monkeypatch) -> None:
+    from fimonitor import pipeline
+    from fimonitor.analytics.indicators import asset_metrics
+
+    raw = pd.read_csv(DATA / "prices.csv", parse_dates=["date"])
+    if "high" not in raw.columns:
+        pytest.skip("demo prices.csv has no OHLCV columns")
+    real = pipeline.load_inputs
+    book, config = real(DATA)
+    wrapped = _BookWithOHLCV(book, raw)
+    monkeypatch.setattr(pipeline, "load_inputs", lambda *a, **k: (wrapped, config))
+    code, out, err = _run("assets", "--data", str(DATA), "--tickers", "SPY", "AGG")
+    assert code == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "no high/low/close" in rows["AGG"] and "no high/low/close" not in rows["SPY"]
+    d = pd.Timestamp("2026-04-30")
+    direct = asset_metrics(
+        book.adj_close[["SPY"]], book.close[["SPY"]], wrapped.high[["SPY"]],
+        wrapped.low[["SPY"]], wrapped.volume[["SPY"]], None, d,
+    ).iloc[0]  # fmt: skip
+    assert np.isfinite(direct["atr_14"]) and 0 <= direct["stoch_k"] <= 100
+    assert f"{direct['atr_14']:.6g}" in rows["SPY"] and f"{direct['obv']:.6g}" in rows["SPY"]
