@@ -39,6 +39,7 @@ def panels(n: int, days: int, seed: int = 11) -> dict[str, pd.DataFrame]:
 
 
 def main() -> None:
+    """Time the table and the floor; print both and their ratio."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickers", type=int, default=1000)
     ap.add_argument("--days", type=int, default=1260)

@@ -43,7 +43,7 @@ TOLERANCE = 2e-4
 
 
 def _read_source(folder: Path, ticker: str) -> dict[str, tuple[str, str, str, str, str]]:
-    """date -> (open, high, low, close, volume) as text, split-adjusted to today's shares."""
+    """Map date -> (open, high, low, close, volume) as text, split-adjusted to today's shares."""
     plain, gz = folder / f"{ticker}.csv", folder / f"{ticker}.csv.gz"
     if plain.is_file():
         text = plain.read_text()
@@ -65,7 +65,7 @@ def _read_source(folder: Path, ticker: str) -> dict[str, tuple[str, str, str, st
 
 
 def build(prices_text: str, source: Path) -> tuple[str, dict[str, int]]:
-    """The new prices.csv text and the number of filled rows per ticker."""
+    """Return the new prices.csv text and the number of filled rows per ticker."""
     lines = prices_text.split("\n")
     header = lines[0]
     if header != "date,ticker,close,adj_close":
@@ -99,6 +99,7 @@ def build(prices_text: str, source: Path) -> tuple[str, dict[str, int]]:
 
 
 def main() -> int:
+    """Rebuild (or with ``--check`` verify) prices.csv; return the exit code."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, required=True, metavar="DIR")
     ap.add_argument("--prices", type=Path, default=HERE / "prices.csv")

@@ -38,7 +38,7 @@ _FLOAT32 = np.dtype("<f4")
 
 
 def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.DataFrame:
-    """Simple daily returns of each ticker, on the rows ``dates``.
+    """Compute simple daily returns of each ticker, on the rows ``dates``.
 
     Parameters
     ----------
@@ -211,7 +211,7 @@ def p_values(corr: pd.DataFrame, n: pd.DataFrame | int) -> pd.DataFrame:
 
 
 def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int) -> pd.DataFrame:
-    """Rolling correlation of each ticker's returns with the portfolio's.
+    """Compute the rolling correlation of each ticker's returns with the portfolio's.
 
     Parameters
     ----------
@@ -242,7 +242,7 @@ def _upper_mask(k: int) -> np.ndarray:
 
 
 def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
-    """The strict upper triangle of a correlation matrix as float32 bytes.
+    """Pack the strict upper triangle of a correlation matrix as float32 bytes.
 
     Parameters
     ----------
@@ -292,7 +292,7 @@ def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
 def top_pairs(
     corr: pd.DataFrame, n: int = 20, rows: pd.DataFrame | int | None = None
 ) -> pd.DataFrame:
-    """The ``n`` pairs with the largest absolute correlation.
+    """List the ``n`` pairs with the largest absolute correlation.
 
     Parameters
     ----------

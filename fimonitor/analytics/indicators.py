@@ -95,7 +95,7 @@ VOLUME_COLUMNS: tuple[str, ...] = ("obv",)
 
 
 def sma(prices: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Simple moving average over ``n`` bars (NaN until ``n`` values; a NaN in the window -> NaN).
+    """Compute the simple moving average over ``n`` bars (NaN until ``n`` values or on a gap).
 
     Parameters
     ----------
@@ -234,7 +234,7 @@ def bollinger(
 
 
 def true_range(high: pd.DataFrame, low: pd.DataFrame, close: pd.DataFrame) -> pd.DataFrame:
-    """True range ``max(H − L, |H − C_prev|, |L − C_prev|)``; NaN on a bar without a previous close.
+    """Compute the true range ``max(H − L, |H − C_prev|, |L − C_prev|)`` (NaN without C_prev).
 
     Parameters
     ----------
@@ -367,7 +367,7 @@ def _last(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _tail(px: np.ndarray, n: int) -> np.ndarray:
-    """The last ``n`` rows, or one all-NaN row block when there are fewer (-> NaN results)."""
+    """Return the last ``n`` rows, or an all-NaN block when there are fewer (-> NaN results)."""
     if px.shape[0] < n:
         return np.full((n, px.shape[1]), np.nan)
     return px[-n:]

@@ -22,6 +22,7 @@ from fimonitor.errors import InputError
 
 
 def add_parser(subparsers) -> None:
+    """Register ``fimonitor assets`` on the CLI's sub-parsers."""
     p = subparsers.add_parser(
         "assets",
         help="technical indicators and performance metrics per asset",
@@ -94,6 +95,7 @@ def _text(table: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the table, or write it with ``--csv``; return the exit code."""
     from fimonitor.fileio import atomic_write_csv
 
     table = compute(args)
