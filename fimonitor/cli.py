@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "history",
     "prices",
     "performance",
+    "assets",
 )
 
 

@@ -40,7 +40,9 @@ TOP_KEYS = (
     "max_stale_days",
     "rules",
     "rebalance",
+    "risk_levels",
 )
+RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class MonitorConfig:
     risk_lookback_days: int = 252
     risk_free_rate: float = 0.0  # daily rate, fraction
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
+    # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
+    risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     source: Path | None = None
 
 
@@ -141,6 +145,22 @@ def _threshold(raw: Any, kind: str, *, file: Path, key: str, percent_ok: bool) -
                 f"rules.{key}: warn ({warn}) must not be below breach ({breach})", file=file
             )
     return Threshold(warn=warn, breach=breach, kind=kind)
+
+
+def _risk_levels(raw: Any, *, file: Path) -> tuple[float, float, float, float]:
+    """``risk_levels: {very_low: 2, low: 5, moderate: 10, high: 20}`` -> increasing fractions."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"risk_levels must be a mapping with keys {', '.join(RISK_LEVEL_KEYS)}", file=file
+        )
+    _check_keys(raw, RISK_LEVEL_KEYS, file=file, where="risk_levels")
+    missing = [k for k in RISK_LEVEL_KEYS if raw.get(k) is None]
+    if missing:
+        raise ConfigError(f"risk_levels.{missing[0]} is missing", file=file)
+    v = tuple(_frac(raw[k], file=file, key=f"risk_levels.{k}") for k in RISK_LEVEL_KEYS)
+    if any(v[i + 1] <= v[i] for i in range(len(v) - 1)):
+        raise ConfigError(f"risk_levels must increase, got {', '.join(map(str, v))}", file=file)
+    return v  # type: ignore[return-value]
 
 
 def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
@@ -218,6 +238,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         top["risk_free_rate"] = _frac(
             raw["risk_free_rate"], file=file, key="risk_free_rate", percent_ok=False
         )
+    if raw.get("risk_levels") is not None:
+        top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )
