@@ -141,9 +141,13 @@ def estimate_from_folder(data_dir: str | Path, *, window: int = DEFAULT_WINDOW) 
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None) == "model":
+        from fimonitor.commands.durations_model import run_model  # imports this module
+
+        return run_model(args)
     if getattr(args, "action", None) != "estimate":
         raise InputError(
-            "usage: fimonitor durations estimate [--data DIR] [--out FILE] [--window N]"
+            "usage: fimonitor durations {estimate,model} [--data DIR] [--out FILE|DIR]"
         )
     data_dir = Path(args.data)
     out = Path(args.out) if args.out else data_dir / "duration_monthly.csv"
@@ -170,4 +174,8 @@ def add_parser(subparsers) -> None:
         help=f"trading days per regression (default {DEFAULT_WINDOW})",
     )
     e.set_defaults(func=run)
+    m = sub.add_parser("model", help="analytic durations and key-rate durations from index rules")
+    m.add_argument("--data", default="data", help="input folder (default: data)")
+    m.add_argument("--out", default=None, help="output folder (default: the data folder)")
+    m.set_defaults(func=run)
     p.set_defaults(func=run)
