@@ -20,13 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fimonitor.analytics.duration_model import (
-    fund_spread,
-    model_durations,
-    month_end_curves,
-    output_frames,
-    specs_from_frame,
-)
+from fimonitor.analytics.duration_model import fund_spread, model_durations
+from fimonitor.analytics.duration_tables import output_frames, specs_from_frame
 from fimonitor.analytics.empirical_duration import NOMINAL_TENORS, REAL_TENORS
 from fimonitor.commands.durations import (
     NOT_FIXED_INCOME,
