@@ -186,7 +186,7 @@ def rate_scenarios(
     dur = krd.sum(axis=1).to_numpy()
     first = krd.to_numpy() @ shifts[list(TENORS)].to_numpy().T  # ticker x scenario: Σ KRD Δy
     safe = np.where(np.abs(dur) > EPS, dur, 1.0)
-    dybar = np.where(np.abs(dur) > EPS, first / safe[:, None], 0.0)
+    dybar = np.where(np.abs(dur)[:, None] > EPS, first / safe[:, None], 0.0)
     ret = -first + 0.5 * conv[:, None] * dybar**2
     mv = held.reindex(universe).fillna(0.0).astype(float).to_numpy()
     _weights(held, market_value)  # validates market_value

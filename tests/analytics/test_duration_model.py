@@ -101,7 +101,9 @@ def test_par_ladder_duration_independent():
 
 def test_issuance_weights_by_hand():
     """Two original tenors 2 y (amount 3) and 10 y (amount 1): density 4 below 2 y, 1 above."""
-    spec = ModelSpec("I", "nominal", 1.0, 5.0, "issuance", issue_tenors=(2, 10), issue_amounts=(3, 1))
+    spec = ModelSpec(
+        "I", "nominal", 1.0, 5.0, "issuance", issue_tenors=(2, 10), issue_amounts=(3, 1)
+    )
     m, w = ladder(spec, n=4)  # 1.5, 2.5, 3.5, 4.5
     np.testing.assert_allclose(w, np.array([4, 1, 1, 1]) / 7)
 
@@ -208,9 +210,10 @@ def test_demo_file_is_read_by_the_loader():
         "month", "ticker", "duration", "convexity", "empirical_duration", "method",
     ]  # fmt: skip
     panel = read_durations(DATA / "duration_monthly.csv", pd.Index(dur["ticker"].unique()))
-    assert panel.loc["2026-04-01", "TLT"] == dur.query("month == '2026-04' and ticker == 'TLT'")[
-        "duration"
-    ].item()
+    assert (
+        panel.loc["2026-04-01", "TLT"]
+        == dur.query("month == '2026-04' and ticker == 'TLT'")["duration"].item()
+    )
 
 
 #: Published effective durations, approximate recent ranges (issue 14; recalled, not looked up).
