@@ -93,7 +93,7 @@ def test_par_ladder_duration_independent():
     """
     y = 0.045
     spec = ModelSpec("L", "nominal", 0.75, 30.75, "equal")
-    m, w = ladder(spec)
+    m, _w = ladder(spec)
     np.testing.assert_allclose(m, np.arange(1.0, 31.0, 0.5))
     expected = np.mean((1 - (1 + y / 2) ** (-2 * m)) / y - _TRUNC(y / 2, 2 * m))
     assert _model(spec, _flat(y))["duration"] == pytest.approx(expected, abs=1e-9)
@@ -104,7 +104,7 @@ def test_issuance_weights_by_hand():
     spec = ModelSpec(
         "I", "nominal", 1.0, 5.0, "issuance", issue_tenors=(2, 10), issue_amounts=(3, 1)
     )
-    m, w = ladder(spec, n=4)  # 1.5, 2.5, 3.5, 4.5
+    _m, w = ladder(spec, n=4)  # 1.5, 2.5, 3.5, 4.5
     np.testing.assert_allclose(w, np.array([4, 1, 1, 1]) / 7)
 
 

@@ -150,7 +150,7 @@ def test_key_rate_rule_alerts():
     ]
     assert (out["rule"] == "key_rate_dv01").all()
     assert key_rate_dv01_alerts(active, warn=None, breach=None).empty
-    with pytest.raises(InputError, match="warn 2.0 must not exceed breach 1.0"):
+    with pytest.raises(InputError, match=r"warn 2\.0 must not exceed breach 1\.0"):
         key_rate_dv01_alerts(active, warn=2.0, breach=1.0)
 
 
