@@ -160,7 +160,7 @@ def price_flat(y: float, coupon: float, maturity: float, freq: int = FREQ) -> fl
 def flat_duration_convexity(
     y: float, coupon: float, maturity: float, freq: int = FREQ
 ) -> tuple[float, float]:
-    """Modified duration and convexity of a bullet at a flat yield, from its cash flows.
+    """Return modified duration and convexity of a bullet at a flat yield, from its cash flows.
 
     Returns
     -------

@@ -1,5 +1,7 @@
-"""Tables around the duration model: the ``duration_model.csv`` rows, the output files, and
-the model-versus-empirical cross-check (a data-quality flag for the pack).
+"""Tables around the duration model: input rows, output files, the cross-check.
+
+The ``duration_model.csv`` rows, the two output files, and the model-versus-empirical
+cross-check (a data-quality flag for the pack).
 
 See :mod:`fimonitor.analytics.duration_model` for the method.
 """
@@ -154,7 +156,7 @@ BAND_FLOOR_YEARS = 0.5
 def output_frames(
     model: pd.DataFrame, empirical: pd.DataFrame | None, decimals: int = 4
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The two output files from :func:`model_durations` rows (and the empirical estimates).
+    """Build the two output files from :func:`model_durations` rows and the empirical estimates.
 
     Parameters
     ----------

@@ -246,3 +246,48 @@ def key_rate_dv01_alerts(
         },
         columns=list(ALERT_COLUMNS),
     )
+
+
+def active_key_rate_dv01_history(
+    weights: pd.DataFrame,
+    benchmark: pd.DataFrame,
+    total_value: pd.Series,
+    krd_monthly: pd.DataFrame,
+) -> pd.DataFrame:
+    """Active key-rate DV01 on every date (input of :func:`key_rate_dv01_alerts`).
+
+    Parameters
+    ----------
+    weights, benchmark : DataFrame
+        date x ticker portfolio and benchmark weights (fractions; e.g. ``History.weights`` and
+        ``History.benchmark``).
+    total_value : Series
+        date -> portfolio market value (currency).
+    krd_monthly : DataFrame
+        ``month`` (``YYYY-MM``), ``ticker``, ``tenor``, ``krd`` rows; a month's value holds from
+        its first day (forward-filled), missing tickers have 0.
+
+    Returns
+    -------
+    DataFrame
+        date x tenor, currency per bp: ``V_t Σ_i (w_it − b_it) KRD_ik(t) 1e-4``; equals the
+        ``ACTIVE`` rows of :func:`key_rate_dv01` on each date.
+    """
+    dates = pd.DatetimeIndex(weights.index)
+    krd_monthly = krd_monthly.reset_index(drop=True)
+    month = pd.to_datetime(krd_monthly["month"], format="%Y-%m")
+    active = (weights - benchmark.reindex_like(weights).fillna(0.0)).fillna(0.0)
+    out = {}
+    for tenor in TENORS:  # four key rates
+        rows = krd_monthly[krd_monthly["tenor"] == tenor]
+        panel = (
+            pd.DataFrame({"month": month[rows.index], "ticker": rows["ticker"], "krd": rows["krd"]})
+            .pivot(index="month", columns="ticker", values="krd")
+            .sort_index()
+        )
+        daily = panel.reindex(panel.index.union(dates)).ffill().reindex(dates)
+        daily = daily.reindex(columns=active.columns).fillna(0.0)
+        out[tenor] = (active * daily).sum(axis=1) * total_value.reindex(dates) * BP
+    frame = pd.DataFrame(out, index=dates)
+    frame.columns.name = "tenor"
+    return frame

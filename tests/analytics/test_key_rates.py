@@ -16,6 +16,7 @@ from fimonitor.analytics.duration_model import (
 )
 from fimonitor.analytics.duration_tables import specs_from_frame
 from fimonitor.analytics.key_rates import (
+    active_key_rate_dv01_history,
     key_rate_dv01,
     key_rate_dv01_alerts,
     rate_scenarios,
@@ -161,3 +162,25 @@ def test_bad_inputs():
         )
     with pytest.raises(InputError, match="market_value"):
         key_rate_dv01(POS, KRD, BENCH, 0.0)
+
+
+def test_active_history_matches_the_one_day_table():
+    """Two months of KRDs, three dates; each date equals key_rate_dv01's ACTIVE rows."""
+    krd_m = pd.concat(
+        [
+            KRD.assign(month="2026-03"),
+            KRD.assign(month="2026-04", krd=KRD["krd"] * 1.1),
+        ]
+    )
+    dates = pd.to_datetime(["2026-03-31", "2026-04-01", "2026-04-02"])
+    w = pd.DataFrame([[0.6, 0.3, 0.1], [0.5, 0.4, 0.1], [0.6, 0.3, 0.1]], dates, ["A", "B", "CASH"])
+    b = pd.DataFrame([[0.5, 0.0, 0.5]] * 3, dates, ["A", "B", "C"])
+    v = pd.Series([1000.0, 2000.0, 1500.0], dates)
+    hist = active_key_rate_dv01_history(w, b, v, krd_m)
+    for d in dates:
+        month = d.strftime("%Y-%m")
+        one = key_rate_dv01(
+            w.loc[d] * v[d], krd_m[krd_m["month"] == month], b.loc[d], v[d]
+        ).set_index(["ticker", "tenor"])
+        for t in TENORS:
+            assert hist.loc[d, t] == pytest.approx(one.loc[("ACTIVE", t), "krd_dv01"], abs=1e-12)
