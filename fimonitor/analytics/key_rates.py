@@ -276,7 +276,10 @@ def active_key_rate_dv01_history(
     dates = pd.DatetimeIndex(weights.index)
     krd_monthly = krd_monthly.reset_index(drop=True)
     month = pd.to_datetime(krd_monthly["month"], format="%Y-%m")
-    active = (weights - benchmark.reindex_like(weights).fillna(0.0)).fillna(0.0)
+    cols = weights.columns.union(benchmark.columns)
+    active = weights.reindex(columns=cols).fillna(0.0) - benchmark.reindex(
+        index=dates, columns=cols
+    ).fillna(0.0)
     out = {}
     for tenor in TENORS:  # four key rates
         rows = krd_monthly[krd_monthly["tenor"] == tenor]
