@@ -291,6 +291,15 @@ def _mbs_setup(m, curve, nodes, spread, cpr, steps: int = 6):
     return t0, flows
 
 
+def _months_per_chunk(spec: ModelSpec, n_shifts: int, budget: int = 2_000_000) -> int:
+    """Months per ladder_values call so that one (M, S, B, K) array stays under ``budget``."""
+    if spec.weighting == "mbs":
+        flows = int(round(spec.max_maturity * 12))
+    else:
+        flows = int(np.ceil(min(spec.max_maturity, spec.call_horizon or np.inf) * FREQ)) + 1
+    return max(1, budget // (n_shifts * N_BONDS * max(flows, 1)))
+
+
 def sensitivities(values: np.ndarray, bump: float = BUMP) -> dict[str, np.ndarray]:
     """Duration, convexity and KRDs from values under the standard shift set (see shift_set)."""
     d = (values[:, 1] - values[:, 0]) / (2 * bump)
@@ -395,8 +404,11 @@ def model_durations(
         ok = cv.notna().all(axis=1).to_numpy()
         nodes = np.array([tenors[c] for c in cv.columns])
         vals = np.full((len(months), len(shifts)), np.nan)
-        if ok.any():
-            vals[ok] = ladder_values(spec, cv.to_numpy()[ok], nodes, spreads.get(name, 0.0), shifts)
+        rows = np.flatnonzero(ok)
+        step = _months_per_chunk(spec, len(shifts))
+        for i in range(0, len(rows), step):  # bounded memory: (months, scenarios, bonds, flows)
+            r = rows[i : i + step]
+            vals[r] = ladder_values(spec, cv.to_numpy()[r], nodes, spreads.get(name, 0.0), shifts)
         results[name] = pd.DataFrame(sensitivities(vals), index=months)
     for name, spec in specs.items():
         if spec.weighting != "blend":
