@@ -294,7 +294,7 @@ def _mbs_setup(m, curve, nodes, spread, cpr, steps: int = 6):
 def _months_per_chunk(spec: ModelSpec, n_shifts: int, budget: int = 2_000_000) -> int:
     """Months per ladder_values call so that one (M, S, B, K) array stays under ``budget``."""
     if spec.weighting == "mbs":
-        flows = int(round(spec.max_maturity * 12))
+        flows = round(spec.max_maturity * 12)
     else:
         flows = int(np.ceil(min(spec.max_maturity, spec.call_horizon or np.inf) * FREQ)) + 1
     return max(1, budget // (n_shifts * N_BONDS * max(flows, 1)))
