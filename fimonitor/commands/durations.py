@@ -15,15 +15,18 @@ import argparse
 from pathlib import Path
 
 from fimonitor.analytics.empirical_duration import DEFAULT_WINDOW, estimate_from_folder
+from fimonitor.commands.durations_model import run_model
 from fimonitor.errors import InputError
 from fimonitor.fileio import atomic_write_csv
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fimonitor durations``; return the exit code."""
+    if getattr(args, "action", None) == "model":
+        return run_model(args)
     if getattr(args, "action", None) != "estimate":
         raise InputError(
-            "usage: fimonitor durations estimate [--data DIR] [--out FILE] [--window N]"
+            "usage: fimonitor durations {estimate,model} [--data DIR] [--out FILE|DIR]"
         )
     data_dir = Path(args.data)
     out = Path(args.out) if args.out else data_dir / "duration_monthly.csv"
@@ -39,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers) -> None:
     """Register the ``durations`` sub-command on ``subparsers``."""
-    p = subparsers.add_parser("durations", help="estimate monthly empirical fund durations")
+    p = subparsers.add_parser(
+        "durations", help="fund durations: analytic model or empirical estimate"
+    )
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     e = sub.add_parser("estimate", help="rolling regression of fund returns on Treasury yields")
     e.add_argument("--data", default="data", help="input folder (default: data)")
@@ -51,4 +56,8 @@ def add_parser(subparsers) -> None:
         help=f"trading days per regression (default {DEFAULT_WINDOW})",
     )
     e.set_defaults(func=run)
+    m = sub.add_parser("model", help="analytic durations and key-rate durations from index rules")
+    m.add_argument("--data", default="data", help="input folder (default: data)")
+    m.add_argument("--out", default=None, help="output folder (default: the data folder)")
+    m.set_defaults(func=run)
     p.set_defaults(func=run)
