@@ -2,9 +2,10 @@
 
 Usage: python benchmarks/bench_core.py [--sizes 10 100 1000 5000] [--days 1260] [--repeat 3]
 
-Writes each synthetic book in the CONTRACT §2 format under benchmarks/_books/N/ (reused when
-present), then times, separately: load_book (read + validate all CSVs), compute_history (the
-analytics panels), evaluate (every rule on every date) and the weekly aggregation.
+Writes each synthetic book in the input-folder format of docs/formats.md under
+benchmarks/_books/N/ (reused when present), then times, separately: load_book (read +
+validate all CSVs), compute_history (the analytics panels), evaluate (every rule on every
+date) and the weekly aggregation.
 Prints the median of --repeat runs per stage. Goal: analytics + rules for 1,000 tickers under 1 s.
 """
 

@@ -7,7 +7,10 @@ Writes, next to this script:
 
 * ``security_master.csv``  - one row per ticker of prices.csv (static table below);
 * ``benchmark_weights.csv`` - a US core fixed-income proxy (Bloomberg US Aggregate-like mix);
-* ``duration_monthly.csv`` - empirical duration estimates (``fimonitor durations estimate``);
+* ``duration_monthly.csv`` - model durations and convexities from the funds' index rules
+  (``fimonitor durations model``, rows in ``duration_model.csv``), with the empirical estimate
+  (``fimonitor durations estimate``) as a second column;
+* ``key_rate_durations_monthly.csv`` - the model's key-rate durations (2, 5, 10, 30 y);
 * ``transactions.csv``     - a made-up institutional book traded at real prices (the ``close``
   of the day; ``adj_close`` for MBB, the one held fund whose ``price_field`` is ``adj_close``).
 
@@ -256,12 +259,12 @@ def build_benchmark() -> pd.DataFrame:
     )
 
 
-def build_durations(data_dir: Path) -> pd.DataFrame:
-    """duration_monthly.csv via the package's estimator (same as `fimonitor durations estimate`)."""
+def build_durations(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """duration_monthly.csv and key_rate_durations_monthly.csv (as `fimonitor durations model`)."""
     sys.path.insert(0, str(HERE.parent))
-    from fimonitor.commands.durations import estimate_from_folder
+    from fimonitor.analytics.duration_folder import model_from_folder
 
-    return estimate_from_folder(data_dir)
+    return model_from_folder(data_dir)
 
 
 class Book:
@@ -547,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     d = args.data
     _write_csv(build_security_master(d), d / "security_master.csv")
     _write_csv(build_benchmark(), d / "benchmark_weights.csv")
-    _write_csv(build_durations(d), d / "duration_monthly.csv")
+    durations, key_rates = build_durations(d)
+    _write_csv(durations, d / "duration_monthly.csv")
+    _write_csv(key_rates, d / "key_rate_durations_monthly.csv")
     _write_csv(build_transactions(d), d / "transactions.csv")
     if not args.no_check:
         self_check(d, d / "monitor.yaml")

@@ -31,6 +31,8 @@ COMMANDS: tuple[str, ...] = (
     "metrics",
     "history",
     "prices",
+    "performance",
+    "assets",
 )
 
 
@@ -43,22 +45,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the ``fimonitor`` argument parser with every sub-command registered."""
     parser = _Parser(prog="fimonitor", description="Fixed-income portfolio monitoring.")
     parser.add_argument("--version", action="version", version=f"fimonitor {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"fimonitor.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"fimonitor.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.add_parser(sub)
+        importlib.import_module(f"fimonitor.commands.{name}").add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 internal error, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -6,7 +6,7 @@ percentage and divided by 100 here, once. ``duration_gap`` and ``duration_band``
 are in years, ``max_turnover`` is Σ|trade| / value (it may exceed 1) and
 ``min_trade_notional`` is currency: these are never rescaled.
 
-See CONTRACT §3 for the file layout.
+See docs/formats.md (rules file) for the file layout.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fimonitor.errors import ConfigError
+from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
 MIN_RULES = ("min_cash_weight",)
@@ -39,7 +40,9 @@ TOP_KEYS = (
     "max_stale_days",
     "rules",
     "rebalance",
+    "risk_levels",
 )
+RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,9 @@ class Threshold:
     kind: str  # "max" or "min"
 
     def severity(self, value: float) -> str | None:
-        """'BREACH', 'WARN' or None for a single value (the rule engine's comparison)."""
-        from fimonitor.rules.engine import _levels
-
-        code = int(_levels([value], self)[0][0])
-        return {0: None, 1: "WARN", 2: "BREACH"}[code]
+        """'BREACH', 'WARN' or None for a single value (:func:`fimonitor.severity.classify`)."""
+        code, _ = classify([value], self.warn, self.breach, self.kind)
+        return severity_name(code[0])
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class MonitorConfig:
     risk_lookback_days: int = 252
     risk_free_rate: float = 0.0  # daily rate, fraction
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
+    # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
+    risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     source: Path | None = None
 
 
@@ -142,6 +145,22 @@ def _threshold(raw: Any, kind: str, *, file: Path, key: str, percent_ok: bool) -
                 f"rules.{key}: warn ({warn}) must not be below breach ({breach})", file=file
             )
     return Threshold(warn=warn, breach=breach, kind=kind)
+
+
+def _risk_levels(raw: Any, *, file: Path) -> tuple[float, float, float, float]:
+    """``risk_levels: {very_low: 2, low: 5, moderate: 10, high: 20}`` -> increasing fractions."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"risk_levels must be a mapping with keys {', '.join(RISK_LEVEL_KEYS)}", file=file
+        )
+    _check_keys(raw, RISK_LEVEL_KEYS, file=file, where="risk_levels")
+    missing = [k for k in RISK_LEVEL_KEYS if raw.get(k) is None]
+    if missing:
+        raise ConfigError(f"risk_levels.{missing[0]} is missing", file=file)
+    v = tuple(_frac(raw[k], file=file, key=f"risk_levels.{k}") for k in RISK_LEVEL_KEYS)
+    if any(v[i + 1] <= v[i] for i in range(len(v) - 1)):
+        raise ConfigError(f"risk_levels must increase, got {', '.join(map(str, v))}", file=file)
+    return v  # type: ignore[return-value]
 
 
 def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
@@ -219,6 +238,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         top["risk_free_rate"] = _frac(
             raw["risk_free_rate"], file=file, key="risk_free_rate", percent_ok=False
         )
+    if raw.get("risk_levels") is not None:
+        top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

@@ -8,6 +8,7 @@ and the target is left exactly as it was. :func:`atomic_folder` does the same fo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import stat
@@ -54,7 +55,7 @@ def atomic_write_text(path: str | Path, text: str, **kw: Any) -> None:
 
 
 def atomic_write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> None:
-    """Replace ``path`` by ``frame`` as CSV (full precision, ``\\n`` line ends)."""
+    """Replace ``path`` by ``frame`` as CSV (full precision, LF line ends)."""
     atomic_write_text(path, frame.to_csv(index=index, lineterminator="\n"))
 
 
@@ -83,6 +84,51 @@ def atomic_folder(final: str | Path) -> Iterator[Path]:
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes (read in 1 MiB chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_files(folder: str | Path, files: dict[str, Any], *, dpi: int = 120) -> None:
+    """Write several files into ``folder``, each replaced atomically, all or none prepared.
+
+    Every payload is first written into a temporary folder inside ``folder``; only when all
+    were written is each moved into place with :func:`os.replace`.
+
+    Parameters
+    ----------
+    folder : path
+        The destination folder (created when missing).
+    files : dict
+        File name -> payload: a DataFrame (CSV, no index, ISO dates, LF line ends),
+        ``bytes``, ``str`` (UTF-8) or an object with ``savefig`` (a matplotlib Figure, saved
+        at ``dpi``).
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".write.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        for name, payload in files.items():
+            target = tmp / name
+            if isinstance(payload, pd.DataFrame):
+                payload.to_csv(target, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+            elif isinstance(payload, bytes):
+                target.write_bytes(payload)
+            elif isinstance(payload, str):
+                target.write_text(payload, encoding="utf-8")
+            else:
+                payload.savefig(target, dpi=dpi)
+        for name in files:
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -8,72 +8,38 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 from __future__ import annotations
 
 import logging
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fimonitor import __version__
+from fimonitor.analytics import risk
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
-from fimonitor.data import calendar
+from fimonitor.data.asof import AsOf
+from fimonitor.data.asof import resolve_as_of as resolve_dates
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import load_book
-from fimonitor.data.update import stale_tickers
-from fimonitor.errors import AsOfError, DataGapError
+from fimonitor.data.quality import stale_tickers
+from fimonitor.errors import AsOfError, DataGapError, InputError
+from fimonitor.fileio import sha256_file
+from fimonitor.paths import default_data_dir, default_output_dir
+from fimonitor.rebalance.scenarios import run_rebalances
+from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
 from fimonitor.rules.engine import counts, evaluate
 from fimonitor.rules.weekly import drivers_by_rule, drivers_by_ticker, weekly_trend
+from fimonitor.store.db import record_pack
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA = Path("data")
-DEFAULT_OUT = Path("outputs")
 DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
 
 
-@dataclass(frozen=True)
-class AsOf:
-    date: pd.Timestamp
-    note: str = ""  # said on stderr when the requested date was moved
-
-
 def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> AsOf:
-    """``latest`` -> the last price date; a non-trading day -> the previous NYSE session.
-
-    A date after the last price, or before the first transaction, is an :class:`AsOfError`.
-    """
-    last = book.dates[-1]
-    first = book.first_transaction_date
-    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
-        return AsOf(last)
-    try:
-        req = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise AsOfError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD or 'latest')") from exc
-    if req.tz is not None:
-        req = req.tz_localize(None)
-    req = req.normalize()
-    if req > last:
-        raise AsOfError(
-            f"as-of {req.date()} is after the last price date {last.date()}", file="prices.csv"
-        )
-    if first is not None and req < first:
-        raise AsOfError(
-            f"as-of {req.date()} is before the first position {first.date()}",
-            file="transactions.csv",
-        )
-    if req in book.dates:
-        return AsOf(req)
-    session = calendar.previous_session(req)
-    prior = book.dates[book.dates <= req]
-    if prior.empty:
-        raise AsOfError(f"as-of {req.date()} is before the first price date", file="prices.csv")
-    resolved = prior[-1]
-    why = "not an NYSE trading day" if session != req else "a date with no prices"
-    return AsOf(resolved, f"as-of {req.date()} is {why}; using {resolved.date()}")
+    """:func:`fimonitor.data.asof.resolve_as_of` on a book's price and first-position dates."""
+    return resolve_dates(book.dates, as_of, first_position=book.first_transaction_date)
 
 
 def check_as_of(
@@ -256,23 +222,10 @@ def _thresholds(config: MonitorConfig) -> dict:
     }
 
 
-def _rebalance(positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timestamp):
-    try:
-        from fimonitor.rebalance.scenarios import run_rebalances
-    except ModuleNotFoundError as exc:  # the rebalance engine is optional at import time
-        if exc.name and exc.name.startswith("fimonitor.rebalance"):
-            log.warning("rebalance engine not available: %s", exc)
-            return None
-        raise
-    return run_rebalances(positions, config, as_of)
-
-
 def _risk(
     book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
 ):
     """(risk_metrics, correlations, rolling) over the risk look-back window."""
-    from fimonitor.analytics import risk
-
     value = h.total_value.loc[:as_of]
     r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
     r = r.iloc[-config.risk_lookback_days :]
@@ -340,7 +293,7 @@ def build_pack(
         }
     ).loc[dh_start:d]
 
-    rebalance = _rebalance(positions, config, d) if with_rebalance else None
+    rebalance = run_rebalances(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
     if with_risk:
@@ -380,8 +333,7 @@ def build_pack(
 
 
 def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
-    from fimonitor.report.write import sha256_file
-
+    """Input file name -> SHA-256 of its bytes (the books' files and the rules file)."""
     files = dict(book.files)
     if config.source is not None:
         files["config"] = Path(config.source)
@@ -389,19 +341,22 @@ def file_hashes(book: Book, config: MonitorConfig) -> dict[str, str]:
 
 
 def load_inputs(
-    data_dir: str | Path = DEFAULT_DATA, config: str | Path | None = None
+    data_dir: str | Path | None = None, config: str | Path | None = None
 ) -> tuple[Book, MonitorConfig]:
-    """Load the book and the rules file (default ``<data_dir>/monitor.yaml``)."""
-    data_dir = Path(data_dir)
+    """Load the book and the rules file (default ``<data_dir>/monitor.yaml``).
+
+    ``data_dir`` None is :func:`fimonitor.paths.default_data_dir`.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
     return load_book(data_dir), cfg
 
 
 def run_pack(
     as_of: str = "latest",
-    data_dir: str | Path = DEFAULT_DATA,
+    data_dir: str | Path | None = None,
     config: str | Path | None = None,
-    output_dir: str | Path = DEFAULT_OUT,
+    output_dir: str | Path | None = None,
     *,
     db: str | None = None,
     book: Book | None = None,
@@ -410,35 +365,35 @@ def run_pack(
 ) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
-    This is what ``fimonitor pack`` and the notebook call.
+    This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
+    :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
     """
-    from fimonitor.report.write import write_pack
-
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
     if book is None or monitor_config is None:
         book, monitor_config = load_inputs(data_dir, config)
     pack = build_pack(book, monitor_config, as_of)
-    requested = as_of if isinstance(as_of, str) else str(as_of)
-    moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
-    if len(moved) and requested.lower() != "latest":
-        sys.stderr.write(f"fimonitor: note: {moved['detail'].iloc[0]}\n")
+    note = as_of_note(pack)
+    if note:
+        log.warning("%s", note)
     folder = write_pack(pack, Path(output_dir), render=render)
     record(pack, db or default_db_url(Path(output_dir)))
     return folder
 
 
+def as_of_note(pack: Pack) -> str | None:
+    """Return the note saying the requested as-of date was moved (weekend, holiday), or None."""
+    moved = pack.data_quality[pack.data_quality["item"] == "as-of moved"]
+    return str(moved["detail"].iloc[0]) if len(moved) else None
+
+
 def default_db_url(out_dir: Path) -> str:
+    """Return the default history database URL: ``sqlite:///OUT/fimonitor.sqlite``."""
     return f"sqlite:///{(Path(out_dir) / 'fimonitor.sqlite').as_posix()}"
 
 
 def record(pack: Pack, url: str) -> None:
-    """Record the pack in the history database (CONTRACT §10)."""
-    try:
-        from fimonitor.store.db import record_pack
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("fimonitor.store"):
-            log.warning("history database not available: %s", exc)
-            return
-        raise
+    """Record the pack in the history database (see ``docs/interface.md``)."""
     perf = {
         m: v
         for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
@@ -456,3 +411,24 @@ def record(pack: Pack, url: str) -> None:
         correlations=pack.correlations,
         rebalancing=rebal,
     )
+
+
+def batch_dates(
+    book: Book, date_from: str, date_to: str | None = None, every: str = "week"
+) -> list[pd.Timestamp]:
+    """As-of dates of a batch: every price date, or the last one of each week (to Friday).
+
+    Both ends are resolved with :func:`resolve_as_of`; the start is moved to the first
+    transaction when earlier. An empty selection is an :class:`InputError`.
+    """
+    start = resolve_as_of(book, date_from).date
+    end = resolve_as_of(book, date_to or "latest").date
+    first = book.first_transaction_date
+    if first is not None:
+        start = max(start, pd.Timestamp(first))
+    sel = book.dates[(book.dates >= start) & (book.dates <= end)]
+    if len(sel) == 0:
+        raise InputError(f"no trading dates between {date_from} and {date_to}")
+    if every == "day":
+        return list(sel)
+    return list(pd.Series(sel, index=sel).groupby(sel.to_period("W-FRI")).max())

@@ -1,7 +1,7 @@
 """Result values passed between stages: computed once, then only read (report, store, writers).
 
 Column conventions: weights are fractions, durations in years, money in currency units,
-DV01 in currency per basis point. Tables whose name matches a CONTRACT §4 CSV hold
+DV01 in currency per basis point. Tables whose name matches a pack CSV (docs/interface.md) hold
 exactly that CSV's columns (ticker/group/etc. as ordinary columns, RangeIndex).
 """
 
@@ -26,7 +26,7 @@ POSITION_COLUMNS = [
     "duration",
     "dv01",
 ]
-ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
+REBALANCE_ORDER_COLUMNS = ["scenario", "ticker", "side", "shares", "price", "notional"]
 COMPARISON_COLUMNS = ["scenario", "ticker", "weight", "active_weight"]
 REBALANCE_SUMMARY_COLUMNS = [
     "scenario",
@@ -42,7 +42,7 @@ REBALANCE_SUMMARY_COLUMNS = [
 class RebalanceOutcome:
     """PRE / POST_BM / POST_CONS.
 
-    orders      ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
+    orders      REBALANCE_ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
                 ``cap:max_single_name_weight``, ``band:duration``, ``floor:min_cash``)
     comparison  COMPARISON_COLUMNS, one row per scenario and ticker (CASH included)
     summary     REBALANCE_SUMMARY_COLUMNS + ``status`` (``ok``/``optimal``/``infeasible``),
@@ -83,7 +83,7 @@ class Pack:
     moves            largest moves since the previous pack:
                      ``item, metric, previous, current, change``
     data_quality     ``severity, item, detail`` (WARN/BREACH scheme; empty when all is well)
-    risk_metrics     ``metric,value`` (CONTRACT §9)
+    risk_metrics     ``metric,value`` (docs/definitions.md, risk metrics)
     correlations     ticker x ticker correlation of daily adj_close returns of the holdings
     rebalance        the three scenarios
     """
@@ -113,5 +113,6 @@ class Pack:
     inputs: dict = field(default_factory=dict)  # file name -> sha256
 
     def summary_value(self, metric: str):
+        """Return the value of ``metric`` in ``summary`` (None when absent)."""
         s = self.summary.set_index("metric")["value"]
         return s.get(metric)

@@ -16,7 +16,7 @@ import pytest
 from scipy.optimize import brentq
 
 from fimonitor.backtest.engine import (
-    SUMMARY_COLUMNS,
+    BACKTEST_SUMMARY_COLUMNS,
     contribution_dates,
     normalise_targets,
     prepare_prices,
@@ -188,7 +188,7 @@ def test_tiered_policy_keeps_drift_in_band_after_each_event() -> None:
 def test_summary_metrics_follow_section_9_and_empyrical() -> None:
     px = _prices(seed=8)
     res = run_backtest(px, pd.Series(W4, index=px.columns), rf=0.0)
-    assert list(res.summary.columns) == SUMMARY_COLUMNS
+    assert list(res.summary.columns) == BACKTEST_SUMMARY_COLUMNS
     assert res.summary["policy"].tolist() == list(POLICY_NAMES)
     n = len(px) - 1
     for _, row in res.summary.iterrows():
@@ -302,7 +302,7 @@ def test_command_writes_outputs(tiny_dir: Path, tmp_path: Path) -> None:
         "backtest_summary.csv",
     ]
     summary = pd.read_csv(out / "backtest_summary.csv")
-    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert list(summary.columns) == BACKTEST_SUMMARY_COLUMNS
     assert summary["policy"].tolist() == list(POLICY_NAMES)
     eq = pd.read_csv(out / "backtest_equity.csv")
     assert list(eq.columns) == ["date", *POLICY_NAMES]

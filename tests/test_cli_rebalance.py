@@ -134,7 +134,7 @@ def test_rebalance_prices_from_data_with_adj_close_note(tmp_path, tiny_data, cap
         == 0
     )
     text = capsys.readouterr().out
-    assert "no prices on 2026-01-10: used 2026-01-06" in text
+    assert "as-of 2026-01-10 is not an NYSE trading day; using 2026-01-06" in text
     assert "BBB: close is blank on 2026-01-06; valued on adj_close 45.00" in text
     doc = json.loads(out.read_text())
     assert doc["total_value"] == pytest.approx(10 * 120 + 10 * 45)
@@ -144,7 +144,7 @@ def test_rebalance_prices_from_data_with_adj_close_note(tmp_path, tiny_data, cap
         )
         == 2
     )
-    assert "outside the prices" in capsys.readouterr().err
+    assert "after the last price date" in capsys.readouterr().err
 
 
 def test_rebalance_records_event(portfolio, tmp_path, capsys):

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from fimonitor.errors import InputError
-from fimonitor.rebalance.dca import CureInputs, run_dca, schedule
-from fimonitor.rebalance.portfolio import parse_portfolio
+from fimonitor.policy.dca import CureInputs, run_dca, schedule
+from fimonitor.policy.portfolio import parse_portfolio
 
 
 @pytest.fixture(scope="module")

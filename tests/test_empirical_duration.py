@@ -12,10 +12,10 @@ from fimonitor.analytics.empirical_duration import (
     NOMINAL_TENORS,
     FundSpec,
     estimate_durations,
+    estimate_from_folder,
     interpolate_curve,
 )
 from fimonitor.cli import main
-from fimonitor.commands.durations import estimate_from_folder
 from fimonitor.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -177,13 +177,25 @@ PUBLISHED = {
 CREDIT_BAND = (0.4, 1.1)
 
 
+def _shipped_empirical() -> pd.DataFrame:
+    """The estimator's column of the shipped file (the model's file since issue 14)."""
+    shipped = pd.read_csv(DATA / "duration_monthly.csv", dtype={"month": str})
+    emp = shipped.dropna(subset=["empirical_duration"])
+    return emp[["month", "ticker", "empirical_duration"]].rename(
+        columns={"empirical_duration": "duration"}
+    )
+
+
 def test_shipped_file_is_what_the_estimator_produces():
     shipped = pd.read_csv(DATA / "duration_monthly.csv", dtype={"month": str})
     fresh = estimate_from_folder(DATA)
     pd.testing.assert_frame_equal(
-        shipped.reset_index(drop=True), fresh.reset_index(drop=True), check_dtype=False
+        _shipped_empirical().reset_index(drop=True),
+        fresh[["month", "ticker", "duration"]].reset_index(drop=True),
+        check_dtype=False,
     )
-    assert (shipped["method"] == "empirical_estimate").all()
+    assert (fresh["method"] == "empirical_estimate").all()
+    assert (shipped["method"] == "model").all()
     assert shipped["month"].max() == "2026-04"
     assert shipped["month"].min() <= "2018-08"
     # every month from the first to 2026-04 for the long-history funds, no gaps
@@ -197,7 +209,7 @@ def test_shipped_file_is_what_the_estimator_produces():
 
 @pytest.mark.parametrize("ticker", sorted(PUBLISHED))
 def test_latest_estimate_vs_published_duration(ticker):
-    shipped = pd.read_csv(DATA / "duration_monthly.csv", dtype={"month": str})
+    shipped = _shipped_empirical()
     est = shipped[(shipped["ticker"] == ticker) & (shipped["month"] == "2026-04")]["duration"]
     assert len(est) == 1
     est = float(est.iloc[0])
@@ -212,8 +224,10 @@ def test_latest_estimate_vs_published_duration(ticker):
 def test_cash_proxies_have_tiny_durations():
     shipped = pd.read_csv(DATA / "duration_monthly.csv", dtype={"month": str})
     cash = shipped[shipped["ticker"].isin(["BIL", "SGOV", "SHV"])]
-    assert (cash["duration"] >= 0).all() and (cash["duration"] < 1.0).all()
-    latest = cash[cash["month"] == "2026-04"]["duration"]
+    for col in ("duration", "empirical_duration"):  # model (bills <= 1 y) and estimate
+        vals = cash[col].dropna()
+        assert (vals >= 0).all() and (vals < 1.0).all()
+    latest = cash[cash["month"] == "2026-04"]["empirical_duration"]
     assert (latest < 0.5).all()
 
 

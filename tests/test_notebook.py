@@ -11,18 +11,30 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "monitoring_pack.ipynb"
+NOTEBOOK = REPO / "fimonitor" / "notebooks" / "monitoring_pack.ipynb"  # the package data
+USER_COPY = REPO / "notebooks" / "monitoring_pack.ipynb"  # the copy users open
 PARAMETERS = {
     "as_of": "latest",
-    "data_dir": "../data",
+    "data_dir": None,
     "config": None,
-    "output_dir": "../outputs",
+    "output_dir": None,
     "db": None,
 }
+
+
+def test_user_copy_is_the_package_notebook():
+    from fimonitor.paths import notebook_path
+
+    assert notebook_path().resolve() == NOTEBOOK.resolve()
+    assert USER_COPY.read_bytes() == NOTEBOOK.read_bytes(), (
+        "notebooks/monitoring_pack.ipynb must be a copy of fimonitor/notebooks/: "
+        "cp fimonitor/notebooks/monitoring_pack.ipynb notebooks/"
+    )
 
 
 def test_parameters_cell_is_tagged_with_typed_defaults():
@@ -46,9 +58,34 @@ def test_papermill_sees_every_parameter_with_help():
     found = pm.inspect_notebook(str(NOTEBOOK))
     assert set(found) == set(PARAMETERS)
     assert all(p["help"] for p in found.values())
-    assert found["config"]["inferred_type_name"] == "Optional[str]"
+    for name in ("config", "data_dir", "output_dir", "db"):
+        assert found[name]["inferred_type_name"] == "Optional[str]"
 
 
+def test_papermill_from_the_repository_root(tmp_path):
+    """``papermill notebooks/monitoring_pack.ipynb out.ipynb -p as_of D`` run from the root."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data").symlink_to(REPO / "data", target_is_directory=True)
+    (root / "notebooks" / "monitoring_pack.ipynb").write_bytes(USER_COPY.read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, "-m", "papermill", "notebooks/monitoring_pack.ipynb", "out.ipynb"]
+    done = subprocess.run(
+        [*cmd, "-p", "as_of", "2026-03-13", "--no-progress-bar"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (root / "outputs" / "20260313" / "portfolio_summary.csv").is_file()
+
+
+@pytest.mark.slow
 def test_run_all_with_defaults_from_notebooks_folder(tmp_path):
     """Run All as a user would: defaults, cwd = notebooks/, data in ../data, pack in ../outputs."""
     from nbclient import NotebookClient
@@ -70,6 +107,7 @@ def test_run_all_with_defaults_from_notebooks_folder(tmp_path):
     assert (packs[0] / f"{packs[0].name}_FixedIncome_MonitoringPack_3pages.pdf").is_file()
 
 
+@pytest.mark.slow
 def test_notebook_runs_under_papermill(tmp_path):
     import papermill as pm
 
@@ -83,7 +121,7 @@ def test_notebook_runs_under_papermill(tmp_path):
         str(executed),
         parameters={
             "as_of": "latest",
-            "data_dir": "../data",
+            "data_dir": str(REPO / "data"),
             "config": None,
             "output_dir": str(out),
             "db": f"sqlite:///{tmp_path / 'h.sqlite'}",

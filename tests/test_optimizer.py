@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rebalance_helpers import frame, random_frame
+from helpers.rebalance import frame, random_frame
 from scipy.optimize import minimize
 
 from fimonitor.rebalance import optimizer

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA, write_tiny_book
+from helpers.tiny import write_tiny_book
 from pypdf import PdfReader
 
 from fimonitor.cli import main
@@ -30,10 +30,9 @@ CONTRACT_CSVS = {
 
 
 @pytest.fixture(scope="module")
-def demo_pack(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo_out")
-    assert main(["pack", "--data", str(DATA), "--out", str(out)]) == 0
-    return out / "20260430"
+def demo_pack(demo_pack_dir) -> Path:
+    """The demo pack rendered once per session (helpers.fixtures); read it, never write."""
+    return demo_pack_dir
 
 
 def test_demo_pack_has_every_contract_file(demo_pack):
@@ -127,7 +126,7 @@ def test_demo_pack_matches_golden_csvs(demo_pack, name):
             assert got[col].astype(str).tolist() == want[col].astype(str).tolist(), (name, col)
 
 
-def test_batch_builds_one_pack_per_week_and_an_index(tmp_path, capsys):
+def test_batch_builds_one_pack_per_week_and_an_index(tmp_path, capsys, no_render):
     data = write_tiny_book(tmp_path / "d")
     out = tmp_path / "out"
     code = main(
@@ -168,7 +167,7 @@ def test_batch_builds_one_pack_per_week_and_an_index(tmp_path, capsys):
     assert {"20240205", "20240206", "20240207"} <= {p.name for p in out.iterdir()}
 
 
-def test_weekend_as_of_is_moved_and_said(tmp_path, capsys):
+def test_weekend_as_of_is_moved_and_said(tmp_path, capsys, no_render):
     data = write_tiny_book(tmp_path / "d")
     code = main(
         ["pack", "--data", str(data), "--out", str(tmp_path / "o"), "--as-of", "2024-02-03"]
@@ -179,7 +178,8 @@ def test_weekend_as_of_is_moved_and_said(tmp_path, capsys):
     assert (tmp_path / "o" / "20240202").is_dir()
 
 
-def test_both_engines_give_identical_csvs(tmp_path, capsys):
+@pytest.mark.slow
+def test_both_engines_give_identical_csvs(tmp_path, capsys, no_render):
     data = write_tiny_book(tmp_path / "d")
     direct, notebook = tmp_path / "direct", tmp_path / "nb"
     assert main(["pack", "--data", str(data), "--out", str(direct)]) == 0

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fimonitor.errors import ConfigError, DataGapError
-from fimonitor.rebalance.policy import rebalance
-from fimonitor.rebalance.portfolio import parse_portfolio
+from fimonitor.policy.portfolio import parse_portfolio
+from fimonitor.policy.rebalancer import rebalance
 
 AS_OF = pd.Timestamp("2026-04-30")
 
@@ -92,7 +92,7 @@ def test_concentration_45_to_35_and_55_to_40_urgent(shares, expected, urgent):
     assert row(r, "PLTR")["post_weight"] == pytest.approx(expected, abs=1e-6)
     assert bool(row(r, "PLTR")["urgent"]) is urgent
     conc = r.alerts[r.alerts["type"] == "concentration"].iloc[0]
-    assert conc["severity"] == ("URGENT" if urgent else "WARN")
+    assert conc["level"] == ("URGENT" if urgent else "ACTION")
     assert ("URGENT" in order(r, "PLTR", "SELL")["reason"]) is urgent
 
 

@@ -18,8 +18,9 @@ import yfinance
 
 from fimonitor.cli import main
 from fimonitor.data import sources, update
+from fimonitor.data.quality import stale_tickers
 from fimonitor.data.sources import fetch_prices, parse_yfinance_frame
-from fimonitor.data.update import read_price_file, stale_tickers, update_prices
+from fimonitor.data.update import read_price_file, update_prices
 from fimonitor.errors import DownloadError, SchemaError
 
 DATA = Path(__file__).parent / "data" / "yfinance"
@@ -540,10 +541,13 @@ def test_bad_prices_file_is_an_input_error(
     (tmp_path / "prices.csv").write_text(
         "date,ticker,close\n2026-07-30,TLT,82.8\n2026-07-31,TLT,abc\n"
     )
-    with pytest.raises(SchemaError, match=r"prices.csv: row 2, ticker TLT: close 'abc'"):
+    # spreadsheet rows (header = row 1): the second data line is row 3, as in ``pack``
+    with pytest.raises(
+        SchemaError, match=r"prices.csv: row 3, ticker TLT, column close: close 'abc'"
+    ):
         read_price_file(tmp_path / "prices.csv")
     code, _, err = run_cli(capsys, "--data", str(tmp_path), "--tickers", "TLT")
-    assert code == 2 and "row 2, ticker TLT" in err
+    assert code == 2 and "row 3, ticker TLT" in err
     with pytest.raises(SystemExit) as usage:
         run_cli(capsys, "--data", str(tmp_path), "--start", "31/07/2026")
     assert usage.value.code == 2

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.rebalance import frame, random_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rebalance_helpers import frame, random_frame
 
 from fimonitor.rebalance.scenarios import book_from_positions
 from fimonitor.rebalance.to_benchmark import to_benchmark

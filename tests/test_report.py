@@ -1,7 +1,7 @@
 """The 3-page PDF pack, its PNG pages, the formatting module and the pack index.
 
 Structure, not pixels: page count, page text (pypdf), PNG size, figure titles and axis labels.
-Packs are the synthetic ones of ``tests/report_helpers.py``.
+Packs are the synthetic ones of ``tests/helpers/report.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report_helpers import DIAGNOSIS, make_pack
+from helpers.report import DIAGNOSIS, make_pack
 
 from fimonitor.report import figures, pages, style
 from fimonitor.report import format as fmt
@@ -42,9 +42,9 @@ def pack():
 
 
 @pytest.fixture(scope="module")
-def rendered(pack, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pack")
-    return write_report(pack, folder)
+def rendered(rendered_report):
+    """``make_pack()`` rendered once per session (helpers.fixtures); read it, never write."""
+    return rendered_report
 
 
 def _texts(fig) -> str:
@@ -184,6 +184,7 @@ def test_pdf_metadata(rendered):
     assert "/CreationDate" not in meta
 
 
+@pytest.mark.slow  # renders the whole report a second time
 def test_pdf_is_byte_identical_across_runs(pack, rendered, tmp_path):
     again = write_report(pack, tmp_path)
     assert again[0].read_bytes() == rendered[0].read_bytes()

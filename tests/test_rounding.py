@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.rebalance import frame, random_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rebalance_helpers import frame, random_frame
 
 from fimonitor.rebalance.optimizer import Limits, solve_constrained
 from fimonitor.rebalance.rounding import round_shares, settle, solve_whole_shares

@@ -13,7 +13,11 @@ import pytest
 
 from fimonitor.analytics.exposures import compute_history, positions_on
 from fimonitor.rebalance import optimizer
-from fimonitor.rebalance.scenarios import ORDERS_COLUMNS, SUMMARY_COLUMNS, run_rebalances
+from fimonitor.rebalance.scenarios import (
+    SCENARIO_ORDER_COLUMNS,
+    SCENARIO_SUMMARY_COLUMNS,
+    run_rebalances,
+)
 from fimonitor.results import COMPARISON_COLUMNS
 from fimonitor.rules.engine import counts, evaluate_positions
 
@@ -57,9 +61,9 @@ def post_state(pos: pd.DataFrame, orders: pd.DataFrame, scenario: str, cost: flo
 def test_three_scenarios_on_the_tiny_book(tiny_positions, tiny_config):
     pos, as_of = tiny_positions
     out = run_rebalances(pos, tiny_config, as_of)
-    assert list(out.orders.columns) == ORDERS_COLUMNS
+    assert list(out.orders.columns) == SCENARIO_ORDER_COLUMNS
     assert list(out.comparison.columns) == COMPARISON_COLUMNS
-    assert list(out.summary.columns) == SUMMARY_COLUMNS
+    assert list(out.summary.columns) == SCENARIO_SUMMARY_COLUMNS
     assert list(out.summary["scenario"]) == ["PRE", "POST_BM", "POST_CONS"]
     assert len(out.comparison) == 3 * len(pos)
     assert out.status == "optimal"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fimonitor.rebalance import tax as taxlib
-from fimonitor.rebalance.policy import rebalance
-from fimonitor.rebalance.portfolio import parse_portfolio
+from fimonitor.policy import tax as taxlib
+from fimonitor.policy.portfolio import parse_portfolio
+from fimonitor.policy.rebalancer import rebalance
 
 AS_OF = pd.Timestamp("2026-04-30")
 TAX = {

@@ -57,11 +57,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from fimonitor.data.curves import REAL_FILE, YIELDS_FILE, read_curve
+from fimonitor.data.loaders import read_prices, read_security_master
 from fimonitor.errors import DataGapError, InputError
 
 logger = logging.getLogger(__name__)
@@ -170,7 +173,7 @@ GROUP_SPECS: dict[str, FundSpec] = {
 
 
 def spec_for(ticker: str, group: str | None = None) -> FundSpec | None:
-    """The estimation settings for ``ticker``: its own entry, else its group's, else None."""
+    """Return the estimation settings for ``ticker``: its own entry, else its group's, else None."""
     if ticker in DEFAULT_SPECS:
         return DEFAULT_SPECS[ticker]
     if group is not None:
@@ -215,7 +218,7 @@ def interpolate_curve(
 def _rolling_beta(
     y: pd.DataFrame, x: pd.DataFrame, m: pd.Series | None, window: int, min_periods: int
 ) -> pd.DataFrame:
-    """Rolling OLS slope on ``x`` (per column), with optional common second regressor ``m``.
+    """Return the rolling OLS slope on ``x`` (per column), optionally also regressing on ``m``.
 
     ``y`` and ``x`` are date x ticker frames of the same shape (x differs per ticker
     because each fund has its own reference yield). A row is used only when y, x
@@ -360,3 +363,62 @@ def estimate_durations(
     long = long.sort_values(["month", "ticker"], kind="stable").reset_index(drop=True)
     logger.info("estimated %d monthly durations for %d funds", len(long), len(tickers))
     return long[["month", "ticker", "duration", "method"]]
+
+
+NOT_FIXED_INCOME = {"equity"}
+DECIMALS = 4  # years; estimates are not meaningful beyond 1e-4 y
+
+
+def estimate_from_folder(data_dir: str | Path, *, window: int = DEFAULT_WINDOW) -> pd.DataFrame:
+    """Estimate ``duration_monthly`` rows for the fixed-income funds of a data folder.
+
+    Funds: every non-equity ticker of ``security_master.csv`` that has prices (or, without
+    a security master, every ticker with a built-in setting). Spread-aware funds fall back to
+    the rates-only fit (with a warning) when SPY has no prices; TIPS funds fall back to the
+    nominal curve when ``fred_rates_extra.csv`` is absent.
+
+    Returns
+    -------
+    DataFrame
+        ``month`` (YYYY-MM), ``ticker``, ``duration`` (years, rounded to 4 decimals), ``method``.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(f"data folder {data_dir} does not exist")
+    prices = read_prices(data_dir / "prices.csv")
+    adj = prices.pivot(index="date", columns="ticker", values="adj_close").sort_index()
+    nominal = read_curve(data_dir / YIELDS_FILE, ("DGS",), required=True)
+    nominal = nominal[[c for c in nominal.columns if c in NOMINAL_TENORS]]
+    real = read_curve(data_dir / REAL_FILE, ("DFII",), required=False)
+    if real is not None:
+        real = real[[c for c in real.columns if c in REAL_TENORS]]
+
+    master = data_dir / "security_master.csv"
+    if master.is_file():
+        sec = read_security_master(master)
+        candidates = [
+            (t, g) for t, g in sec["group"].items() if t != "CASH" and g not in NOT_FIXED_INCOME
+        ]
+    else:
+        candidates = [(t, None) for t in adj.columns]
+
+    specs: dict[str, FundSpec] = {}
+    for t, g in candidates:
+        spec = spec_for(t, g)
+        if spec is None or t not in adj.columns or adj[t].notna().sum() == 0:
+            continue
+        specs[t] = spec
+    if not specs:
+        raise DataGapError("no fixed-income fund with prices to estimate", file=master)
+
+    market = adj[MARKET_TICKER] if MARKET_TICKER in adj.columns else None
+    if market is None and any(s.spread_aware for s in specs.values()):
+        logger.warning("%s has no prices: credit funds get the rates-only fit", MARKET_TICKER)
+        specs = {t: replace(s, spread_aware=False) for t, s in specs.items()}
+    if real is None and any(s.curve == "real" for s in specs.values()):
+        logger.warning("%s not found: inflation-linked funds use the nominal curve", REAL_FILE)
+        specs = {t: replace(s, curve="nominal") for t, s in specs.items()}
+
+    out = estimate_durations(adj, nominal, specs, real_yields=real, market=market, window=window)
+    out["duration"] = out["duration"].round(DECIMALS)
+    return out

@@ -1,5 +1,6 @@
-"""Market values, weights, active weights, duration, DV01 and group/rating exposures over
-every date at once (CONTRACT §2 and §4 definitions).
+"""Market values, weights, duration, DV01 and exposures over every date at once.
+
+Active weights and group/rating exposures too; see docs/definitions.md.
 
 Definitions (all per date; w = portfolio weight, b = benchmark weight, D = duration):
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.positions import flows_on, holdings, values_as_of
+from fimonitor.analytics.summary import cash_weight, dv01, weighted_duration
 from fimonitor.data.book import CASH, Book
 
 Panel = pd.DataFrame
@@ -55,18 +57,22 @@ class History:
 
     @property
     def dates(self) -> pd.DatetimeIndex:
+        """The evaluated price dates."""
         return self.weights.index
 
     @property
     def active(self) -> Panel:
+        """Active weights w − b, date x ticker (fractions)."""
         return self.weights - self.benchmark
 
     @property
     def duration_gap(self) -> pd.Series:
+        """Portfolio minus benchmark duration per date, years."""
         return (self.portfolio_duration - self.benchmark_duration).rename("duration_gap")
 
     @property
     def portfolio_dv01(self) -> pd.Series:
+        """Σ DV01 of the holdings per date, currency per basis point."""
         return self.dv01.sum(axis=1, min_count=1).rename("portfolio_dv01")
 
     def exposure(self, by: str) -> tuple[Panel, Panel]:
@@ -133,24 +139,16 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
     dur = _step_panel(book.durations, dates, cols, fill=None)
     dur[CASH] = 0.0
     d_arr = dur.to_numpy()
-    # a zero weight times a missing duration contributes nothing
-    port_d = np.nansum(np.where(w_arr == 0, 0.0, w_arr * d_arr), axis=1)
-    port_d[np.isnan(w_arr).any(axis=1)] = np.nan
-    missing_held = (w_arr != 0) & np.isnan(d_arr)
-    port_d[missing_held.any(axis=1)] = np.nan
+    port_d = weighted_duration(w_arr, d_arr)
     b_arr = bench.to_numpy()
-    bench_d = np.nansum(np.where(b_arr == 0, 0.0, b_arr * d_arr), axis=1)
-    bench_d[((b_arr != 0) & np.isnan(d_arr)).any(axis=1)] = np.nan
-    dv01 = pd.DataFrame(
-        np.where(mv_arr == 0, 0.0, mv_arr * d_arr) * 1e-4, index=dates, columns=cols
-    )
+    bench_d = weighted_duration(b_arr, d_arr)
+    dv01_panel = pd.DataFrame(dv01(mv_arr, d_arr), index=dates, columns=cols)
 
     is_cash = (
         book.securities["is_cash_proxy"].reindex(cols).fillna(False).to_numpy(dtype=bool, copy=True)
     )
     is_cash[-1] = True
-    cash_w = pd.Series(w_arr[:, is_cash].sum(axis=1), index=dates, name="cash_weight")
-    cash_w[np.isnan(w_arr).any(axis=1)] = np.nan
+    cash_w = cash_weight(weights, is_cash)
     bench_cash = pd.Series(b_arr[:, is_cash].sum(axis=1), index=dates, name="benchmark_cash")
 
     sec = book.securities.reindex(cols)
@@ -165,7 +163,7 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
         durations=dur,
         portfolio_duration=pd.Series(port_d, index=dates, name="portfolio_duration"),
         benchmark_duration=pd.Series(bench_d, index=dates, name="benchmark_duration"),
-        dv01=dv01,
+        dv01=dv01_panel,
         cash_weight=cash_w,
         benchmark_cash_weight=bench_cash,
         flows=flows_on(book.transactions, dates),
@@ -173,7 +171,7 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
 
 
 def positions_on(history: History, date: pd.Timestamp) -> pd.DataFrame:
-    """The as-of holdings frame: one row per ticker held or in the benchmark (CASH included).
+    """Return the as-of holdings frame: one row per ticker held or in the benchmark (CASH included).
 
     Columns: ticker, name, group, sector, rating_bucket, is_cash_proxy, shares, price,
     market_value, weight, benchmark_weight, active_weight, duration, dv01,

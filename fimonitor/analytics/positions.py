@@ -1,4 +1,4 @@
-"""Ledger -> shares and cash on every date (CONTRACT §2), vectorised.
+"""Ledger -> shares and cash on every date (docs/formats.md, input folder), vectorised.
 
 Positions on a date are the cumulative transactions up to and including that date. A
 transaction dated on a non-trading day counts from that day on, so it first shows on the
@@ -50,7 +50,7 @@ def external_flow(ledger: pd.DataFrame) -> pd.Series:
 def values_as_of(
     panel: pd.DataFrame, dates: pd.DatetimeIndex, before: float = np.nan
 ) -> pd.DataFrame:
-    """The row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
+    """Return the row of ``panel`` (indexed by effective dates) in effect on each of ``dates``.
 
     In effect = the last index <= the date (inclusive); ``before`` fills dates that precede the
     first index.

@@ -1,4 +1,4 @@
-"""Risk and performance metrics (CONTRACT §9) as pure, vectorised functions.
+"""Risk and performance metrics (docs/definitions.md, risk metrics) as pure, vectorised functions.
 
 Conventions: returns are simple daily returns as fractions (0.01 = 1 %), 252 trading days a
 year, ``rf`` is a *daily* risk-free rate (fraction). Nothing here reads files or prints.
@@ -18,6 +18,24 @@ Definitions (r = portfolio returns, b = benchmark returns, both daily)::
     tracking_error     std(r − b, ddof=1) · √252
     information_ratio  mean(r − b) · 252 / tracking_error
     effective_n        1 / Σ w²                         w normalised to sum to 1
+
+Extended metrics (:func:`extended_risk_metrics`, appended after the ones above)::
+
+    cvar_99            −mean(r | r ≤ quantile(r, 1 %))
+    var_95_1m, var_99_1m, cvar_95_1m, cvar_99_1m
+                       the same four on 1-month returns: R_t = Π_{i=t−20..t}(1 + r_i) − 1,
+                       compounded over every *overlapping* window of 21 daily returns in the
+                       sample (n − 20 values; historical simulation, not √21 scaling)
+    treynor            (annual_return − rf_annual) / beta,  rf_annual = (1 + rf)^252 − 1
+    max_drawdown_duration
+                       longest drawdown episode, in trading days (returns) from the peak to the
+                       first day the wealth index is back at or above that peak, or to the last
+                       day of the sample when it has not recovered; 0 without a drawdown
+    current_drawdown   V_n / max(V) − 1 on the last day (≤ 0)
+    risk_level         volatility < 2 % "Very Low", < 5 % "Low", < 10 % "Moderate", < 20 % "High",
+                       else "Very High" (thresholds configurable); "" when volatility is NaN
+    hhi                Σ w²  (Herfindahl–Hirschman index = 1 / effective_n)
+    top5_weight        Σ of the 5 largest w
 """
 
 from __future__ import annotations
@@ -48,6 +66,24 @@ METRICS: tuple[str, ...] = (
     "information_ratio",
     "effective_n",
 )
+#: Rows :func:`extended_risk_metrics` adds after :data:`METRICS`.
+EXTRA_METRICS: tuple[str, ...] = (
+    "cvar_99",
+    "var_95_1m",
+    "var_99_1m",
+    "cvar_95_1m",
+    "cvar_99_1m",
+    "treynor",
+    "max_drawdown_duration",
+    "current_drawdown",
+    "risk_level",
+    "hhi",
+    "top5_weight",
+)
+#: Upper bounds of annualised volatility for each risk level but the last.
+RISK_LEVEL_THRESHOLDS: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
+RISK_LEVELS: tuple[str, ...] = ("Very Low", "Low", "Moderate", "High", "Very High")
+MONTH_DAYS = 21
 #: Metrics that need benchmark returns.
 RELATIVE_METRICS: tuple[str, ...] = ("beta", "alpha", "tracking_error", "information_ratio")
 
@@ -161,7 +197,7 @@ def risk_metrics(
     rf: float = 0.0,
     weights: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Every CONTRACT §9 metric of a daily return series.
+    """Every docs/definitions.md, risk metrics metric of a daily return series.
 
     Parameters
     ----------
@@ -197,7 +233,7 @@ def risk_metrics(
 
 
 def rolling_risk(r: pd.Series, b: pd.Series | None, window: int = 60) -> pd.DataFrame:
-    """Rolling annualised volatility and tracking error.
+    """Return rolling annualised volatility and tracking error.
 
     Parameters
     ----------
@@ -248,3 +284,157 @@ def correlation_matrix(adj_close: pd.DataFrame) -> pd.DataFrame:
     corr.index.name = "ticker"
     corr.columns.name = "ticker"
     return corr
+
+
+def _tail_risk(r: np.ndarray, p: float) -> tuple[float, float]:
+    """(VaR, CVaR) at tail probability ``p``: −quantile and −mean of the tail (NaN if empty)."""
+    if r.size == 0:
+        return float("nan"), float("nan")
+    q = float(np.quantile(r, p))
+    return -q, -float(np.mean(r[r <= q]))
+
+
+def compounded_returns(r: np.ndarray, days: int = MONTH_DAYS) -> np.ndarray:
+    """Compounded returns over every overlapping window of ``days`` daily returns.
+
+    Parameters
+    ----------
+    r : np.ndarray
+        Daily simple returns (fractions), in date order, no NaN.
+    days : int
+        Window length (default 21, one month).
+
+    Returns
+    -------
+    np.ndarray
+        ``Π(1 + r_i) − 1`` over ``r[t − days + 1 .. t]`` for each ``t ≥ days − 1``
+        (``len(r) − days + 1`` values; empty when ``len(r) < days``). Computed from log-growth
+        prefix sums, so it costs one pass.
+    """
+    r = np.asarray(r, float)
+    if r.size < days:
+        return np.empty(0)
+    csum = np.concatenate(([0.0], np.cumsum(np.log1p(r))))
+    return np.expm1(csum[days:] - csum[:-days])
+
+
+def drawdown_duration(r: np.ndarray) -> int:
+    """Longest drawdown episode in trading days (see the module docstring), from daily returns.
+
+    Parameters
+    ----------
+    r : np.ndarray
+        Daily simple returns (fractions), in date order, no NaN.
+
+    Returns
+    -------
+    int
+        ``max_t (t − p_{t−1})`` over the days ``t`` that are under water or follow a day under
+        water, where ``p_t`` is the position of the last running peak up to ``t`` in the wealth
+        index ``V`` (anchored at 1 before the first return, so positions count returns). 0 when
+        ``V`` never falls below its running peak.
+    """
+    wealth = _drawdown_index(np.asarray(r, float))
+    peak_val = np.maximum.accumulate(wealth)
+    idx = np.arange(wealth.size)
+    peak_pos = np.maximum.accumulate(np.where(wealth >= peak_val, idx, 0))
+    under = wealth < peak_val
+    counted = under[1:] | under[:-1]
+    spans = idx[1:] - peak_pos[:-1]
+    return int(spans[counted].max()) if counted.any() else 0
+
+
+def risk_level(volatility: float, thresholds: tuple[float, ...] = RISK_LEVEL_THRESHOLDS) -> str:
+    """Risk level label of an annualised volatility.
+
+    Parameters
+    ----------
+    volatility : float
+        Annualised volatility (fraction).
+    thresholds : tuple of float
+        Four increasing upper bounds (fractions) for Very Low, Low, Moderate and High; a
+        volatility at or above the last is Very High.
+
+    Returns
+    -------
+    str
+        One of :data:`RISK_LEVELS`; ``""`` when ``volatility`` is NaN.
+    """
+    if not np.isfinite(volatility):
+        return ""
+    return RISK_LEVELS[int(np.searchsorted(np.asarray(thresholds, float), volatility, "right"))]
+
+
+def concentration(weights: pd.Series) -> tuple[float, float]:
+    """(hhi, top5_weight) of holding weights, normalised like :func:`effective_n`.
+
+    Parameters
+    ----------
+    weights : pd.Series
+        ticker -> weight; zero and missing weights are ignored.
+
+    Returns
+    -------
+    tuple of float
+        ``Σ w²`` and the sum of the five largest ``w`` (fractions); NaN when no weight is positive.
+    """
+    w = pd.Series(weights, dtype=float).dropna()
+    w = w[w != 0]
+    total = float(w.sum())
+    if w.empty or total <= 0:
+        return float("nan"), float("nan")
+    v = np.sort(w.to_numpy() / total)[::-1]
+    return float(np.sum(v**2)), float(np.sum(v[:5]))
+
+
+def extended_risk_metrics(
+    r: pd.Series,
+    b: pd.Series | None = None,
+    rf: float = 0.0,
+    weights: pd.Series | None = None,
+    *,
+    risk_levels: tuple[float, ...] = RISK_LEVEL_THRESHOLDS,
+) -> pd.DataFrame:
+    """:func:`risk_metrics` followed by the :data:`EXTRA_METRICS` rows.
+
+    Parameters
+    ----------
+    r, b, rf, weights
+        As in :func:`risk_metrics` (daily returns, fractions; ``rf`` a daily rate).
+    risk_levels : tuple of float
+        Volatility thresholds of :func:`risk_level` (fractions).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``metric, value``: the rows of :func:`risk_metrics` unchanged, then one row per
+        name in :data:`EXTRA_METRICS`. ``value`` is an object column: floats, except
+        ``max_drawdown_duration`` (int, trading days) and ``risk_level`` (text).
+
+    Notes
+    -----
+    Definitions are in the module docstring. ``treynor`` uses the beta of :func:`risk_metrics`
+    (NaN without a benchmark).
+    """
+    base = risk_metrics(r, b, rf=rf, weights=weights)
+    got = dict(zip(base["metric"], base["value"], strict=True))
+    x = pd.Series(r, dtype=float).dropna().to_numpy()
+    nan = float("nan")
+    extra: dict[str, object] = dict.fromkeys(EXTRA_METRICS, nan)
+    extra["cvar_99"] = _tail_risk(x, 0.01)[1]
+    month = compounded_returns(x)
+    extra["var_95_1m"], extra["cvar_95_1m"] = _tail_risk(month, 0.05)
+    extra["var_99_1m"], extra["cvar_99_1m"] = _tail_risk(month, 0.01)
+    rf_annual = (1.0 + float(rf)) ** TRADING_DAYS - 1.0
+    extra["treynor"] = _safe_div(got["annual_return"] - rf_annual, got["beta"])
+    if x.size:
+        wealth = _drawdown_index(x)
+        extra["max_drawdown_duration"] = drawdown_duration(x)
+        extra["current_drawdown"] = float(wealth[-1] / wealth.max() - 1.0)
+    extra["risk_level"] = risk_level(got["volatility"], risk_levels)
+    if weights is not None:
+        extra["hhi"], extra["top5_weight"] = concentration(weights)
+    rows = [*zip(base["metric"], base["value"], strict=True), *extra.items()]
+    return pd.DataFrame(
+        {"metric": [m for m, _ in rows], "value": pd.Series([v for _, v in rows], dtype=object)}
+    )

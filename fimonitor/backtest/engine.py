@@ -1,4 +1,4 @@
-"""Simulation of rebalancing policies on a price history (CONTRACT §8).
+"""Simulation of rebalancing policies on a price history (docs/interface.md, backtest).
 
 Timing and accounting:
 
@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import cost_fixed_point
 from fimonitor.analytics.risk import TRADING_DAYS, risk_metrics, time_weighted_returns
-from fimonitor.backtest.policies import POLICIES, Policy, tiered_weights
+from fimonitor.backtest.policies import POLICIES, BacktestPolicy, tiered_weights
 from fimonitor.errors import DataGapError, InputError
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = [
+BACKTEST_SUMMARY_COLUMNS = [
     "policy",
     "annual_return",
     "volatility",
@@ -60,7 +61,7 @@ class PolicyRun:
     holdings  date x ticker shares held at each close (post-trade)
     """
 
-    policy: Policy
+    policy: BacktestPolicy
     values: pd.Series
     returns: pd.Series
     events: pd.DataFrame
@@ -71,7 +72,7 @@ class PolicyRun:
 class BacktestResult:
     """Everything a backtest produced.
 
-    summary      SUMMARY_COLUMNS, one row per policy (CONTRACT §8)
+    summary      BACKTEST_SUMMARY_COLUMNS, one row per policy (docs/interface.md, backtest)
     equity       date x policy values (currency)
     drawdowns    date x policy drawdown of the time-weighted wealth index (fraction, <= 0)
     contributions date -> amount invested (currency), on contribution dates only
@@ -122,8 +123,8 @@ def contribution_dates(dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIn
     """Contribution dates among ``dates`` (the backtest's price dates), after the first one.
 
     ``weekly``: each Monday, or the next NYSE session when Monday is not one; ``monthly``: the
-    first NYSE session of each month (CONTRACT §7). A session missing from ``dates`` moves to
-    the next date in ``dates``.
+    first NYSE session of each month (docs/interface.md, dca). A session missing from
+    ``dates`` moves to the next date in ``dates``.
     """
     from fimonitor.data.calendar import sessions
 
@@ -150,7 +151,7 @@ def prepare_prices(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The price panel of the target tickers from the first date all have a price.
+    """Return the price panel of the target tickers from the first date all have a price.
 
     Returns the panel (gaps after the start forward-filled) and notes about filled gaps.
     """
@@ -188,26 +189,18 @@ def prepare_prices(
 
 
 # --------------------------------------------------------------------------- simulation
-def _trade(x: np.ndarray, v: np.ndarray, c: float) -> tuple[float, float]:
-    """Post-trade value and traded notional when moving holdings worth ``x`` to weights ``v``.
+def _trade(x: np.ndarray, w: np.ndarray, c: float) -> tuple[float, float]:
+    """Post-trade value and traded notional when moving holdings worth ``x`` to weights ``w``.
 
-    Solves ``V' = V − c Σ|V' v − x|`` by fixed-point iteration (a contraction with factor
-    ``c``, so ~log(1e-15)/log(c) steps).
+    Solves ``V' = V − c Σ|V' w − x|`` (:func:`fimonitor.analytics.orders.cost_fixed_point`).
     """
     value = float(x.sum())
-    vp = value
-    if c > 0:
-        for _ in range(200):
-            nxt = value - c * float(np.abs(vp * v - x).sum())
-            if abs(nxt - vp) <= 1e-13 * abs(value):
-                vp = nxt
-                break
-            vp = nxt
-    return vp, float(np.abs(vp * v - x).sum())
+    _, vp = cost_fixed_point(value, lambda v: float(np.abs(v * w - x).sum()), c, rtol=1e-13)
+    return vp, float(np.abs(vp * w - x).sum())
 
 
 def _calendar_mask(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
-    """True on the first date of each new month/quarter/year (never on the first date)."""
+    """Return True on the first date of each new month/quarter/year (never on the first date)."""
     year = np.asarray(dates.year, dtype=np.int64)
     month = np.asarray(dates.month, dtype=np.int64)
     key = {"monthly": year * 12 + month, "quarterly": year * 4 + (month - 1) // 3, "annual": year}[
@@ -226,7 +219,7 @@ def _cum_shares(prices: np.ndarray, target: np.ndarray, contributions: np.ndarra
 
 
 def simulate(
-    policy: Policy,
+    policy: BacktestPolicy,
     prices: np.ndarray,
     target: np.ndarray,
     *,
@@ -309,7 +302,7 @@ def run_backtest(
     cost_bps: float = 0.0,
     contribution: float = 0.0,
     frequency: str | None = None,
-    policies: Sequence[Policy] = POLICIES,
+    policies: Sequence[BacktestPolicy] = POLICIES,
     rf: float = 0.0,
     notes: Sequence[str] = (),
 ) -> BacktestResult:
@@ -403,7 +396,7 @@ def run_backtest(
     drawdowns = wealth / wealth.cummax() - 1.0
     drawdowns.index.name = "date"
     return BacktestResult(
-        summary=pd.DataFrame(rows, columns=SUMMARY_COLUMNS),
+        summary=pd.DataFrame(rows, columns=BACKTEST_SUMMARY_COLUMNS),
         equity=equity,
         drawdowns=drawdowns,
         contributions=flow_s[flow_s > 0],

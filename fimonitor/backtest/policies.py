@@ -1,4 +1,4 @@
-"""Rebalancing policies of the backtest (CONTRACT §8) and their target-weight rules.
+"""Rebalancing policies of the backtest (docs/interface.md, backtest) and their target-weight rules.
 
 A policy says *when* to rebalance (a calendar, or a drift check at every close) and *to what*
 weights. Weights and drifts are fractions of portfolio value (0.05 = 5 points).
@@ -7,7 +7,8 @@ weights. Weights and drifts are fractions of portfolio value (0.05 = 5 points).
 - ``calendar_monthly|quarterly|annual``: at the close of the first trading day of each new
   month/quarter/year (the start date itself is not an event); everything back to target.
 - ``threshold_5``: at any close where some |weight − target| exceeds 0.05: everything to target.
-- ``tiered`` (CONTRACT §6 tiers, full_above 10, partial_above 5): at any close where some
+- ``tiered`` (the portfolio file's tiers, docs/formats.md; full_above 10, partial_above 5):
+  at any close where some
   |drift| exceeds 0.05; a holding with |drift| > 0.10 goes to target, one with
   0.05 < |drift| <= 0.10 to the middle of the band (target ± 0.025 on the side it drifted to),
   the others hold. Because the backtest is fully invested, the net cash of those trades is
@@ -27,7 +28,7 @@ FREQUENCIES = {"monthly": "M", "quarterly": "Q", "annual": "Y"}
 
 
 @dataclass(frozen=True)
-class Policy:
+class BacktestPolicy:
     """One rebalancing policy.
 
     kind       ``hold``, ``calendar``, ``threshold`` or ``tiered``
@@ -44,13 +45,13 @@ class Policy:
     partial_above: float = 0.05
 
 
-POLICIES: tuple[Policy, ...] = (
-    Policy("buy_and_hold", "hold"),
-    Policy("calendar_monthly", "calendar", "monthly"),
-    Policy("calendar_quarterly", "calendar", "quarterly"),
-    Policy("calendar_annual", "calendar", "annual"),
-    Policy("threshold_5", "threshold", threshold=0.05),
-    Policy("tiered", "tiered", full_above=0.10, partial_above=0.05),
+POLICIES: tuple[BacktestPolicy, ...] = (
+    BacktestPolicy("buy_and_hold", "hold"),
+    BacktestPolicy("calendar_monthly", "calendar", "monthly"),
+    BacktestPolicy("calendar_quarterly", "calendar", "quarterly"),
+    BacktestPolicy("calendar_annual", "calendar", "annual"),
+    BacktestPolicy("threshold_5", "threshold", threshold=0.05),
+    BacktestPolicy("tiered", "tiered", full_above=0.10, partial_above=0.05),
 )
 POLICY_NAMES: tuple[str, ...] = tuple(p.name for p in POLICIES)
 

@@ -81,7 +81,7 @@ def _subjects(rules: RulesConfig) -> list[tuple[str, str, Threshold]]:
 
 
 def duration_range(history) -> pd.Series:
-    """date -> longest minus shortest duration (years) among held and benchmark tickers."""
+    """Date -> longest minus shortest duration (years) among held and benchmark tickers."""
     d = history.durations.to_numpy(dtype=float)
     used = (history.weights.to_numpy() != 0) | (history.benchmark.to_numpy() != 0)
     with np.errstate(invalid="ignore"):
@@ -143,56 +143,3 @@ def replay_rules(
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def _parse_widths(text: str | None) -> tuple[float, ...]:
-    from fimonitor.errors import InputError
-
-    if not text:
-        return DEFAULT_WIDTHS
-    try:
-        widths = tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError as exc:
-        raise InputError(f"--widths {text!r} must be numbers separated by commas") from exc
-    if not widths or any(w <= 0 for w in widths):
-        raise InputError(f"--widths {text!r} must be positive numbers")
-    return widths
-
-
-def run_command(args) -> int:
-    """``fimonitor backtest --rules``: print the replay and write ``rules_replay.csv``."""
-    import sys
-    from pathlib import Path
-
-    from fimonitor.analytics.exposures import compute_history
-    from fimonitor.commands.backtest import _date, _write_atomic
-    from fimonitor.config import load_config
-    from fimonitor.data.loaders import load_book
-
-    book = load_book(args.data)
-    config = load_config(args.config or Path(args.data) / "monitor.yaml")
-    start = _date(args.start, "--start")
-    end = _date(args.end, "--end")
-    history = compute_history(book, start, end, max_stale_days=config.max_stale_days)
-    widths = _parse_widths(getattr(args, "widths", None))
-    table = replay_rules(history, config.rules, widths)
-    out = Path(args.out)
-    _write_atomic(out, {"rules_replay.csv": table})
-    d0, d1 = history.dates[0], history.dates[-1]
-    shown = table.copy()
-    shown["rule"] = [
-        r if not g else f"{r}:{g}" for r, g in zip(shown["rule"], shown["group"], strict=True)
-    ]
-    shown = shown.drop(columns=["group", "days"])
-    for col in ("pct_days", "cure_turnover_mean", "cure_turnover_max"):
-        shown[col] = [f"{100 * v:.1f}%" for v in shown[col]]
-    for col in ("warn", "breach"):
-        shown[col] = ["–" if v is None or pd.isna(v) else f"{v:.4g}" for v in shown[col]]
-    sys.stdout.write(
-        f"Rules replay {d0:%Y-%m-%d} to {d1:%Y-%m-%d} ({len(history.dates)} dates); width = "
-        "multiplier on the warn and breach limits (1 = configured); cure turnover = weight "
-        "that must move to bring alerting items inside warn (lower bound)\n\n"
-    )
-    sys.stdout.write(shown.to_string(index=False) + "\n\n")
-    sys.stdout.write(f"wrote rules_replay.csv to {out}\n")
-    return 0

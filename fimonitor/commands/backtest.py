@@ -1,4 +1,4 @@
-"""``fimonitor backtest``: rebalancing policies on the price history (CONTRACT §8).
+"""``fimonitor backtest``: rebalancing policies on the price history (docs/interface.md, backtest).
 
 ``fimonitor backtest [--data DIR] [--targets benchmark|FILE.yaml] [--start DATE] [--end DATE]
 [--capital X] [--cost-bps N] [--contribution X --frequency weekly|monthly] [--rf X] [--out DIR]``
@@ -24,21 +24,22 @@ import argparse
 import logging
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from fimonitor.errors import ConfigError, InputError
+from fimonitor.dates import parse_date
+from fimonitor.errors import InputError
+from fimonitor.fileio import atomic_write_files
 
 log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``backtest`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "backtest",
-        help="backtest rebalancing policies on the price history (CONTRACT §8)",
+        help="backtest rebalancing policies on the price history (docs/interface.md, backtest)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -112,105 +113,6 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-# --------------------------------------------------------------------------- inputs
-def _date(text: str | None, option: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
-    ts = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    if pd.isna(ts):
-        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)")
-    return pd.Timestamp(ts)
-
-
-def read_targets_yaml(path: str | Path) -> tuple[pd.Series, list[str]]:
-    """The ``targets:`` mapping of a portfolio YAML (CONTRACT §6): ticker -> number, as given.
-
-    A category target (a key of ``categories:``) goes to the category's first ticker, the one
-    that receives buys in §6. Returns the targets and notes about such mappings.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc.__class__.__name__})", file=path) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("targets"), dict) or not raw["targets"]:
-        raise ConfigError("needs a 'targets:' mapping of ticker -> weight", file=path)
-    categories = raw.get("categories") or {}
-    if not isinstance(categories, dict):
-        raise ConfigError("categories must be a mapping of name -> list of tickers", file=path)
-    out: dict[str, float] = {}
-    notes = []
-    for key, value in raw["targets"].items():
-        name = str(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"targets.{name} must be a number, got {value!r}", file=path)
-        ticker = name.upper()
-        if key in categories:
-            members = categories[key]
-            if not isinstance(members, list) or not members:
-                raise ConfigError(
-                    f"categories.{name} must be a non-empty list of tickers", file=path
-                )
-            ticker = str(members[0]).upper()
-            notes.append(f"category {name} -> {ticker}")
-        out[ticker] = out.get(ticker, 0.0) + float(value)
-    return pd.Series(out, dtype=float), notes
-
-
-def _benchmark_targets(
-    book, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> tuple[pd.Series, pd.Timestamp | None, str]:
-    """Benchmark weights in effect at the (resolved) start date, and a note saying which."""
-    from fimonitor.backtest.engine import prepare_prices
-
-    bench = book.benchmark
-    if bench.empty:
-        raise InputError("benchmark_weights.csv has no weights", file="benchmark_weights.csv")
-
-    def weights_at(day: pd.Timestamp) -> tuple[pd.Series, pd.Timestamp]:
-        eff = bench.index[bench.index <= day]
-        eff_date = eff[-1] if len(eff) else bench.index[0]
-        row = bench.loc[eff_date]
-        return row[row > 0], eff_date
-
-    day = start if start is not None else book.dates[0]
-    w, eff_date = weights_at(day)
-    for _ in range(5):  # the start depends on the tickers, the weights on the start
-        px, _ = prepare_prices(book.adj_close, list(w.index), start, end)
-        w2, eff2 = weights_at(px.index[0])
-        if set(w2.index) == set(w.index) and eff2 == eff_date:
-            w, eff_date = w2, eff2
-            break
-        w, eff_date = w2, eff2
-    note = f"targets: benchmark weights effective {eff_date:%Y-%m-%d}"
-    if eff_date > px.index[0]:
-        note += " (the earliest; the backtest starts before them)"
-    return w, px.index[0], note
-
-
-# --------------------------------------------------------------------------- outputs
-def _write_atomic(out: Path, files: dict[str, object]) -> None:
-    """Write every file into a temp folder inside ``out``, then move each into place."""
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".backtest.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        for name, payload in files.items():
-            target = tmp / name
-            if isinstance(payload, pd.DataFrame):
-                payload.to_csv(target, index=False, lineterminator="\n", date_format="%Y-%m-%d")
-            else:  # a matplotlib Figure
-                payload.savefig(target, dpi=120)
-        for name in files:
-            os.replace(tmp / name, out / name)
-    finally:
-        for leftover in tmp.glob("*"):
-            leftover.unlink()
-        tmp.rmdir()
-
-
 def _table(summary: pd.DataFrame) -> str:
     t = summary.copy()
     for col in ("annual_return", "volatility", "max_drawdown", "turnover"):
@@ -222,11 +124,14 @@ def _table(summary: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor backtest``; return the exit code."""
     if args.rules:
         return _run_rules(args)
     from fimonitor.backtest.engine import normalise_targets, prepare_prices, run_backtest
     from fimonitor.backtest.plot import equity_figure
+    from fimonitor.backtest.targets import benchmark_targets
     from fimonitor.data.loaders import load_book
+    from fimonitor.policy.portfolio import load_portfolio
 
     start = _date(args.start, "--start")
     end = _date(args.end, "--end")
@@ -236,11 +141,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--contribution needs --frequency weekly|monthly")
     book = load_book(args.data)
     if args.targets == "benchmark":
-        targets, _, note = _benchmark_targets(book, start, end)
+        targets, _, note = benchmark_targets(book, start, end)
         targets = normalise_targets(targets, file="benchmark_weights.csv")
     else:
-        raw_targets, mapped = read_targets_yaml(args.targets)
-        targets = normalise_targets(raw_targets, file=args.targets)
+        raw_targets, mapped = load_portfolio(args.targets).ticker_targets()
+        targets = normalise_targets(pd.Series(raw_targets, dtype=float), file=args.targets)
         note = f"targets: {Path(args.targets).name}" + (
             f" ({'; '.join(mapped)}: a category's target goes to its first ticker)"
             if mapped
@@ -260,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     equity = result.equity.reset_index()
     fig = equity_figure(result)
     out = Path(args.out)
-    _write_atomic(
+    atomic_write_files(
         out,
         {
             "backtest_summary.csv": result.summary,
@@ -291,7 +196,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_rules(args: argparse.Namespace) -> int:
-    from fimonitor.backtest.rules_replay import run_command
+def _date(text: str | None, option: str) -> pd.Timestamp | None:
+    return None if text is None else parse_date(text, option)
 
-    return run_command(args)
+
+def _parse_widths(text: str | None) -> tuple[float, ...]:
+    from fimonitor.backtest.rules_replay import DEFAULT_WIDTHS
+
+    if not text:
+        return DEFAULT_WIDTHS
+    try:
+        widths = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise InputError(f"--widths {text!r} must be numbers separated by commas") from exc
+    if not widths or any(w <= 0 for w in widths):
+        raise InputError(f"--widths {text!r} must be positive numbers")
+    return widths
+
+
+def _run_rules(args: argparse.Namespace) -> int:
+    """``fimonitor backtest --rules``: print the replay and write ``rules_replay.csv``."""
+    from fimonitor.analytics.exposures import compute_history
+    from fimonitor.backtest.rules_replay import replay_rules
+    from fimonitor.config import load_config
+    from fimonitor.data.loaders import load_book
+
+    book = load_book(args.data)
+    config = load_config(args.config or Path(args.data) / "monitor.yaml")
+    start = _date(args.start, "--start")
+    end = _date(args.end, "--end")
+    history = compute_history(book, start, end, max_stale_days=config.max_stale_days)
+    table = replay_rules(history, config.rules, _parse_widths(getattr(args, "widths", None)))
+    out = Path(args.out)
+    atomic_write_files(out, {"rules_replay.csv": table})
+    d0, d1 = history.dates[0], history.dates[-1]
+    shown = table.copy()
+    shown["rule"] = [
+        r if not g else f"{r}:{g}" for r, g in zip(shown["rule"], shown["group"], strict=True)
+    ]
+    shown = shown.drop(columns=["group", "days"])
+    for col in ("pct_days", "cure_turnover_mean", "cure_turnover_max"):
+        shown[col] = [f"{100 * v:.1f}%" for v in shown[col]]
+    for col in ("warn", "breach"):
+        shown[col] = ["–" if v is None or pd.isna(v) else f"{v:.4g}" for v in shown[col]]
+    sys.stdout.write(
+        f"Rules replay {d0:%Y-%m-%d} to {d1:%Y-%m-%d} ({len(history.dates)} dates); width = "
+        "multiplier on the warn and breach limits (1 = configured); cure turnover = weight "
+        "that must move to bring alerting items inside warn (lower bound)\n\n"
+    )
+    sys.stdout.write(shown.to_string(index=False) + "\n\n")
+    sys.stdout.write(f"wrote rules_replay.csv to {out}\n")
+    return 0

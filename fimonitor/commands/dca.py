@@ -1,4 +1,6 @@
-"""``fimonitor dca schedule|run``: dollar-cost averaging on the NYSE calendar (CONTRACT §7).
+"""``fimonitor dca schedule|run``: dollar-cost averaging on the NYSE calendar.
+
+See docs/interface.md (dca).
 
 ``schedule`` prints one investment date a line. ``run`` invests ``--amount`` on each date and
 writes ``OUT/dca_orders.csv`` (date,ticker,shares,price,notional) and ``OUT/dca_summary.csv``
@@ -13,17 +15,19 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from fimonitor.commands._common import default_data_dir
-from fimonitor.commands.rebalance import atomic_write_text, price_panel, record_event
+from fimonitor.dates import parse_date
 from fimonitor.errors import InputError
-from fimonitor.rebalance.dca import FREQUENCIES, MODES, CureInputs, run_dca, schedule
-from fimonitor.rebalance.portfolio import load_portfolio
+from fimonitor.fileio import atomic_write_text
+from fimonitor.paths import default_data_dir
+from fimonitor.policy.dca import FREQUENCIES, MODES, cure_inputs_from_folder, run_dca, schedule
+from fimonitor.policy.portfolio import load_portfolio
+from fimonitor.policy.prices import price_panel
 from fimonitor.report import format as fmt
+from fimonitor.store.db import record_rebalancing_event
 
 
 def add_parser(subparsers) -> None:
+    """Register the ``dca`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "dca",
         help="dollar-cost averaging: schedule and run",
@@ -83,48 +87,21 @@ def _dates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", required=True, metavar="DATE")
 
 
-def _date(text: str, name: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(text)
-    except ValueError as exc:
-        raise InputError(f"{name} {text!r} is not a date YYYY-MM-DD") from exc
-
-
 def run_schedule(args: argparse.Namespace) -> int:
-    dates = schedule(args.frequency, _date(args.start, "--start"), _date(args.end, "--end"))
+    """Print the investment dates of ``fimonitor dca schedule``; return the exit code."""
+    dates = schedule(
+        args.frequency, parse_date(args.start, "--start"), parse_date(args.end, "--end")
+    )
     sys.stdout.write("".join(f"{d:%Y-%m-%d}\n" for d in dates))
     return 0
 
 
-def _cure_inputs(data: Path, config: Path | None) -> CureInputs:
-    from fimonitor.config import load_config
-    from fimonitor.data.loaders import read_durations, read_security_master
-
-    sm = read_security_master(data / "security_master.csv")
-    durations = None
-    if (data / "duration_monthly.csv").is_file():
-        durations = read_durations(data / "duration_monthly.csv", sm.index)
-    cfg_path = config if config is not None else data / "monitor.yaml"
-    kw = {}
-    if cfg_path.is_file():
-        cfg = load_config(cfg_path)
-        if cfg.rules.min_cash_weight is not None:
-            kw["min_cash_weight"] = cfg.rules.min_cash_weight.breach
-        if cfg.rules.active_weight is not None and cfg.rules.active_weight.breach is not None:
-            kw["group_tolerance"] = cfg.rules.active_weight.breach
-        if cfg.rebalance.duration_band is not None:
-            kw["duration_band"] = cfg.rebalance.duration_band
-    return CureInputs(
-        groups=sm["group"].to_dict(),
-        cash_proxy=frozenset(sm.index[sm["is_cash_proxy"]]),
-        durations=durations,
-        **kw,
-    )
-
-
 def run_run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor dca run``: invest, write the CSVs, record; return the exit code."""
     portfolio = load_portfolio(args.portfolio)
-    dates = schedule(args.frequency, _date(args.start, "--start"), _date(args.end, "--end"))
+    dates = schedule(
+        args.frequency, parse_date(args.start, "--start"), parse_date(args.end, "--end")
+    )
     if len(dates) == 0:
         raise InputError(f"no {args.frequency} investment date between {args.start} and {args.end}")
     data = args.data if args.data is not None else default_data_dir()
@@ -149,7 +126,7 @@ def run_run(args: argparse.Namespace) -> int:
         ]
         if adj:
             notes.append(f"{', '.join(adj)}: close is blank; valued on adj_close")
-    cure = _cure_inputs(data, args.config) if args.mode == "cure-breaches" else None
+    cure = cure_inputs_from_folder(data, args.config) if args.mode == "cure-breaches" else None
     result = run_dca(
         portfolio,
         args.amount,
@@ -195,7 +172,7 @@ def run_run(args: argparse.Namespace) -> int:
     print(f"\nwrote {out / 'dca_orders.csv'} and {out / 'dca_summary.csv'}")
     if not args.no_record:
         url = args.db or f"sqlite:///{(out / 'fimonitor.sqlite').resolve()}"
-        event_id = record_event(
+        event_id = record_rebalancing_event(
             url,
             portfolio_id=portfolio.name,
             event_date=dates[-1],

@@ -27,6 +27,7 @@ def _date(text: str) -> pd.Timestamp:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``prices`` sub-command on ``subparsers``."""
     parser = subparsers.add_parser("prices", help="market data: refresh prices.csv")
     sub = parser.add_subparsers(dest="prices_command", metavar="ACTION", required=True)
     up = sub.add_parser(
@@ -69,6 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor prices``; return the exit code."""
     report = update_prices(
         args.data,
         tickers=args.tickers,

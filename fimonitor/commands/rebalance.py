@@ -1,4 +1,4 @@
-"""``fimonitor rebalance``: the policy rebalancer for any portfolio (CONTRACT §6).
+"""``fimonitor rebalance``: the policy rebalancer for any portfolio (docs/interface.md, rebalance).
 
 Prints the drift table (current, target, drift, action), then SELL and BUY orders with value,
 reason and P&L vs cost, then alerts; ``--json`` writes the §6 JSON, ``--csv`` the orders.
@@ -15,18 +15,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from fimonitor.errors import AsOfError, InputError
+from fimonitor.data.asof import resolve_as_of
+from fimonitor.dates import parse_date
 from fimonitor.fileio import atomic_write_text
-from fimonitor.rebalance.policy import PolicyResult, rebalance
-from fimonitor.rebalance.portfolio import Portfolio, load_portfolio
+from fimonitor.paths import default_data_dir
+from fimonitor.policy.portfolio import Portfolio, load_portfolio
+from fimonitor.policy.prices import price_panel, prices_on
+from fimonitor.policy.rebalancer import POLICY_CSV_COLUMNS, PolicyResult, rebalance
 from fimonitor.report import format as fmt
+from fimonitor.store.db import record_rebalancing_event
 
 log = logging.getLogger(__name__)
 
-CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
-
 
 def add_parser(subparsers) -> None:
+    """Register the ``rebalance`` sub-command on ``subparsers``."""
     p = subparsers.add_parser(
         "rebalance",
         help="policy rebalancer for any portfolio (YAML)",
@@ -61,67 +64,9 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-# --------------------------------------------------------------------------- shared helpers
-def price_panel(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(valuation panel, adj-fallback mask), both date x ticker, from ``DIR/prices.csv``.
-
-    The valuation price is ``close``; where ``close`` is blank it is ``adj_close`` (the mask
-    marks those cells so the caller can say so).
-    """
-    from fimonitor.data.loaders import read_prices
-
-    path = Path(data_dir) / "prices.csv"
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    long = read_prices(path)
-    close = long.pivot(index="date", columns="ticker", values="close").sort_index()
-    adj = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
-    fallback = close.isna() & adj.notna()
-    return close.where(~fallback, adj), fallback
-
-
-def resolve_as_of(
-    dates: pd.DatetimeIndex, as_of: str | None, file: str = "prices.csv"
-) -> tuple[pd.Timestamp, str | None]:
-    """The price date to use: ``as_of`` or the last earlier date (with a note), or the last date."""
-    if as_of in (None, "latest"):
-        return dates[-1], None
-    try:
-        want = pd.Timestamp(as_of)
-    except ValueError as exc:
-        raise AsOfError(f"--as-of {as_of!r} is not a date YYYY-MM-DD", file=file) from exc
-    if want > dates[-1] or want < dates[0]:
-        raise AsOfError(
-            f"--as-of {want:%Y-%m-%d} is outside the prices "
-            f"({dates[0]:%Y-%m-%d} .. {dates[-1]:%Y-%m-%d})",
-            file=file,
-        )
-    used = dates[dates <= want][-1]
-    note = None if used == want else f"no prices on {want:%Y-%m-%d}: used {used:%Y-%m-%d}"
-    return used, note
-
-
-def needed_tickers(portfolio: Portfolio) -> list[str]:
-    """Held, target, category and substitute tickers (the prices a run may need)."""
-    out = [*portfolio.holdings, *portfolio.target_tickers()]
-    out += [t for members in portfolio.categories.values() for t in members]
-    out += [*portfolio.policy.tax.substitutes.values()]
-    return list(dict.fromkeys(out))
-
-
-def record_event(url: str, **kw) -> int | None:
-    """Record an event through ``fimonitor.store.db`` (imported lazily)."""
-    try:
-        from fimonitor.store.db import record_rebalancing_event
-    except ImportError:  # pragma: no cover - the store is part of the package
-        log.warning("fimonitor.store.db is not available: event not recorded")
-        return None
-    return record_rebalancing_event(url, **kw)
-
-
 # --------------------------------------------------------------------------- report text
 def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
-    """The terminal report: drift table, SELL orders, BUY orders, alerts, notes."""
+    """Return the terminal report: drift table, SELL orders, BUY orders, alerts, notes."""
     lines = [
         f"Portfolio {portfolio.name} — {portfolio.policy.method} policy, as of "
         f"{result.as_of:%Y-%m-%d}",
@@ -170,45 +115,36 @@ def report_text(result: PolicyResult, portfolio: Portfolio) -> str:
         ]
     if len(result.alerts):
         lines += ["", "Alerts"]
-        lines += [f"  {a.severity:<7}{a.type}: {a.message}" for a in result.alerts.itertuples()]
+        lines += [f"  {a.level:<7}{a.type}: {a.message}" for a in result.alerts.itertuples()]
     if result.notes:
         lines += ["", "Notes"] + [f"  {n}" for n in result.notes]
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor rebalance``; return the exit code."""
     portfolio = load_portfolio(args.portfolio)
     notes: list[str] = []
     prices: dict[str, float] = {}
     history = None
     data = args.data
     if data is None:  # prices missing from the file: use ./data (or the bundled demo book)
-        from fimonitor.commands._common import default_data_dir
-
         priced = portfolio.file_prices()
         need = [*portfolio.holdings, *portfolio.target_tickers()]
         if any(t not in priced for t in need) and (default_data_dir() / "prices.csv").is_file():
             data = default_data_dir()
     if data is not None:
         panel, fallback = price_panel(data)
-        as_of, note = resolve_as_of(panel.index, args.as_of)
-        notes += [note] if note else []
-        file_prices = portfolio.file_prices()
-        for t in needed_tickers(portfolio):
-            if t in panel.columns and pd.notna(panel.at[as_of, t]):
-                prices[t] = float(panel.at[as_of, t])
-                if fallback.at[as_of, t] and t not in file_prices:
-                    notes.append(
-                        f"{t}: close is blank on {as_of:%Y-%m-%d}; valued on "
-                        f"adj_close {prices[t]:.2f}"
-                    )
+        resolved = resolve_as_of(panel.index, args.as_of)
+        as_of = resolved.date
+        notes += [resolved.note] if resolved.note else []
+        prices, fell_back = prices_on(panel, fallback, as_of, portfolio)
+        notes += fell_back
         history = panel.loc[:as_of]
+    elif args.as_of in (None, "latest"):
+        as_of = pd.Timestamp.today().normalize()
     else:
-        as_of = (
-            pd.Timestamp(args.as_of)
-            if args.as_of not in (None, "latest")
-            else pd.Timestamp.today().normalize()
-        )
+        as_of = parse_date(args.as_of, "--as-of")
     result = rebalance(portfolio, prices, as_of=as_of, price_history=history)
     if notes:
         result = PolicyResult(**{**result.__dict__, "notes": (*notes, *result.notes)})
@@ -217,10 +153,10 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.json, json.dumps(result.to_json_dict(), indent=2, default=str))
         print(f"\nwrote {args.json}")
     if args.csv is not None:
-        atomic_write_text(args.csv, result.orders[CSV_COLUMNS].to_csv(index=False))
+        atomic_write_text(args.csv, result.orders[POLICY_CSV_COLUMNS].to_csv(index=False))
         print(f"wrote {args.csv}")
     if args.db and not args.no_record:
-        event_id = record_event(
+        event_id = record_rebalancing_event(
             args.db,
             portfolio_id=portfolio.name,
             event_date=as_of,
@@ -232,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 "method": portfolio.policy.method,
                 "tax": portfolio.policy.tax.enabled,
             },
-            orders=result.orders[CSV_COLUMNS],
+            orders=result.orders[POLICY_CSV_COLUMNS],
             status="proposed",
             pre_state={r.row: float(r.weight) for r in result.rows.itertuples()},
             post_state={r.row: float(r.post_weight) for r in result.rows.itertuples()},

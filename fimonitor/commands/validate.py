@@ -10,6 +10,7 @@ from fimonitor.commands._common import add_data_arg, data_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``validate`` sub-command on ``subparsers``."""
     p = sub.add_parser("validate", help="check the input folder and rules file, write nothing")
     add_data_arg(p)
     p.add_argument(
@@ -20,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``fimonitor validate``; return the exit code."""
     from fimonitor.analytics.exposures import compute_history
     from fimonitor.pipeline import check_as_of, load_inputs, resolve_as_of
 

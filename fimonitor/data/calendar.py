@@ -14,7 +14,7 @@ _CAL_END = "2035-12-31"
 
 @functools.lru_cache(maxsize=1)
 def nyse() -> xcals.ExchangeCalendar:
-    """The XNYS calendar over a fixed, wide range (cached)."""
+    """Return the XNYS calendar over a fixed, wide range (cached)."""
     return xcals.get_calendar("XNYS", start=_CAL_START, end=_CAL_END)
 
 
@@ -35,4 +35,5 @@ def next_session(date: str | pd.Timestamp) -> pd.Timestamp:
 
 
 def is_session(date: str | pd.Timestamp) -> bool:
+    """Tell whether ``date`` is an NYSE trading session."""
     return bool(nyse().is_session(pd.Timestamp(date)))

@@ -1,8 +1,13 @@
-"""Read and validate the input folder (CONTRACT §2). The only code that reads inputs.
+"""Read and validate the input folder (CONTRACT §2) into a :class:`~fimonitor.data.book.Book`.
 
-Every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the row
-(the line number as a spreadsheet shows it: header = row 1) and/or ticker, and what is wrong.
-Checks are vectorised: the first offending row is reported.
+Every file is read and checked through :mod:`fimonitor.data.tables` (the one table reader):
+every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the
+spreadsheet row (header = row 1), ticker and column, and what is wrong. Checks are
+vectorised: the first offending row is reported.
+
+Optional columns: ``prices.csv`` ``open, high, low, volume`` (finite, >= 0, blank allowed);
+``duration_monthly.csv`` ``convexity, empirical_duration, method``;
+``benchmark_weights.csv`` ``benchmark`` (several named benchmarks).
 """
 
 from __future__ import annotations
@@ -13,7 +18,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fimonitor.data.book import CASH, Book, set_read_only
+from fimonitor.data.book import CASH, Book
+from fimonitor.data.tables import (
+    OHLV_COLUMNS,
+    WEIGHT_SUM_TOL,
+    check_duplicates,
+    check_known,
+    check_price_values,
+    first_bad_row,
+    parse_dates,
+    parse_numbers,
+    parse_tickers,
+    read_table,
+    spreadsheet_rows,
+    validate_prices,
+    weight_scale,
+)
 from fimonitor.errors import DataGapError, InputError, SchemaError
 
 log = logging.getLogger(__name__)
@@ -30,137 +50,52 @@ TRADE_ACTIONS = ("BUY", "SELL")
 CASH_ACTIONS = ("DEPOSIT", "WITHDRAWAL", "DIVIDEND", "FEE")
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f"}
-# weights are accepted when they sum to 1 or 100 within this relative tolerance and are then
-# renormalised (reported as a data-quality note when the sum is off by more than 1e-9)
-WEIGHT_SUM_TOL = 0.005
-
-
-# --------------------------------------------------------------------------- helpers
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV as strings, check the required columns; adds ``row`` (header = row 1)."""
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"cannot be parsed as CSV ({exc})", file=path) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise SchemaError("file is empty (expected a header row)", file=path) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise SchemaError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(df.columns)}", file=path
-        )
-    df = df.apply(lambda s: s.str.strip())
-    df["row"] = np.arange(2, len(df) + 2)
-    return df
-
-
-def _first(df: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.Series | None:
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return None
-    return df.iloc[int(np.argmax(mask))]
-
-
-def _fail_first(df, mask, path, problem, *, column=None, exc=SchemaError, fmt=None):
-    bad = _first(df, mask)
-    if bad is not None:
-        ticker = bad.get("ticker") or None
-        msg = problem if fmt is None else fmt(bad)
-        raise exc(msg, file=path, row=int(bad["row"]), ticker=ticker, column=column)
-
-
-def _dates(df: pd.DataFrame, col: str, path: Path, fmt: str = "%Y-%m-%d") -> pd.Series:
-    parsed = pd.to_datetime(df[col], format=fmt, errors="coerce")
-    _fail_first(
-        df,
-        parsed.isna(),
-        path,
-        None,
-        column=col,
-        fmt=lambda r: (
-            f"{col} {r[col]!r} is not a date ({'YYYY-MM' if fmt == '%Y-%m' else 'YYYY-MM-DD'})"
-        ),
-    )
-    return parsed.astype("datetime64[ns]")
-
-
-def _numbers(df: pd.DataFrame, col: str, path: Path, *, blank_ok: bool) -> pd.Series:
-    raw = df[col]
-    num = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype(float)
-    bad = num.isna() & (raw != "") | ~np.isfinite(num.fillna(0.0))
-    _fail_first(df, bad, path, None, column=col, fmt=lambda r: f"{col} {r[col]!r} is not a number")
-    if not blank_ok:
-        _fail_first(df, num.isna(), path, f"{col} is blank", column=col)
-    return num
-
-
-def _tickers(df: pd.DataFrame, path: Path) -> pd.Series:
-    t = df["ticker"].str.upper()
-    _fail_first(df, t == "", path, "ticker is blank", column="ticker")
-    return t
-
-
-def _unknown(df: pd.DataFrame, tickers: pd.Series, known: pd.Index, path: Path) -> None:
-    mask = ~tickers.isin(known)
-    _fail_first(
-        df.assign(ticker=tickers),
-        mask,
-        path,
-        None,
-        fmt=lambda r: (
-            "ticker is not in security_master.csv (add it there with its group and rating)"
-        ),
-    )
-
-
-def _duplicates(df: pd.DataFrame, keys: list[str], path: Path, what: str) -> None:
-    dup = df.duplicated(keys, keep="first")
-    _fail_first(
-        df,
-        dup,
-        path,
-        None,
-        fmt=lambda r: f"duplicate {what} ({', '.join(str(r[k]) for k in keys)})",
-    )
+__all__ = [
+    "FILES",
+    "WEIGHT_SUM_TOL",
+    "load_book",
+    "read_benchmark",
+    "read_benchmarks",
+    "read_duration_table",
+    "read_durations",
+    "read_prices",
+    "read_security_master",
+    "read_transactions",
+]
 
 
 # --------------------------------------------------------------------------- files
 def read_security_master(path: Path) -> pd.DataFrame:
     """security_master.csv -> frame indexed by ticker (CASH row added)."""
     path = Path(path)
-    df = _read_csv(path, ("ticker", "name", "group", "sector", "rating_bucket", "is_cash_proxy"))
-    df["ticker"] = _tickers(df, path)
-    _fail_first(
+    df = read_table(path, ("ticker", "name", "group", "sector", "rating_bucket", "is_cash_proxy"))
+    df["ticker"] = parse_tickers(df, path)
+    first_bad_row(
         df,
         df["ticker"] == CASH,
         path,
         "CASH is built in (the ledger's cash); do not list it",
         column="ticker",
     )
-    _duplicates(df, ["ticker"], path, "ticker")
-    _fail_first(df, df["group"] == "", path, "group is blank", column="group")
+    check_duplicates(df, ["ticker"], path, "ticker")
+    first_bad_row(df, df["group"] == "", path, "group is blank", column="group")
     flag = df["is_cash_proxy"].str.lower()
-    _fail_first(
+    first_bad_row(
         df,
         ~flag.isin(TRUE_WORDS | FALSE_WORDS),
         path,
-        None,
+        lambda r: f"is_cash_proxy {r['is_cash_proxy']!r} is not true/false",
         column="is_cash_proxy",
-        fmt=lambda r: f"is_cash_proxy {r['is_cash_proxy']!r} is not true/false",
     )
     df["is_cash_proxy"] = flag.isin(TRUE_WORDS)
     if "price_field" in df.columns:
         pf = df["price_field"].str.lower().replace("", "close")
-        _fail_first(
+        first_bad_row(
             df,
             ~pf.isin(["close", "adj_close"]),
             path,
-            None,
+            lambda r: f"price_field {r['price_field']!r} must be close or adj_close",
             column="price_field",
-            fmt=lambda r: f"price_field {r['price_field']!r} must be close or adj_close",
         )
         df["price_field"] = pf
     else:
@@ -185,42 +120,27 @@ def read_security_master(path: Path) -> pd.DataFrame:
 
 
 def read_prices(path: Path) -> pd.DataFrame:
-    """prices.csv -> long frame ``date, ticker, close, adj_close`` (floats, NaN where blank).
+    """prices.csv -> long frame ``date, ticker, close, adj_close, row`` (+ optional columns).
 
     ``adj_close`` equals ``close`` when the file has no adj_close column. Prices must be > 0.
-    A row with neither price is an error; duplicate (date, ticker) is an error.
+    A row with neither price is an error; duplicate (date, ticker) is an error. The optional
+    columns ``open, high, low, volume`` (finite, >= 0, blank allowed) are kept when present
+    (float, NaN where blank). ``row`` is the spreadsheet row (header = row 1).
     """
     path = Path(path)
-    fast = _read_prices_fast(path)
-    if fast is not None:
-        df, close, adj = fast
-    else:  # a value does not parse: the string path finds and names the first bad row
-        df = _read_csv(path, ("date", "ticker", "close"))
-        df["ticker"] = _tickers(df, path)
-        close = _numbers(df, "close", path, blank_ok=True)
-        has_adj = "adj_close" in df.columns
-        adj = _numbers(df, "adj_close", path, blank_ok=True) if has_adj else close.copy()
-    df["date"] = _dates(df, "date", path)
-    for col, s in (("close", close), ("adj_close", adj)):
-        _fail_first(
-            df, s <= 0, path, None, column=col, fmt=lambda r, c=col: f"{c} {r[c]} must be positive"
-        )
-    _fail_first(
-        df, close.isna() & adj.isna(), path, "close (and adj_close) is blank", column="close"
-    )
-    _duplicates(df, ["date", "ticker"], path, "date/ticker")
-    return pd.DataFrame(
-        {
-            "date": df["date"],
-            "ticker": df["ticker"],
-            "close": close,
-            "adj_close": adj,
-            "row": df["row"],
-        }
-    )
+    prices = _read_prices_fast(path)
+    if prices is None:  # a value does not parse: the text path finds and names the first bad row
+        text = read_table(path, ("date", "ticker", "close"))
+        prices = validate_prices(text, path)
+        if "adj_close" not in text.columns:
+            prices["adj_close"] = prices["close"]
+    else:
+        check_price_values(prices, path)
+    optional = [c for c in OHLV_COLUMNS if c in prices.columns]
+    return prices[["date", "ticker", "close", "adj_close", "row", *optional]]
 
 
-def _read_prices_fast(path: Path):
+def _read_prices_fast(path: Path) -> pd.DataFrame | None:
     """Parse prices.csv with numeric dtypes (fast); None when some value does not parse."""
     if not path.is_file():
         raise InputError("file not found", file=path)
@@ -231,24 +151,20 @@ def _read_prices_fast(path: Path):
     cols = [str(c).strip() for c in head.columns]
     if not {"date", "ticker", "close"} <= set(cols) or cols != list(head.columns):
         return None
-    dtypes = {"date": "category", "ticker": "category", "close": float}
-    if "adj_close" in cols:
-        dtypes["adj_close"] = float
+    numeric = [c for c in ("close", "adj_close", *OHLV_COLUMNS) if c in cols]
+    dtypes = {"date": "category", "ticker": "category", **dict.fromkeys(numeric, float)}
     try:
         df = pd.read_csv(
             path,
             usecols=list(dtypes),
             dtype=dtypes,
             keep_default_na=False,
-            na_values={"close": [""], "adj_close": [""]},
+            na_values={c: [""] for c in numeric},
         )
     except (ValueError, pd.errors.ParserError):
         return None
-    close = df["close"].astype(float)
-    if not np.isfinite(close.fillna(0.0)).all():
-        return None
-    adj = df["adj_close"].astype(float) if "adj_close" in df else close.copy()
-    if not np.isfinite(adj.fillna(0.0)).all():
+    values = df[numeric].astype(float)
+    if not np.isfinite(values.fillna(0.0).to_numpy()).all():
         return None
     # normalise the few distinct labels, then expand by code (fast on millions of rows)
     for col, fix in (
@@ -261,99 +177,157 @@ def _read_prices_fast(path: Path):
         df[col] = pd.Series(
             np.where(codes >= 0, labels[np.clip(codes, 0, None)], ""), index=df.index, dtype=object
         )
-    df["row"] = np.arange(2, len(df) + 2)
-    _fail_first(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
-    return df, close, adj
+    df["row"] = spreadsheet_rows(len(df))
+    first_bad_row(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
+    out = pd.DataFrame({"date": parse_dates(df, "date", path), "ticker": df["ticker"]})
+    for col in numeric:
+        out[col] = values[col]
+    if "adj_close" not in out:
+        out["adj_close"] = out["close"]
+    out["row"] = df["row"]
+    return out
+
+
+def read_duration_table(path: Path, known: pd.Index) -> pd.DataFrame:
+    """duration_monthly.csv -> validated long frame.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``month`` (month-start datetime64), ``ticker``, ``duration`` (years), ``convexity``
+        and ``empirical_duration`` (float, NaN when blank or when the file has no such
+        column), ``method`` (str, ``""`` when absent), ``row`` (spreadsheet row).
+
+    Notes
+    -----
+    ``duration`` must lie in -5..60 years and ``empirical_duration`` too when given;
+    ``convexity`` is any finite number (negative for callable and mortgage funds).
+    """
+    path = Path(path)
+    df = read_table(path, ("month", "ticker", "duration"))
+    df["ticker"] = parse_tickers(df, path)
+    month = parse_dates(df, "month", path, fmt="%Y-%m")
+    out = pd.DataFrame({"month": month, "ticker": df["ticker"]})
+    for col, blank_ok in (("duration", False), ("empirical_duration", True)):
+        if col not in df.columns:
+            out[col] = np.nan
+            continue
+        out[col] = parse_numbers(df, col, path, blank_ok=blank_ok)
+        first_bad_row(
+            df,
+            (out[col] < -5) | (out[col] > 60),
+            path,
+            lambda r, c=col: f"{c} {r[c]} years is outside -5..60",
+            column=col,
+        )
+    out["convexity"] = (
+        parse_numbers(df, "convexity", path, blank_ok=True) if "convexity" in df else np.nan
+    )
+    out["method"] = df["method"] if "method" in df.columns else ""
+    check_known(df, df["ticker"], known, path)
+    check_duplicates(
+        df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path, "month/ticker"
+    )
+    out["row"] = df["row"]
+    return out
+
+
+def _month_panel(table: pd.DataFrame, col: str) -> pd.DataFrame:
+    panel = table.pivot(index="month", columns="ticker", values=col).sort_index()
+    panel.index.name = "month"
+    return panel
 
 
 def read_durations(path: Path, known: pd.Index) -> pd.DataFrame:
     """duration_monthly.csv -> month-start date x ticker panel (years)."""
-    path = Path(path)
-    df = _read_csv(path, ("month", "ticker", "duration"))
-    df["ticker"] = _tickers(df, path)
-    month = _dates(df, "month", path, fmt="%Y-%m")
-    dur = _numbers(df, "duration", path, blank_ok=False)
-    _fail_first(
-        df,
-        (dur < -5) | (dur > 60),
-        path,
-        None,
-        column="duration",
-        fmt=lambda r: f"duration {r['duration']} years is outside -5..60",
-    )
-    _unknown(df, df["ticker"], known, path)
-    _duplicates(
-        df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path, "month/ticker"
-    )
-    panel = pd.DataFrame({"month": month, "ticker": df["ticker"], "duration": dur}).pivot(
-        index="month", columns="ticker", values="duration"
-    )
-    panel.index.name = "month"
-    return panel.sort_index()
+    return _month_panel(read_duration_table(path, known), "duration")
 
 
-def read_benchmark(path: Path, known: pd.Index) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
-    """benchmark_weights.csv -> effective_date x ticker weights (fractions) and notes.
+def read_benchmarks(
+    path: Path, known: pd.Index
+) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str, str]]]:
+    """benchmark_weights.csv -> one effective_date x ticker weights panel per benchmark, notes.
 
-    Weights may be fractions (sum 1) or percentages (sum 100) per effective date; a sum off by
-    more than 0.5 % is an error, a smaller difference is renormalised and noted.
+    Weights may be fractions (sum 1) or percentages (sum 100) per benchmark and effective
+    date; a sum off by more than 0.5 % is an error, a smaller difference is renormalised and
+    noted. An optional ``benchmark`` column names several benchmarks (blank = ``benchmark``);
+    without it the file holds one benchmark named ``benchmark``. The dict keeps file order.
     """
     path = Path(path)
-    df = _read_csv(path, ("ticker", "weight"))
-    df["ticker"] = _tickers(df, path)
-    w = _numbers(df, "weight", path, blank_ok=False)
-    _fail_first(
-        df, w < 0, path, None, column="weight", fmt=lambda r: f"weight {r['weight']} is negative"
-    )
-    _unknown(df, df["ticker"], known, path)
+    df = read_table(path, ("ticker", "weight"))
+    df["ticker"] = parse_tickers(df, path)
+    w = parse_numbers(df, "weight", path, blank_ok=False, minimum=0.0)
+    check_known(df, df["ticker"], known, path)
     if "effective_date" in df.columns and (df["effective_date"] != "").any():
-        blank = df["effective_date"] == ""
-        _fail_first(
+        first_bad_row(
             df,
-            blank,
+            df["effective_date"] == "",
             path,
             "effective_date is blank (fill it on every row or none)",
             column="effective_date",
         )
-        eff = _dates(df, "effective_date", path)
+        eff = parse_dates(df, "effective_date", path)
     else:
         eff = pd.Series(pd.Timestamp("1900-01-01"), index=df.index)
-    df["eff"] = eff
-    _duplicates(df, ["eff", "ticker"], path, "effective_date/ticker")
-    sums = w.groupby(eff).sum()
-    notes: list[tuple[str, str, str]] = []
-    scale = pd.Series(np.nan, index=sums.index)
-    for target in (1.0, 100.0):
-        ok = (sums - target).abs() <= WEIGHT_SUM_TOL * target
-        scale[ok & scale.isna()] = sums[ok]
+    names = df["benchmark"].replace("", "benchmark") if "benchmark" in df else "benchmark"
+    df = df.assign(eff=eff, benchmark=names)
+    check_duplicates(df, ["benchmark", "eff", "ticker"], path, "benchmark/effective_date/ticker")
+    several = df["benchmark"].nunique() > 1
+    sums = w.groupby([df["benchmark"], eff]).sum()
+    scale = weight_scale(sums)
     if scale.isna().any():
-        bad_date = scale.index[scale.isna()][0]
-        first = df[df["eff"] == bad_date].iloc[0]
+        name, bad_date = scale.index[scale.isna()][0]
+        first = df[(df["eff"] == bad_date) & (df["benchmark"] == name)].iloc[0]
         when = "" if bad_date.year == 1900 else f" for effective_date {bad_date.date()}"
+        which = f" in benchmark {name}" if several else ""
         raise InputError(
-            f"weights sum to {sums[bad_date]:.6g}{when}; expected 1 (fractions) or 100 (percent)",
+            f"weights sum to {sums[(name, bad_date)]:.6g}{when}{which}; "
+            "expected 1 (fractions) or 100 (percent)",
             file=path,
             row=int(first["row"]),
         )
-    for d, s in sums.items():
+    notes: list[tuple[str, str, str]] = []
+    for (name, d), s in sums.items():
         target = 100.0 if abs(s - 100.0) <= WEIGHT_SUM_TOL * 100 else 1.0
         if abs(s - target) > 1e-9 * target:
             when = "" if d.year == 1900 else f" ({d.date()})"
+            label = f"benchmark {name}" if several else "benchmark"
             notes.append(
                 (
                     "WARN",
                     "benchmark weights renormalised",
-                    f"benchmark weights{when} summed to {s:.6g}, rescaled to 1",
+                    f"{label} weights{when} summed to {s:.6g}, rescaled to 1",
                 )
             )
-    panel = (
-        pd.DataFrame({"eff": eff, "ticker": df["ticker"], "w": w / eff.map(scale).to_numpy()})
-        .pivot(index="eff", columns="ticker", values="w")
-        .fillna(0.0)
-        .sort_index()
+    factor = scale.reindex(pd.MultiIndex.from_arrays([df["benchmark"], eff])).to_numpy()
+    frac = pd.DataFrame(
+        {"benchmark": df["benchmark"], "eff": eff, "ticker": df["ticker"], "w": w / factor}
     )
-    panel.index.name = "effective_date"
-    return panel, notes
+    panels: dict[str, pd.DataFrame] = {}
+    for name in frac["benchmark"].unique():  # a handful of named benchmarks
+        panel = (
+            frac[frac["benchmark"] == name]
+            .pivot(index="eff", columns="ticker", values="w")
+            .fillna(0.0)
+            .sort_index()
+        )
+        panel.index.name = "effective_date"
+        panels[str(name)] = panel
+    return panels, notes
+
+
+def primary_benchmark(benchmarks: dict[str, pd.DataFrame]) -> str:
+    """The benchmark the pack monitors: ``benchmark`` when so named, else the first in the file."""
+    return "benchmark" if "benchmark" in benchmarks else next(iter(benchmarks))
+
+
+def read_benchmark(path: Path, known: pd.Index) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """benchmark_weights.csv -> the primary benchmark's effective_date x ticker weights, notes.
+
+    See :func:`read_benchmarks` (all benchmarks) and :func:`primary_benchmark`.
+    """
+    panels, notes = read_benchmarks(path, known)
+    return panels[primary_benchmark(panels)], notes
 
 
 def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
@@ -365,68 +339,65 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
     distributions). ``fees`` >= 0 (blank = 0). No SELL beyond the shares held at that point.
     """
     path = Path(path)
-    df = _read_csv(path, ("date", "ticker", "action", "shares", "price", "fees"))
-    df["date"] = _dates(df, "date", path)
+    df = read_table(path, ("date", "ticker", "action", "shares", "price", "fees"))
+    df["date"] = parse_dates(df, "date", path)
     df["action"] = df["action"].str.upper()
-    _fail_first(
+    first_bad_row(
         df,
         ~df["action"].isin(ACTIONS),
         path,
-        None,
+        lambda r: f"action {r['action']!r} is not one of {', '.join(ACTIONS)}",
         column="action",
-        fmt=lambda r: f"action {r['action']!r} is not one of {', '.join(ACTIONS)}",
     )
     df["ticker"] = df["ticker"].str.upper()
-    shares = _numbers(df, "shares", path, blank_ok=True)
-    price = _numbers(df, "price", path, blank_ok=True)
-    fees = _numbers(df, "fees", path, blank_ok=True).fillna(0.0)
+    shares = parse_numbers(df, "shares", path, blank_ok=True)
+    price = parse_numbers(df, "price", path, blank_ok=True)
+    fees = parse_numbers(df, "fees", path, blank_ok=True).fillna(0.0)
     trade = df["action"].isin(TRADE_ACTIONS)
-    _fail_first(df, trade & (df["ticker"] == ""), path, "BUY/SELL needs a ticker", column="ticker")
-    _unknown(df[trade], df.loc[trade, "ticker"], securities.index.drop(CASH), path)
-    _fail_first(
+    first_bad_row(
+        df, trade & (df["ticker"] == ""), path, "BUY/SELL needs a ticker", column="ticker"
+    )
+    check_known(df[trade], df.loc[trade, "ticker"], securities.index.drop(CASH), path)
+    first_bad_row(
         df,
         trade & ~(shares > 0),
         path,
-        None,
+        lambda r: f"{r['action']} shares must be a positive number, got {r['shares']!r}",
         column="shares",
-        fmt=lambda r: f"{r['action']} shares must be a positive number, got {r['shares']!r}",
     )
-    _fail_first(
+    first_bad_row(
         df,
         ~(price > 0),
         path,
-        None,
+        lambda r: f"{r['action']} price/amount must be a positive number, got {r['price']!r}",
         column="price",
-        fmt=lambda r: f"{r['action']} price/amount must be a positive number, got {r['price']!r}",
     )
-    _fail_first(
+    first_bad_row(
         df,
         fees < 0,
         path,
-        None,
+        lambda r: f"fees {r['fees']} must not be negative",
         column="fees",
-        fmt=lambda r: f"fees {r['fees']} must not be negative",
     )
     cashlike = df["action"].isin(CASH_ACTIONS)
-    _fail_first(
+    first_bad_row(
         df,
         cashlike & shares.notna(),
         path,
-        None,
+        lambda r: f"{r['action']} takes its amount in price; leave shares blank",
         column="shares",
-        fmt=lambda r: f"{r['action']} takes its amount in price; leave shares blank",
     )
     div = df["action"] == "DIVIDEND"
-    _fail_first(
+    first_bad_row(
         df,
         div & (df["ticker"].isin(["", CASH])),
         path,
         "DIVIDEND needs the paying fund's ticker",
         column="ticker",
     )
-    _unknown(df[div], df.loc[div, "ticker"], securities.index.drop(CASH), path)
+    check_known(df[div], df.loc[div, "ticker"], securities.index.drop(CASH), path)
     adj_priced = securities.index[securities["price_field"] == "adj_close"]
-    _fail_first(
+    first_bad_row(
         df,
         div & df["ticker"].isin(adj_priced),
         path,
@@ -435,13 +406,12 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         column="ticker",
     )
     other = df["action"].isin(["DEPOSIT", "WITHDRAWAL", "FEE"])
-    _fail_first(
+    first_bad_row(
         df,
         other & ~df["ticker"].isin(["", CASH]),
         path,
-        None,
+        lambda r: f"{r['action']} ticker must be blank or CASH, got {r['ticker']!r}",
         column="ticker",
-        fmt=lambda r: f"{r['action']} ticker must be blank or CASH, got {r['ticker']!r}",
     )
     df.loc[other, "ticker"] = CASH
 
@@ -469,16 +439,16 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
     )
     running = pd.Series(signed).groupby(ledger["ticker"]).cumsum()
     oversold = (ledger["action"] == "SELL") & (running < -1e-9)
-    bad = _first(ledger, oversold)
-    if bad is not None:
-        held = running[oversold.to_numpy()].iloc[0] + bad["shares"]
-        raise InputError(
-            f"SELL of {bad['shares']:g} shares on {bad['date'].date()} exceeds the "
-            f"{held:g} shares held",
-            file=path,
-            row=int(bad["row"]),
-            ticker=bad["ticker"],
-        )
+    first_bad_row(
+        ledger.assign(held=running + ledger["shares"]),
+        oversold,
+        path,
+        lambda r: (
+            f"SELL of {r['shares']:g} shares on {r['date'].date()} exceeds the "
+            f"{r['held']:g} shares held"
+        ),
+        exc=InputError,
+    )
     return ledger
 
 
@@ -491,7 +461,23 @@ def _panel(prices: pd.DataFrame, col: str) -> pd.DataFrame:
 
 
 def load_book(data_dir: str | Path = "data") -> Book:
-    """Load and validate every input file of ``data_dir`` into a frozen :class:`Book`."""
+    """Load and validate every input file of ``data_dir`` into a frozen :class:`Book`.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The input folder (CONTRACT §2).
+
+    Returns
+    -------
+    Book
+        Every input, validated; its frames are read-only.
+
+    Raises
+    ------
+    InputError
+        A missing or bad file, naming file, spreadsheet row, ticker and column.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(f"data folder {data_dir} does not exist")
@@ -499,8 +485,8 @@ def load_book(data_dir: str | Path = "data") -> Book:
     sec = read_security_master(files["security_master"])
     prices = read_prices(files["prices"])
     known = sec.index
-    durations = read_durations(files["durations"], known)
-    benchmark, notes = read_benchmark(files["benchmark"], known)
+    dur_table = read_duration_table(files["durations"], known)
+    benchmarks, notes = read_benchmarks(files["benchmark"], known)
     ledger = read_transactions(files["transactions"], sec)
 
     close = _panel(prices, "close")
@@ -521,6 +507,15 @@ def load_book(data_dir: str | Path = "data") -> Book:
         )
         close = close.drop(columns=unmapped)
         adj = adj.drop(columns=unmapped)
+    # optional open/high/low/volume: same shape as close, all NaN when the file lacks the column
+    ohlv = {
+        col: (
+            _panel(prices, col).reindex(index=close.index, columns=close.columns)
+            if col in prices.columns
+            else pd.DataFrame(np.nan, index=close.index, columns=close.columns)
+        )
+        for col in OHLV_COLUMNS
+    }
     # every traded/dividend ticker needs a price series
     traded = ledger.loc[ledger["ticker"] != CASH, "ticker"]
     no_price = traded[~traded.isin(close.columns)]
@@ -532,21 +527,29 @@ def load_book(data_dir: str | Path = "data") -> Book:
             row=int(r["row"]),
             ticker=r["ticker"],
         )
-    bench_no_price = [t for t in benchmark.columns if t not in close.columns]
-    if bench_no_price:
-        raise DataGapError(
-            "benchmark ticker has no prices in prices.csv",
-            file=files["benchmark"],
-            ticker=bench_no_price[0],
-        )
+    for panel in benchmarks.values():
+        bench_no_price = [t for t in panel.columns if t not in close.columns]
+        if bench_no_price:
+            raise DataGapError(
+                "benchmark ticker has no prices in prices.csv",
+                file=files["benchmark"],
+                ticker=bench_no_price[0],
+            )
+    durations = _month_panel(dur_table, "duration")
     return Book(
         data_dir=data_dir,
         securities=sec,
-        close=set_read_only(close),
-        adj_close=set_read_only(adj),
-        durations=set_read_only(durations),
-        benchmark=set_read_only(benchmark),
+        close=close,
+        adj_close=adj,
+        durations=durations,
+        benchmark=benchmarks[primary_benchmark(benchmarks)],
         transactions=ledger,
         files=files,
         notes=tuple(notes),
+        open=ohlv["open"],
+        high=ohlv["high"],
+        low=ohlv["low"],
+        volume=ohlv["volume"],
+        convexity=_month_panel(dur_table, "convexity").reindex_like(durations),
+        benchmarks=benchmarks,
     )

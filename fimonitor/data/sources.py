@@ -115,7 +115,7 @@ class FetchResult:
 
 
 def empty_prices() -> pd.DataFrame:
-    """An empty long price frame with the right columns and dtypes."""
+    """Return an empty long price frame with the right columns and dtypes."""
     return pd.DataFrame(
         {
             "date": pd.Series([], dtype="datetime64[ns]"),
@@ -290,7 +290,7 @@ def _ticker_errors(messages: Sequence[str], tickers: Sequence[str]) -> dict[str,
 
 
 def _general_error(messages: Sequence[str]) -> str | None:
-    """A network-looking message not tied to a ticker (e.g. the cookie/crumb fetch)."""
+    """Return a network-looking message not tied to a ticker (e.g. the cookie/crumb fetch)."""
     for msg in messages:
         if classify(msg) == NETWORK:
             return _short(msg)
@@ -298,7 +298,7 @@ def _general_error(messages: Sequence[str]) -> str | None:
 
 
 def _pause(seconds: float) -> None:
-    """The default wait between tries (a module function so tests can replace it)."""
+    """Return the default wait between tries (a module function so tests can replace it)."""
     time.sleep(seconds)
 
 

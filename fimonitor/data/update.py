@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.data import sources
+from fimonitor.data.tables import check_columns, read_table, spreadsheet_rows, validate_prices
 from fimonitor.errors import DownloadError, InputError, SchemaError
 from fimonitor.fileio import atomic_write_text
 
@@ -137,7 +138,8 @@ def read_price_file(path: str | Path) -> PriceFile:
     SchemaError
         A required column (``date, ticker, close``) is missing, a line has the wrong number
         of fields, a date is not ``YYYY-MM-DD``, a price is not a number, or a (date, ticker)
-        pair repeats. The message names the file and the 1-based data row.
+        pair repeats, through :func:`fimonitor.data.tables.validate_prices` (the checks of
+        ``pack``). The message names the file and the spreadsheet row (header = row 1).
     """
     path = Path(path)
     try:
@@ -158,62 +160,32 @@ def read_price_file(path: str | Path) -> PriceFile:
             "empty file; expected the header date,ticker,close[,adj_close]", file=path
         )
     header = tuple(h.strip().lstrip("\ufeff") for h in next(csv.reader([lines[0]])))
-    missing = [c for c in ("date", "ticker", "close") if c not in header]
-    if missing:
-        raise SchemaError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(header)}", file=path
-        )
+    check_columns(header, ("date", "ticker", "close"), path)
     body = [ln for ln in lines[1:] if ln.strip()]
     fields = list(csv.reader(body))
     widths = np.fromiter((len(f) for f in fields), dtype=int, count=len(fields))
     bad = np.flatnonzero(widths != len(header))
     if bad.size:
         raise SchemaError(
-            f"{widths[bad[0]]} fields, expected {len(header)}", file=path, row=int(bad[0]) + 1
+            f"{widths[bad[0]]} fields, expected {len(header)}",
+            file=path,
+            row=int(spreadsheet_rows(len(widths))[bad[0]]),
         )
     raw = pd.DataFrame(fields, columns=[f"raw:{c}" for c in header], dtype=object)
+    cells = pd.DataFrame({c: raw[f"raw:{c}"].str.strip() for c in header})
+    cells["row"] = spreadsheet_rows(len(cells))
+    checked = validate_prices(cells, path)  # the pack's checks and row numbers
     rows = pd.DataFrame({"line": pd.Series(body, dtype=object)})
-    rows["ticker"] = raw["raw:ticker"].str.strip().astype(object)
-    dates = pd.to_datetime(raw["raw:date"].str.strip(), format="%Y-%m-%d", errors="coerce")
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise SchemaError(
-            f"date {raw['raw:date'].iloc[i]!r} is not YYYY-MM-DD",
-            file=path,
-            row=i + 1,
-            ticker=rows["ticker"].iloc[i] or None,
-        )
-    rows["date"] = dates.astype("datetime64[ns]")
+    rows["ticker"] = cells["ticker"].astype(object)
+    rows["date"] = checked["date"]
     decimals: dict[str, int] = {}
     for col in PRICE_COLUMNS:
-        if col not in header:
-            rows[col] = np.nan
-            decimals[col] = _MIN_DECIMALS[col]
-            continue
-        txt = raw[f"raw:{col}"].str.strip()
-        num = pd.to_numeric(txt.where(txt != ""), errors="coerce")
-        bad_num = num.isna() & (txt != "")
-        if bad_num.any():
-            i = int(np.flatnonzero(bad_num.to_numpy())[0])
-            raise SchemaError(
-                f"{col} {txt.iloc[i]!r} is not a number",
-                file=path,
-                row=i + 1,
-                ticker=rows["ticker"].iloc[i],
-            )
-        rows[col] = num.astype(float)
-        frac = txt.str.extract(r"^[-+]?\d*\.(\d+)$", expand=False).str.len()
-        used = int(frac.max()) if frac.notna().any() else 0
+        rows[col] = checked[col] if col in header else np.nan
+        used = 0
+        if col in header:
+            frac = cells[col].str.extract(r"^[-+]?\d*\.(\d+)$", expand=False).str.len()
+            used = int(frac.max()) if frac.notna().any() else 0
         decimals[col] = min(max(used, _MIN_DECIMALS[col]), _MAX_DECIMALS)
-    dup = rows.duplicated(["date", "ticker"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise SchemaError(
-            f"duplicate date {rows['date'].iloc[i]:%Y-%m-%d}",
-            file=path,
-            row=i + 1,
-            ticker=rows["ticker"].iloc[i],
-        )
     rows = pd.concat([rows, raw], axis=1)
     return PriceFile(
         path=path,
@@ -256,11 +228,8 @@ def default_tickers(data_dir: str | Path) -> list[str]:
         path = data_dir / name
         if not path.exists():
             continue
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if "ticker" not in frame.columns:
-            raise SchemaError("missing column ticker", file=path)
-        found += [t.strip() for t in frame["ticker"] if t.strip()]
+        frame = read_table(path, ("ticker",))
+        found += [t for t in frame["ticker"] if t]
     tickers = [t for t in dict.fromkeys(found) if t.upper() != "CASH"]
     if not tickers:
         raise InputError(
@@ -366,51 +335,6 @@ def gap_notes(dates: pd.DataFrame, max_days: int = GAP_DAYS) -> list[str]:
         f"({int(r.days)} days)"
         for r in hit.itertuples()
     ]
-
-
-def stale_tickers(
-    close: pd.DataFrame, tickers: Sequence[str], as_of: str | pd.Timestamp
-) -> pd.DataFrame:
-    """Tickers whose newest price is older than ``as_of``.
-
-    Parameters
-    ----------
-    close : pd.DataFrame
-        Prices, index dates x columns tickers (NaN where missing), e.g. ``Book.close``.
-    tickers : sequence of str
-        The tickers to check (e.g. the holdings on ``as_of``; ``CASH`` is skipped).
-    as_of : date-like
-        The valuation date (a trading day).
-
-    Returns
-    -------
-    pd.DataFrame
-        One row per stale ticker, in ``tickers`` order: ``ticker`` (str),
-        ``last_price_date`` (datetime64; NaT when the ticker has no price on or before
-        ``as_of``) and ``days_stale`` (Int64, calendar days from ``last_price_date`` to
-        ``as_of``; <NA> when there is no price). Empty when every price is current.
-
-    Notes
-    -----
-    ``last_price_date`` = the last date ``<= as_of`` with a non-NaN price;
-    stale when ``last_price_date < as_of``.
-    """
-    as_of = pd.Timestamp(as_of).normalize()
-    names = [t for t in dict.fromkeys(tickers) if str(t).upper() != "CASH"]
-    panel = close.reindex(columns=names)
-    panel = panel[pd.DatetimeIndex(panel.index) <= as_of]
-    has = panel.notna()
-    dates = pd.DataFrame(
-        np.where(has.to_numpy(), panel.index.to_numpy()[:, None], np.datetime64("NaT")),
-        index=panel.index,
-        columns=names,
-    )
-    last = pd.to_datetime(dates.max(axis=0)) if len(panel) else pd.Series(pd.NaT, index=names)
-    last = pd.Series(pd.DatetimeIndex(last).astype("datetime64[ns]"), index=names)
-    days = (as_of - last).dt.days.astype("Int64")
-    out = pd.DataFrame({"ticker": names, "last_price_date": last.values, "days_stale": days.values})
-    stale = out["last_price_date"].isna() | (out["last_price_date"] < as_of)
-    return out[stale].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- merging

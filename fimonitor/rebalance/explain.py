@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fimonitor.rebalance.optimizer import DUAL_TOL, Book, ConstrainedResult, Limits
+from fimonitor.rebalance.optimizer import DUAL_TOL, ConstrainedResult, Limits, ScenarioBook
 
 BINDING_COLUMNS = ["constraint", "bound", "dual", "cost_active_weight", "cost_duration_gap", "text"]
 MAX_NAMED_CAPS = 8  # binding single-name caps costed one by one; more are costed together
@@ -39,7 +39,7 @@ def _dual(duals: dict, key: str):
     return None if v is None else np.asarray(v, dtype=float)
 
 
-def order_reasons(book: Book, result: ConstrainedResult, limits: Limits) -> np.ndarray:
+def order_reasons(book: ScenarioBook, result: ConstrainedResult, limits: Limits) -> np.ndarray:
     """Reason code per ticker for POST_CONS (meaningful where the ticker trades)."""
     n = book.n
     w = result.weights
@@ -86,7 +86,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:g} %"
 
 
-def _measure(book: Book, w: np.ndarray) -> tuple[float, float]:
+def _measure(book: ScenarioBook, w: np.ndarray) -> tuple[float, float]:
     """(Σ|w − b| incl. CASH, |duration gap| in years)."""
     return (
         float(np.abs(w - book.benchmark).sum()),
@@ -94,7 +94,7 @@ def _measure(book: Book, w: np.ndarray) -> tuple[float, float]:
     )
 
 
-def binding_report(book: Book, result: ConstrainedResult, limits: Limits) -> pd.DataFrame:
+def binding_report(book: ScenarioBook, result: ConstrainedResult, limits: Limits) -> pd.DataFrame:
     """Binding constraints of POST_CONS with duals and costs (BINDING_COLUMNS)."""
     if result.weights is None:
         return pd.DataFrame(columns=BINDING_COLUMNS)

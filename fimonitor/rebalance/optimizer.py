@@ -1,5 +1,6 @@
-"""Constrained rebalance (POST_CONS): the weights closest to the benchmark under the
-``rebalance:`` constraints, as a convex QP solved by cvxpy with the CLARABEL solver.
+"""Constrained rebalance (POST_CONS) as a convex QP (cvxpy, CLARABEL).
+
+The weights closest to the benchmark under the ``rebalance:`` constraints.
 
 Problem (weights ``w`` are fractions of the post-trade value ``V'``, CASH included)::
 
@@ -46,7 +47,7 @@ CASH = "CASH"
 
 
 @dataclass(frozen=True)
-class Book:
+class ScenarioBook:
     """The rebalance universe as arrays, one entry per ticker (CASH included).
 
     tickers     ticker names
@@ -70,10 +71,12 @@ class Book:
 
     @property
     def n(self) -> int:
+        """Number of tickers (CASH included)."""
         return len(self.tickers)
 
     @property
     def cash_index(self) -> int:
+        """Position of CASH in the arrays."""
         return int(np.flatnonzero(self.tickers == CASH)[0])
 
     @property
@@ -93,6 +96,7 @@ class Book:
 
     @property
     def benchmark_duration(self) -> float:
+        """Benchmark duration Σ b_i·D_i, years."""
         return float(self.benchmark @ self.duration)
 
 
@@ -122,7 +126,7 @@ class Limits:
         return out
 
     def without(self, family: str) -> Limits:
-        """These limits with one family removed (see :meth:`families`)."""
+        """Return these limits with one family removed (see :meth:`families`)."""
         if family.startswith("group_cap:"):
             g = family.split(":", 1)[1]
             return replace(self, group_caps={k: v for k, v in self.group_caps.items() if k != g})
@@ -170,10 +174,13 @@ class ConstrainedResult:
 
 
 class CompiledQP:
-    """The QP compiled once with cvxpy Parameters, so that relaxed re-solves (binding costs,
-    infeasibility diagnosis) reuse the compiled problem. Internal to one rebalance run."""
+    """The QP compiled once with cvxpy Parameters.
 
-    def __init__(self, book: Book, limits: Limits) -> None:
+    Relaxed re-solves (binding costs, infeasibility diagnosis) reuse the compiled problem.
+    Internal to one rebalance run.
+    """
+
+    def __init__(self, book: ScenarioBook, limits: Limits) -> None:
         self.book = book
         self.limits = limits
         n = book.n
@@ -223,8 +230,11 @@ class CompiledQP:
         return np.zeros(n), hi
 
     def solve(self, limits: Limits, lo: np.ndarray, hi: np.ndarray, value_post: float) -> Solve:
-        """Solve with ``limits`` (a subset of the compiled families: a missing one is relaxed),
-        bounds ``lo``/``hi`` and post-trade value ``value_post`` (for turnover)."""
+        """Solve with ``limits``, bounds ``lo``/``hi`` and post-trade value ``value_post``.
+
+        ``limits`` is a subset of the compiled families (a missing one is relaxed);
+        ``value_post`` enters the turnover constraint.
+        """
         book = self.book
         value = book.value
         wpre_all = book.notional / value_post
@@ -269,7 +279,7 @@ class CompiledQP:
 
 
 def residuals(
-    book: Book,
+    book: ScenarioBook,
     w: np.ndarray,
     limits: Limits,
     lo: np.ndarray | None = None,
@@ -309,7 +319,7 @@ def residuals(
 
 
 def solve_constrained(
-    book: Book,
+    book: ScenarioBook,
     limits: Limits,
     *,
     cost_rate: float = 0.0,
@@ -320,7 +330,7 @@ def solve_constrained(
 
     Parameters
     ----------
-    book : Book
+    book : ScenarioBook
     limits : Limits
     cost_rate : float
         Trading cost as a fraction of traded notional (cost_bps / 10,000), paid from cash.
@@ -444,7 +454,7 @@ def diagnose_infeasible(result: ConstrainedResult, limits: Limits) -> tuple[list
     return names, text
 
 
-def _phase_one(book: Book, limits: Limits, result: ConstrainedResult) -> list[str]:
+def _phase_one(book: ScenarioBook, limits: Limits, result: ConstrainedResult) -> list[str]:
     """Minimal slack per family (weights; years for the band) that makes the set feasible."""
     n = book.n
     w = cp.Variable(n, nonneg=True)

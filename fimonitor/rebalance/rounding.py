@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sps
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from fimonitor.rebalance.optimizer import Book, Limits, residuals
+from fimonitor.rebalance.optimizer import Limits, ScenarioBook, residuals
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,15 @@ class Settled:
 
 @dataclass(frozen=True)
 class Rounded:
+    """A rounded portfolio, whether it meets every constraint, and how it was found."""
+
     settled: Settled
     status: str  # "ok" or "infeasible"
     method: str  # "milp", "milp-wide", "fractional", "floor"
     message: str = ""
 
 
-def settle(book: Book, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
+def settle(book: ScenarioBook, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
     """Exact accounting of new share counts; the CASH entry of ``shares`` is ignored."""
     c = book.cash_index
     s = np.asarray(shares, dtype=float).copy()
@@ -75,7 +77,7 @@ def settle(book: Book, shares: np.ndarray, cost_rate: float = 0.0) -> Settled:
 
 
 def violations(
-    book: Book,
+    book: ScenarioBook,
     st: Settled,
     limits: Limits,
     *,
@@ -102,11 +104,12 @@ def violations(
 
 
 def failing(v: dict[str, float], tol: float = CHECK_TOL) -> list[str]:
+    """Return the names of the constraints violated by more than ``tol``."""
     return [k for k, x in v.items() if x > tol]
 
 
 def round_shares(
-    book: Book,
+    book: ScenarioBook,
     weights: np.ndarray,
     value_post: float,
     limits: Limits,
@@ -199,7 +202,7 @@ def _checked(book, st, limits, min_trade, whole, method) -> Rounded:
 
 
 def _solve(
-    book: Book,
+    book: ScenarioBook,
     idx: np.ndarray,
     t: np.ndarray,
     floor: np.ndarray,
@@ -345,8 +348,10 @@ def _solve(
 
 
 def _dive(c, a, ub, lo_b, hi_b, integ, m_z: int, free_extra: int = 64) -> np.ndarray | None:
-    """LP relaxation, then a small MILP over its fractional variables and the ``free_extra``
-    variables with the smallest reduced costs, all others fixed at their LP values.
+    """Solve the LP relaxation, then a small MILP over its fractional variables.
+
+    The MILP frees the fractional variables and the ``free_extra`` variables with the
+    smallest reduced costs; all others stay fixed at their LP values.
 
     A basic LP solution has at most as many fractional variables as coupling rows, so the
     sub-problem is tiny; returns None when it is infeasible (the caller then runs the full
@@ -396,7 +401,7 @@ def tightened(limits: Limits, margin: float, max_duration: float) -> Limits:
 
 
 def solve_whole_shares(
-    book: Book,
+    book: ScenarioBook,
     limits: Limits,
     *,
     cost_rate: float = 0.0,
@@ -404,9 +409,11 @@ def solve_whole_shares(
     whole_shares: bool = True,
     margins: tuple[float, ...] = (1.0, 4.0),
 ):
-    """Continuous POST_CONS, then rounding; if no whole-share portfolio near the optimum meets
-    every constraint, solve again with the limits moved inward by ``k × max price / V``
-    (k in ``margins``) so the optimum has room for whole shares, and round that.
+    """Solve POST_CONS continuously, then round to whole shares.
+
+    If no whole-share portfolio near the optimum meets every constraint, solve again with the
+    limits moved inward by ``k × max price / V`` (k in ``margins``) so the optimum has room
+    for whole shares, and round that.
 
     Returns
     -------

@@ -1,10 +1,11 @@
-"""The three rebalance scenarios of the pack: PRE (as held), POST_BM (to benchmark) and
-POST_CONS (closest to benchmark under the ``rebalance:`` constraints), each re-evaluated
-with the monitor's own rule engine.
+"""The three rebalance scenarios of the pack, each re-evaluated with the rule engine.
+
+PRE (as held), POST_BM (to benchmark) and POST_CONS (closest to benchmark under the
+``rebalance:`` constraints).
 
 Entry point: :func:`run_rebalances` (called by the pipeline).
 
-Definitions (CONTRACT §4): market value is kept, less trading costs
+Definitions (docs/interface.md, pack outputs): market value is kept, less trading costs
 (``est_cost = cost_bps/10,000 × Σ|trade notional|``, paid from cash); ``turnover`` =
 Σ|trade notional| / pre-trade value (CASH not a trade); ``duration_gap`` = portfolio minus
 benchmark duration, years (signed, as in the rule engine); weights are fractions of the
@@ -19,15 +20,16 @@ import time
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.summary import dv01, weighted_duration
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
-from fimonitor.rebalance.optimizer import CASH, Book, Limits, diagnose_infeasible
+from fimonitor.rebalance.optimizer import CASH, Limits, ScenarioBook, diagnose_infeasible
 from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
 from fimonitor.rebalance.to_benchmark import to_benchmark
 from fimonitor.results import (
     COMPARISON_COLUMNS,
-    ORDER_COLUMNS,
+    REBALANCE_ORDER_COLUMNS,
     REBALANCE_SUMMARY_COLUMNS,
     RebalanceOutcome,
 )
@@ -36,13 +38,14 @@ log = logging.getLogger(__name__)
 
 SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
 REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight", "duration")
-SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
-ORDERS_COLUMNS = [*ORDER_COLUMNS, "reason"]
+SCENARIO_SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
+SCENARIO_ORDER_COLUMNS = [*REBALANCE_ORDER_COLUMNS, "reason"]
 
 
-def book_from_positions(positions: pd.DataFrame) -> Book:
-    """Arrays for the optimiser from the as-of holdings frame (one row per ticker, CASH
-    included with price 1 and shares = cash).
+def book_from_positions(positions: pd.DataFrame) -> ScenarioBook:
+    """Return the optimiser's arrays for the as-of holdings frame.
+
+    One row per ticker, CASH included with price 1 and shares = cash.
 
     Raises
     ------
@@ -79,7 +82,7 @@ def book_from_positions(positions: pd.DataFrame) -> Book:
         log.warning("benchmark weights sum to %.6f; normalised to 1", total)
         bench = bench / total
     proxy = p["is_cash_proxy"].fillna(False).astype(bool).to_numpy() | is_cash
-    return Book(
+    return ScenarioBook(
         tickers=tickers,
         prices=price,
         shares=shares,
@@ -92,6 +95,7 @@ def book_from_positions(positions: pd.DataFrame) -> Book:
 
 
 def limits_from_config(config: MonitorConfig) -> Limits:
+    """Return the optimiser limits of the rules file's ``rebalance:`` section (fractions)."""
     r = config.rebalance
     return Limits(
         max_single_name_weight=r.max_single_name_weight,
@@ -102,21 +106,21 @@ def limits_from_config(config: MonitorConfig) -> Limits:
     )
 
 
-def scenario_positions(positions: pd.DataFrame, book: Book, st: Settled) -> pd.DataFrame:
-    """The holdings frame after a scenario's trades (same columns as ``positions``)."""
+def scenario_positions(positions: pd.DataFrame, book: ScenarioBook, st: Settled) -> pd.DataFrame:
+    """Return the holdings frame after a scenario's trades (same columns as ``positions``)."""
     out = positions.reset_index(drop=True).copy()
     out["shares"] = st.shares
     out["market_value"] = st.shares * book.prices
     out["weight"] = st.weights
     out["active_weight"] = st.weights - book.benchmark
-    dur = out["duration"].astype(float)
-    out["dv01"] = out["market_value"] * dur.fillna(0.0) * 1e-4
+    dur = out["duration"].astype(float).fillna(0.0)  # a missing duration counts 0
+    out["dv01"] = dv01(out["market_value"].to_numpy(dtype=float), dur.to_numpy())
     if "contribution_duration" in out.columns:
         out["contribution_duration"] = st.weights * book.duration
     return out
 
 
-def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.DataFrame:
+def _orders(scenario: str, book: ScenarioBook, st: Settled, reasons: np.ndarray) -> pd.DataFrame:
     ds = st.shares - book.shares
     trade = book.traded & (np.abs(st.trade) > 0)
     idx = np.flatnonzero(trade)
@@ -130,7 +134,7 @@ def _orders(scenario: str, book: Book, st: Settled, reasons: np.ndarray) -> pd.D
             "notional": np.abs(st.trade[idx]),
             "reason": reasons[idx].astype(str),
         },
-        columns=ORDERS_COLUMNS,
+        columns=SCENARIO_ORDER_COLUMNS,
     )
     return out.sort_values(["side", "ticker"], ascending=[False, True]).reset_index(drop=True)
 
@@ -230,7 +234,7 @@ def run_rebalances(
     for k in SCENARIOS:
         st = scen[k]
         n_breach, n_warn = _rules(frames[k], config, as_of)
-        dur = float(st.weights @ book.duration)
+        dur = weighted_duration(st.weights, book.duration)
         rows.append(
             {
                 "scenario": k,
@@ -244,7 +248,7 @@ def run_rebalances(
                 "diagnosis": diagnosis if k == "POST_CONS" else "",
             }
         )
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    summary = pd.DataFrame(rows, columns=SCENARIO_SUMMARY_COLUMNS)
     log.info(
         "rebalances for %d tickers in %.3f s (POST_CONS %s)",
         book.n,

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from fimonitor.rebalance.optimizer import Book
+from fimonitor.analytics.orders import cost_fixed_point, floor_shares
+from fimonitor.rebalance.optimizer import ScenarioBook
 from fimonitor.rebalance.rounding import Settled, settle
 
 
 def to_benchmark(
-    book: Book, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
+    book: ScenarioBook, *, cost_rate: float = 0.0, whole_shares: bool = True, max_iter: int = 50
 ) -> Settled:
-    """The POST_BM portfolio.
+    """Return the POST_BM portfolio.
 
     Parameters
     ----------
-    book : Book
+    book : ScenarioBook
     cost_rate : float
         Cost as a fraction of traded notional (cost_bps / 10,000), paid from cash.
     whole_shares : bool
@@ -44,22 +45,18 @@ def to_benchmark(
     def shares_for(value_post: float) -> np.ndarray:
         t = book.benchmark * value_post / book.prices
         if whole_shares:
-            t = np.floor(t + 1e-9)
+            t = floor_shares(t, True)
         return np.where(nc, t, book.shares)
 
-    value_post = value
-    seen = []
+    value_post, _ = cost_fixed_point(
+        value,
+        lambda v: float(np.abs(settle(book, shares_for(v)).trade).sum()),
+        cost_rate,
+        rtol=1e-12,
+        max_iter=max_iter,
+        stop_on_cycle=whole_shares,
+    )
     st = settle(book, shares_for(value_post), cost_rate)
-    for _ in range(max_iter):
-        if abs(st.value_post - value_post) <= 1e-12 * value:
-            break
-        seen.append(value_post)
-        value_post = st.value_post
-        if whole_shares and len(seen) > 3 and value_post in seen:
-            value_post = min(seen)
-            st = settle(book, shares_for(value_post), cost_rate)
-            break
-        st = settle(book, shares_for(value_post), cost_rate)
     # costs can only make cash short by a rounding hair; trim the largest buys if so
     s = st.shares.copy()
     while st.shares[book.cash_index] < 0:

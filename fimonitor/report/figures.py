@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from fimonitor.report import format as fmt
 from fimonitor.report import style
+from fimonitor.severity import classify
 
 Thresholds = dict
 
@@ -48,14 +49,10 @@ def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, flo
 
 
 def _severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
-    """WARN/BREACH/'' for the absolute value of a max-type measure."""
-    a = values.abs()
-    out = pd.Series("", index=values.index, dtype=object)
-    if warn is not None:
-        out[a > warn] = "WARN"
-    if breach is not None:
-        out[a > breach] = "BREACH"
-    return out
+    """WARN/BREACH/'' for the absolute value of a max-type measure (the rules' classifier)."""
+    code, _ = classify(values.abs().to_numpy(dtype=float), warn, breach, "max")
+    names = np.array(["", "WARN", "BREACH"], dtype=object)
+    return pd.Series(names[code], index=values.index, dtype=object)
 
 
 def _bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:
@@ -376,7 +373,7 @@ def text_block(
     fontsize: float = style.TABLE_SIZE,
     wrap: int | None = None,
 ) -> Axes:
-    """A titled list of (colour, text) lines, wrapped to fit the Axes width.
+    """Draw a titled list of (colour, text) lines, wrapped to fit the Axes width.
 
     Lines that do not fit the Axes height are left out and the last line says how many.
     """
@@ -527,7 +524,7 @@ def scenario_active_chart(
     ax: Axes | None = None,
     top_n: int = 15,
 ) -> Axes:
-    """Grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
+    """Draw grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
 
     Tickers are the ``top_n`` largest |PRE active weight|; warn/breach limits drawn as lines.
     """

@@ -133,12 +133,12 @@ def number(x: object, digits: int = 0, signed: bool = False) -> str:
 
 
 def count(x: object) -> str:
-    """An integer count; missing -> dash."""
+    """Return an integer count; missing -> dash."""
     return number(x, 0)
 
 
 def change(x: object) -> str:
-    """A signed integer change: ``2`` -> ``'+2'``, ``0`` -> ``'±0'``."""
+    """Return a signed integer change: ``2`` -> ``'+2'``, ``0`` -> ``'±0'``."""
     v = _number(x)
     if v is None:
         return MISSING
@@ -199,7 +199,7 @@ YEAR_RULES = frozenset({"duration_gap"})
 
 
 def rule_value(rule: object, x: object, signed: bool = False) -> str:
-    """An alert's value or limit in the rule's unit: years for duration_gap, percent otherwise."""
+    """Format an alert's value or limit: years for duration_gap, percent otherwise."""
     if str(rule) in YEAR_RULES:
         return years(x, 2, signed=signed)
     return pct(x, 2, signed=signed)

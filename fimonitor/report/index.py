@@ -82,7 +82,7 @@ def scan(out_dir: Path) -> list[PackEntry]:
 
 
 def render_index(entries: list[PackEntry]) -> str:
-    """The HTML text of the index (no external resources, relative links only)."""
+    """Return the HTML text of the index (no external resources, relative links only)."""
     esc = html.escape
     rows = []
     for e in entries:

@@ -601,7 +601,7 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
 
 
 def build_pages(pack: Pack) -> list[tuple[str, Figure]]:
-    """The three pages in order, with the PNG name suffix of each."""
+    """Return the three pages in order, with the PNG name suffix of each."""
     return [
         ("one_page_summary", summary_page(pack)),
         ("weekly_pack", weekly_page(pack)),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
 
+from fimonitor.dates import stamp as date_stamp
 from fimonitor.report import format as fmt
 from fimonitor.report import style
 from fimonitor.report.pages import PAGE_TITLES, build_pages
@@ -26,8 +27,6 @@ PNG_SUFFIXES = ("one_page_summary", "weekly_pack", "rebalance_pack")
 
 def stamp(pack: Pack) -> str:
     """``YYYYMMDD`` of the pack's as-of date (the prefix of every file name)."""
-    from fimonitor.report.write import stamp as date_stamp
-
     return date_stamp(pack.as_of)
 
 

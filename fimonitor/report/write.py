@@ -11,7 +11,6 @@ The contract's columns come first, in order; a few files carry extra trailing co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -20,29 +19,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from fimonitor.fileio import atomic_folder
+from fimonitor.dates import stamp
+from fimonitor.fileio import atomic_folder, sha256_file
+from fimonitor.report.index import write_index
+from fimonitor.report.render import write_report
 from fimonitor.results import (
     ALERT_COLUMNS,
     COMPARISON_COLUMNS,
-    ORDER_COLUMNS,
     POSITION_COLUMNS,
+    REBALANCE_ORDER_COLUMNS,
     REBALANCE_SUMMARY_COLUMNS,
     Pack,
 )
 
 log = logging.getLogger(__name__)
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def stamp(as_of: pd.Timestamp) -> str:
-    return pd.Timestamp(as_of).strftime("%Y%m%d")
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -56,12 +46,13 @@ def _iso(df: pd.DataFrame) -> pd.DataFrame:
 def write_csv(
     df: pd.DataFrame, path: Path, columns: list[str] | None = None, index: bool = False
 ) -> None:
+    """Write ``df`` as CSV (ISO dates, full precision), ``columns`` first in this order."""
     frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
     _iso(frame).to_csv(path, index=index, lineterminator="\n")
 
 
 def write_tables(pack: Pack, folder: Path) -> None:
-    """Every CSV of the pack (CONTRACT §4 and §9, plus supporting tables)."""
+    """Every CSV of the pack (docs/interface.md and docs/definitions.md, plus supporting tables)."""
     write_csv(pack.positions[POSITION_COLUMNS], folder / "today_positions.csv")
     write_csv(pack.summary, folder / "portfolio_summary.csv")
     write_csv(pack.sector_exposure, folder / "sector_exposure.csv")
@@ -82,7 +73,7 @@ def write_tables(pack: Pack, folder: Path) -> None:
     write_csv(pack.data_quality, folder / "data_quality.csv")
     if pack.rebalance is not None:
         rb = pack.rebalance
-        write_csv(rb.orders, folder / "rebalance_orders.csv", ORDER_COLUMNS)
+        write_csv(rb.orders, folder / "rebalance_orders.csv", REBALANCE_ORDER_COLUMNS)
         write_csv(rb.comparison, folder / "rebalance_comparison.csv", COMPARISON_COLUMNS)
         write_csv(rb.summary, folder / "rebalance_summary.csv", REBALANCE_SUMMARY_COLUMNS)
         write_csv(rb.binding, folder / "rebalance_binding.csv")
@@ -95,6 +86,7 @@ def write_tables(pack: Pack, folder: Path) -> None:
 
 
 def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
+    """Write ``manifest.json``: as-of, version, engine, time, SHA-256 of inputs and outputs."""
     outputs = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
     manifest = {
         "as_of": pack.as_of.date().isoformat(),
@@ -121,16 +113,9 @@ def write_pack(
     with atomic_folder(final) as tmp:
         write_tables(pack, tmp)
         if render:
-            from fimonitor.report.render import write_report
-
             write_report(pack, tmp)
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)
-    try:
-        from fimonitor.report.index import write_index
-    except ModuleNotFoundError:
-        log.info("report index not available yet")
-    else:
-        write_index(Path(out_root))
+    write_index(Path(out_root))
     return final

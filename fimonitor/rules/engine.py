@@ -1,10 +1,11 @@
-"""The rule engine: every rule of CONTRACT §3 on every date at once.
+"""The rule engine: every rule of docs/formats.md, rules file on every date at once.
 
 A max-type rule gives BREACH when the value exceeds ``breach`` (strictly), else WARN when it
 exceeds ``warn``; a min-type rule gives BREACH when the value is below ``breach``, else WARN
 when below ``warn``. Exactly at a threshold gives nothing; "exceeds" means by more than
-``EPS`` = 1e-12, so that floating-point noise (0.80 − 0.77 = 0.030000000000000027) does not
-turn "exactly at" into an alert.
+``fimonitor.severity.EPS`` = 1e-12, so that floating-point noise
+(0.80 − 0.77 = 0.030000000000000027) does not turn "exactly at" into an alert
+(:func:`fimonitor.severity.classify`, the one classifier).
 
 Rules and what they measure (``value`` in the alert):
 
@@ -26,9 +27,11 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.analytics.summary import cash_weight, weighted_duration
 from fimonitor.config import RulesConfig, Threshold
 from fimonitor.data.book import CASH
 from fimonitor.results import ALERT_COLUMNS
+from fimonitor.severity import classify
 
 RULE_ORDER = (
     "max_single_name_weight",
@@ -39,8 +42,6 @@ RULE_ORDER = (
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
-SEVERITY = {1: "WARN", 2: "BREACH"}
-EPS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class RuleInputs:
 
     @classmethod
     def from_history(cls, h: History) -> RuleInputs:
+        """Build the inputs over every date of a history."""
         proxy = h.securities["is_cash_proxy"].fillna(False).astype(bool)
         single = ~proxy & (h.weights.columns != CASH)
         return cls(
@@ -76,40 +78,26 @@ class RuleInputs:
 
     @classmethod
     def from_positions(cls, positions: pd.DataFrame, as_of) -> RuleInputs:
-        """One-date inputs from an as-of holdings frame (ticker, weight, benchmark_weight,
-        duration, group, is_cash_proxy)."""
+        """Build one-date inputs from an as-of holdings frame.
+
+        Columns used: ticker, weight, benchmark_weight, duration, group, is_cash_proxy.
+        """
         p = positions.set_index("ticker")
         idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
         w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
         b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
         proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
-        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)
-        dw = np.where(w.iloc[0].to_numpy() == 0, 0.0, w.iloc[0].to_numpy() * dur).sum()
-        db = np.where(b.iloc[0].to_numpy() == 0, 0.0, b.iloc[0].to_numpy() * dur).sum()
+        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
+        dw = weighted_duration(w.iloc[0].to_numpy(), dur)
+        db = weighted_duration(b.iloc[0].to_numpy(), dur)
         return cls(
             w,
             b,
             ~proxy,
             p["group"],
-            pd.Series([w.iloc[0][proxy.to_numpy()].sum()], index=idx),
+            pd.Series([cash_weight(w.iloc[0], proxy.to_numpy())], index=idx),
             pd.Series([dw - db], index=idx),
         )
-
-
-def _levels(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
-    """Severity codes (0 none, 1 WARN, 2 BREACH) and the crossed limit, elementwise."""
-    v = np.asarray(values, dtype=float)
-    inf = np.inf if t.kind == "max" else -np.inf
-    warn = inf if t.warn is None else t.warn
-    breach = inf if t.breach is None else t.breach
-    with np.errstate(invalid="ignore"):
-        if t.kind == "max":
-            is_b, is_w = v > breach + EPS, v > warn + EPS
-        else:
-            is_b, is_w = v < breach - EPS, v < warn - EPS
-    code = np.where(is_b, 2, np.where(is_w, 1, 0))
-    limit = np.where(is_b, breach, np.where(is_w, warn, np.nan))
-    return code, limit
 
 
 def _streak_start(code: np.ndarray) -> np.ndarray:
@@ -126,7 +114,7 @@ def _stack(
     rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray, t: Threshold
 ) -> pd.DataFrame:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
-    code, limit = _levels(values, t)
+    code, limit = classify(values, t.warn, t.breach, t.kind)
     start = _streak_start(code)
     r, c = np.nonzero(code)
     return pd.DataFrame(

@@ -71,5 +71,5 @@ def drivers_by_rule(alerts: pd.DataFrame) -> pd.DataFrame:
 
 
 def drivers_by_ticker(alerts: pd.DataFrame) -> pd.DataFrame:
-    """Same per ticker, for holding-level rules (single-name weight, active weight)."""
+    """Return the same per ticker, for holding-level rules (single-name weight, active weight)."""
     return _drivers(alerts[alerts["rule"].isin(HOLDING_RULES)], "ticker")

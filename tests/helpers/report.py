@@ -14,8 +14,8 @@ import pandas as pd
 from fimonitor.results import (
     ALERT_COLUMNS,
     COMPARISON_COLUMNS,
-    ORDER_COLUMNS,
     POSITION_COLUMNS,
+    REBALANCE_ORDER_COLUMNS,
     REBALANCE_SUMMARY_COLUMNS,
     Pack,
     RebalanceOutcome,
@@ -314,7 +314,7 @@ def _rebalance(pos: pd.DataFrame, mv: float, infeasible: bool) -> RebalanceOutco
         o["notional"] = o["shares"] * o["price"]
         o = o[(o["shares"] > 0) & (o["ticker"] != "CASH")]
         o["reason"] = "to_benchmark" if s == "POST_BM" else "cap:max_single_name_weight"
-        orders.append(o[[*ORDER_COLUMNS, "reason"]])
+        orders.append(o[[*REBALANCE_ORDER_COLUMNS, "reason"]])
     orders_df = (
         pd.concat(orders, ignore_index=True)
         .sort_values(["scenario", "notional"], ascending=[True, False])

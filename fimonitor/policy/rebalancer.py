@@ -1,4 +1,6 @@
-"""Policy rebalancer for any portfolio (CONTRACT §6): holdings + policy -> orders. Pure functions.
+"""Policy rebalancer for any portfolio: holdings + policy -> orders. Pure functions.
+
+The command and its outputs are described in docs/interface.md (rebalance).
 
 Vocabulary. A *row* is one target key (a ticker or a category) or a held ticker without a target
 (target 0). Total value TV = Σ shares × price + cash. weight = row value / TV; drift = weight −
@@ -7,7 +9,7 @@ target (fractions here; the report shows percentage points).
 Order of work (each step documented where it happens):
 
 1. Tax-loss harvesting (``tax.enabled``): losing lots are sold and the substitute bought
-   (:mod:`fimonitor.rebalance.tax`). The substitute joins the row of the ticker it replaces unless
+   (:mod:`fimonitor.policy.tax`). The substitute joins the row of the ticker it replaces unless
    it has a row of its own.
 2. Level per row. Concentration first and it wins: weight > ``above`` -> ``trim_to`` (rules from
    the highest ``above`` down). Otherwise ``threshold`` (|drift| > threshold -> target, else hold),
@@ -37,16 +39,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import floor_shares
 from fimonitor.errors import DataGapError
-from fimonitor.rebalance import tax as taxlib
-from fimonitor.rebalance.portfolio import Portfolio
+from fimonitor.policy import tax as taxlib
+from fimonitor.policy.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
-ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
-DETAIL_COLUMNS = [*ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
-ALERT_COLUMNS = ["type", "ticker", "value", "limit", "severity", "message"]
+POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
+POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
+# the orders file of `fimonitor rebalance --csv` and the orders of its recorded event
+POLICY_CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
+POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "level", "message"]
+# Policy-alert levels, most pressing first. They are the portfolio-file rebalancer's own scale,
+# not the WARN/BREACH severity of the monitoring rules (fimonitor.severity).
+POLICY_ALERT_LEVELS = ("URGENT", "ACTION", "REVIEW", "INFO")
 
 
 @dataclass(frozen=True)
@@ -55,13 +63,13 @@ class PolicyResult:
 
     rows      one row per target key / untargeted holding: ``row, kind, target, value, weight,
               drift, level, action, reason, urgent, post_value, post_weight`` (fractions; money)
-    orders    :data:`DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
+    orders    :data:`POLICY_DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
               ``pnl`` = realised gain vs cost (SELL; NaN when the cost is unknown),
               ``kind`` ``policy`` or ``harvest``
-    alerts    :data:`ALERT_COLUMNS`
+    alerts    :data:`POLICY_ALERT_COLUMNS`
     realised  realised gain of all sells by term (``short_term, long_term, unknown_term,
               total``), from lots in tax mode, from the average cost otherwise
-    lots_sold the lots sold (tax mode), :data:`fimonitor.rebalance.tax.SOLD_COLUMNS`
+    lots_sold the lots sold (tax mode), :data:`fimonitor.policy.tax.SOLD_COLUMNS`
     turnover  Σ policy trade notional / total value (fraction)
     """
 
@@ -78,7 +86,7 @@ class PolicyResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json_dict(self) -> dict:
-        """The §6 JSON (weights as fractions) plus a few extra top-level keys."""
+        """Return the §6 JSON (weights as fractions) plus a few extra top-level keys."""
         rows = [
             {
                 "ticker": r.row,
@@ -121,7 +129,7 @@ class PolicyResult:
 
 # --------------------------------------------------------------------------- structure
 def row_map(portfolio: Portfolio) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
+    """Ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
 
     A substitute (tax) that has no row of its own joins the row of the ticker it replaces.
     """
@@ -191,10 +199,6 @@ def policy_levels(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- planning
-def _floor(x: float, whole: bool) -> float:
-    return float(math.floor(x + 1e-9)) if whole else math.floor(x * 1e6 + 1e-6) / 1e6
-
-
 @dataclass(frozen=True)
 class _Ctx:
     rows: pd.DataFrame  # indexed by row key, with level/target/weight/cap
@@ -287,14 +291,14 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
                         "ticker": t,
                         "value": np.nan,
                         "limit": np.nan,
-                        "severity": "INFO",
+                        "level": "INFO",
                         "message": f"BUY of {t} blocked: {ctx.blocks[t]}",
                     }
                 )
             continue
         tk = ok[0]
         amount = min((r["cap"] - r["weight"]) * ctx.tv, pool)
-        shares = _floor(amount / ctx.prices[tk], ctx.whole)
+        shares = floor_shares(amount / ctx.prices[tk], ctx.whole)
         if shares <= 0:
             continue
         notional = shares * ctx.prices[tk]
@@ -442,7 +446,7 @@ def rebalance(
                     "ticker": s["ticker"],
                     "value": np.nan,
                     "limit": pol.tax.harvest_loss_pct,
-                    "severity": "INFO",
+                    "level": "INFO",
                     "message": f"lot {s['lot']} of {s['ticker']} not harvested: {s['reason']}",
                 }
             )
@@ -474,7 +478,7 @@ def rebalance(
                     "lots": sold,
                 }
             )
-            n = _floor(proceeds / prices[sub], whole)
+            n = floor_shares(proceeds / prices[sub], whole)
             orders.append(
                 {
                     "ticker": sub,
@@ -571,7 +575,7 @@ def rebalance(
         }
 
     # orders frame: one line per ticker and side (a harvest and a policy buy of a substitute merge)
-    of = pd.DataFrame(orders, columns=[*DETAIL_COLUMNS, "lots"]).drop(columns="lots")
+    of = pd.DataFrame(orders, columns=[*POLICY_DETAIL_COLUMNS, "lots"]).drop(columns="lots")
     if len(of):
         of = of.groupby(["ticker", "side"], sort=False, as_index=False).agg(
             shares=("shares", "sum"),
@@ -592,7 +596,7 @@ def rebalance(
             .drop(columns="side_order")
             .reset_index(drop=True)
         )
-    of = of[DETAIL_COLUMNS]
+    of = of[POLICY_DETAIL_COLUMNS]
 
     # row actions and post-trade weights (policy trades decide the action)
     signed = pd.Series({}, dtype=float)
@@ -633,7 +637,7 @@ def rebalance(
         cash_after=float(cash_after),
         rows=out_rows,
         orders=of,
-        alerts=pd.DataFrame(alerts, columns=ALERT_COLUMNS),
+        alerts=pd.DataFrame(alerts, columns=POLICY_ALERT_COLUMNS),
         realised=realised,
         lots_sold=lots_sold,
         turnover=float(turnover),
@@ -661,7 +665,7 @@ def _alerts(
                 "ticker": key,
                 "value": r["weight"],
                 "limit": rule.above,
-                "severity": "URGENT" if rule.urgent else "WARN",
+                "level": "URGENT" if rule.urgent else "ACTION",
                 "message": f"{key} is {r['weight'] * 100:.1f} % of the portfolio "
                 f"(> {rule.above * 100:g} %): trim to {rule.trim_to * 100:g} %",
             }
@@ -674,7 +678,7 @@ def _alerts(
                 "ticker": key,
                 "value": r["weight"],
                 "limit": r["target"] / 2,
-                "severity": "REVIEW",
+                "level": "REVIEW",
                 "message": f"{key} is {r['weight'] * 100:.1f} %, below half its target "
                 f"{r['target'] * 100:g} %: add or exit",
             }
@@ -696,7 +700,7 @@ def _alerts(
                         "ticker": tk,
                         "value": dd,
                         "limit": -pol.trailing_stop,
-                        "severity": "WARN",
+                        "level": "ACTION",
                         "message": f"{tk} is {-dd * 100:.1f} % below its peak close "
                         f"{peak:.2f} since {start:%Y-%m-%d} (stop "
                         f"{pol.trailing_stop * 100:g} %)",
@@ -709,7 +713,7 @@ def _alerts(
                 "ticker": "CASH",
                 "value": cash,
                 "limit": portfolio.cash_reserve,
-                "severity": "WARN",
+                "level": "ACTION",
                 "message": f"cash {cash:,.2f} is below the reserve "
                 f"{portfolio.cash_reserve:,.2f}: no buys",
             }

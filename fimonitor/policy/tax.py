@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from fimonitor.rebalance.portfolio import Holding, Sale, TaxPolicy
+from fimonitor.policy.portfolio import Holding, Sale, TaxPolicy
 
 LOT_COLUMNS = ["ticker", "lot", "date", "shares", "cost"]
 SOLD_COLUMNS = ["ticker", "lot", "date", "shares", "cost", "price", "gain", "term"]

@@ -1,6 +1,6 @@
 """The portfolio file of the policy rebalancer and DCA (YAML) -> frozen dataclasses.
 
-Layout (CONTRACT §6; keys marked * are fimonitor additions, all optional)::
+Layout (docs/formats.md, portfolio file; keys marked * are fimonitor additions, all optional)::
 
     name: my-etfs                  # *  portfolio id (default: the file name without extension)
     cash: 600                      # cash held now (currency)
@@ -25,7 +25,6 @@ as the contract shows, and stored here as a fraction. Money is in currency units
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from fimonitor.dates import parse_date
 from fimonitor.errors import ConfigError
 from fimonitor.fileio import read_yaml
 
@@ -113,6 +113,7 @@ class Sale:
 
     @property
     def is_loss(self) -> bool:
+        """True when sold below cost (``price < cost``)."""
         return self.price < self.cost
 
 
@@ -205,6 +206,25 @@ class Portfolio:
         """Tickers that may receive buys: ticker targets and each category's first ticker."""
         return [self.categories[k][0] if k in self.categories else k for k in self.targets]
 
+    def ticker_targets(self) -> tuple[dict[str, float], list[str]]:
+        """Targets per buying ticker: a category's target goes to its first ticker.
+
+        Returns
+        -------
+        targets : dict
+            Ticker -> target weight (fractions summing to 1).
+        notes : list of str
+            ``"category <name> -> <ticker>"`` for each category so mapped.
+        """
+        out: dict[str, float] = {}
+        notes = []
+        for key, w in self.targets.items():
+            ticker = self.categories[key][0] if key in self.categories else key
+            if key in self.categories:
+                notes.append(f"category {key} -> {ticker}")
+            out[ticker] = out.get(ticker, 0.0) + w
+        return out, notes
+
 
 # --------------------------------------------------------------------------- parsing helpers
 def _check_keys(raw: dict, allowed: tuple[str, ...], *, file: Path, where: str) -> None:
@@ -251,14 +271,7 @@ def _percent(value: Any, *, file: Path, key: str, allow_none: bool = False) -> f
 def _date(value: Any, *, file: Path, key: str, ticker: str | None = None) -> pd.Timestamp:
     if value is None:
         return pd.NaT
-    if isinstance(value, dt.date):
-        return pd.Timestamp(value)
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)))
-    except ValueError as exc:
-        raise ConfigError(
-            f"{key} must be a date YYYY-MM-DD, got {value!r}", file=file, ticker=ticker
-        ) from exc
+    return parse_date(value, key, file=file, ticker=ticker, error=ConfigError)
 
 
 def _bool(value: Any, *, file: Path, key: str) -> bool:

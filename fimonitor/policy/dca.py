@@ -1,4 +1,4 @@
-"""Dollar-cost averaging on the NYSE calendar (CONTRACT §7): the schedule and the run.
+"""Dollar-cost averaging on the NYSE calendar (docs/interface.md, dca): the schedule and the run.
 
 Schedule: weekly = each Monday, or the next trading day when Monday is not one (2026-01-19,
 Martin Luther King Jr. Day, -> Tuesday 2026-01-20); monthly = the first trading day of each
@@ -30,20 +30,25 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.orders import floor_shares
+from fimonitor.analytics.summary import weighted_duration
+from fimonitor.config import load_config
 from fimonitor.data.calendar import sessions
+from fimonitor.data.loaders import read_durations, read_security_master
 from fimonitor.errors import DataGapError, InputError
-from fimonitor.rebalance.portfolio import Portfolio
+from fimonitor.policy.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
 FREQUENCIES = ("weekly", "monthly")
 MODES = ("weights", "underweight-first", "cure-breaches")
-ORDER_COLUMNS = ["date", "ticker", "shares", "price", "notional"]
-SUMMARY_COLUMNS = [
+DCA_ORDER_COLUMNS = ["date", "ticker", "shares", "price", "notional"]
+DCA_SUMMARY_COLUMNS = [
     "ticker",
     "target",
     "shares_bought",
@@ -93,7 +98,7 @@ class CureInputs:
 
 @dataclass(frozen=True)
 class DcaResult:
-    """orders: :data:`ORDER_COLUMNS`; summary: :data:`SUMMARY_COLUMNS` (end = last date)."""
+    """orders: :data:`DCA_ORDER_COLUMNS`; summary: :data:`DCA_SUMMARY_COLUMNS` (end = last date)."""
 
     orders: pd.DataFrame
     summary: pd.DataFrame
@@ -106,6 +111,7 @@ class DcaResult:
 
     @property
     def invested(self) -> float:
+        """Σ notional of the purchases, currency."""
         return float(self.orders["notional"].sum())
 
 
@@ -176,7 +182,7 @@ def _cure_alloc(
         d = dur.reindex(weights.index)
         if d.notna().all():
             d_p = float((value.reindex(d.index).fillna(0) * d).sum()) / inv
-            d_t = float((weights * d).sum())
+            d_t = weighted_duration(weights.to_numpy(), d.to_numpy())
             if d_p < d_t - cure.duration_band and d.max() > 0:
                 tk = d.idxmax()
                 amt = min((d_t - cure.duration_band - d_p) * inv / d[tk], left)
@@ -275,7 +281,7 @@ def run_dca(
             notes += [f"{date:%Y-%m-%d} {w}" for w in why]
         p = px.reindex(alloc.index)
         n = alloc / p
-        n = np.floor(n + 1e-9) if whole else np.floor(n * 1e6 + 1e-6) / 1e6
+        n = floor_shares(n, whole)
         notional = n * p
         small = (notional < portfolio.min_investment_per_stock) & (alloc > 0)
         skipped += int((small & (alloc >= 0)).sum())
@@ -286,7 +292,7 @@ def run_dca(
         cash -= spend
         shares = shares.add(n[buy], fill_value=0.0)
         rows += [(date, t, float(n[t]), float(p[t]), float(notional[t])) for t in n[buy].index]
-    orders = pd.DataFrame(rows, columns=ORDER_COLUMNS)
+    orders = pd.DataFrame(rows, columns=DCA_ORDER_COLUMNS)
     end_px = (
         panel.iloc[-1].reindex(shares.index).fillna(file_px.reindex(shares.index))
         if len(dates)
@@ -318,4 +324,34 @@ def _summary(
     out["end_value"] = out["end_shares"] * out["end_price"]
     total = float(out["end_value"].sum()) + cash
     out["end_weight"] = out["end_value"] / total if total > 0 else math.nan
-    return out.reset_index()[SUMMARY_COLUMNS]
+    return out.reset_index()[DCA_SUMMARY_COLUMNS]
+
+
+def cure_inputs_from_folder(data: Path, config: Path | None = None) -> CureInputs:
+    """Return what ``--mode cure-breaches`` reads from a data folder and its rules file.
+
+    Groups and cash proxies come from ``security_master.csv``, durations from
+    ``duration_monthly.csv`` (when present); the minimum cash weight, the group tolerance
+    (the ``active_weight`` breach level) and the duration band from the rules file
+    (``config``, default ``DIR/monitor.yaml``, when present).
+    """
+    sm = read_security_master(data / "security_master.csv")
+    durations = None
+    if (data / "duration_monthly.csv").is_file():
+        durations = read_durations(data / "duration_monthly.csv", sm.index)
+    cfg_path = config if config is not None else data / "monitor.yaml"
+    kw = {}
+    if cfg_path.is_file():
+        cfg = load_config(cfg_path)
+        if cfg.rules.min_cash_weight is not None:
+            kw["min_cash_weight"] = cfg.rules.min_cash_weight.breach
+        if cfg.rules.active_weight is not None and cfg.rules.active_weight.breach is not None:
+            kw["group_tolerance"] = cfg.rules.active_weight.breach
+        if cfg.rebalance.duration_band is not None:
+            kw["duration_band"] = cfg.rebalance.duration_band
+    return CureInputs(
+        groups=sm["group"].to_dict(),
+        cash_proxy=frozenset(sm.index[sm["is_cash_proxy"]]),
+        durations=durations,
+        **kw,
+    )

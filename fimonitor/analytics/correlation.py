@@ -1,0 +1,333 @@
+"""Correlations of daily returns: windows, rolling values, significance and a compact form.
+
+All returns are simple daily returns ``P_t / P_{t−1} − 1`` of ``adj_close`` (fractions).
+The windows are taken on the *same return rows* as the risk metrics: the caller passes the
+dates of the portfolio's daily returns (``risk.time_weighted_returns``), and the window of
+``n`` returns is the last ``n`` of those dates. Each return on a date uses the price of the
+previous row of the price panel, so a window of 252 returns needs 253 prices.
+
+Definitions::
+
+    corr_ij      Pearson's r of the returns of i and j over the rows where both exist
+                 (NaN with fewer than 3 such rows or when either is constant there)
+    p_value_ij   two-sided p-value of the t-test of r = 0: t = r·√((n − 2)/(1 − r²)),
+                 p = 2·(1 − F_t(|t|; n − 2)), n = rows both have (scipy's t distribution);
+                 0 when |r| = 1
+    rolling      Pearson's r of each holding's returns with the portfolio's over the trailing
+                 20 or 60 rows (all present)
+    condensed    the strict upper triangle of a symmetric matrix, row by row
+                 (scipy ``squareform`` order), as little-endian float32 bytes, plus the tickers
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+log = logging.getLogger(__name__)
+
+#: Window name -> number of daily returns.
+WINDOWS: dict[str, int] = {"1m": 21, "3m": 63, "6m": 126, "1y": 252, "3y": 756}
+ROLLING_WINDOWS: tuple[int, ...] = (20, 60)
+MIN_ROWS = 3
+_REL_TINY = 1e-10  # a spread this small relative to the values' size is a constant series
+_FLOAT32 = np.dtype("<f4")
+
+
+def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.DataFrame:
+    """Compute simple daily returns of each ticker, on the rows ``dates``.
+
+    Parameters
+    ----------
+    adj_close : pd.DataFrame
+        Total-return prices, date x ticker (NaN where missing), the *whole* history up to the
+        as-of date (not cut to the window: the first return needs the price before it).
+    dates : pd.Index, optional
+        Return dates to keep (e.g. the portfolio's return dates); all rows but the first when
+        omitted.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``P_t / P_{t−1} − 1`` where ``t−1`` is the previous row of ``adj_close`` (no filling
+        across gaps), restricted to ``dates`` (NaN for a date the prices do not have).
+    """
+    prices = adj_close.sort_index().astype(float)
+    rets = prices / prices.shift(1) - 1.0
+    if dates is None:
+        return rets.iloc[1:]
+    return rets.reindex(pd.DatetimeIndex(dates))
+
+
+def _dense_corr(x: np.ndarray) -> np.ndarray:
+    """Correlation of gap-free columns: one product of the standardised columns."""
+    z = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("ij,ij->j", z, z))
+    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
+    bad = norm <= _REL_TINY * scale  # constant column (cash): no correlation
+    z /= np.where(bad, 1.0, norm)
+    zt = np.ascontiguousarray(z.T)
+    c = zt @ zt.T
+    c[bad, :] = np.nan
+    c[:, bad] = np.nan
+    return c
+
+
+def _masked_corr(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete correlation of the columns of ``xa`` with those of ``xb`` (NaN = gap).
+
+    Columns are pre-centred by their own mean (a shift changes no correlation; it keeps the
+    one-pass sums accurate). Returns ``(corr, n)``, both ``a x b``.
+    """
+    ma, mb = np.isfinite(xa), np.isfinite(xb)
+    fa, fb = ma.astype(float), mb.astype(float)
+    a0 = np.where(ma, xa - np.nanmean(xa, axis=0), 0.0)
+    b0 = np.where(mb, xb - np.nanmean(xb, axis=0), 0.0)
+    n = fa.T @ fb
+    sa = a0.T @ fb  # Σ a over the rows a and b share
+    sb = fa.T @ b0
+    saa = (a0**2).T @ fb
+    sbb = fa.T @ (b0**2)
+    va = saa - sa**2 / n
+    vb = sbb - sb**2 / n
+    c = (a0.T @ b0 - sa * sb / n) / np.sqrt(va * vb)
+    c[(va <= _REL_TINY * saa) | (vb <= _REL_TINY * sbb) | (n < MIN_ROWS)] = np.nan
+    return c, n
+
+
+def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | int]:
+    """Pairwise Pearson correlation and the number of rows behind each value.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Date x ticker daily returns (NaN where missing).
+
+    Returns
+    -------
+    tuple
+        ``(corr, n)``. ``corr`` is ticker x ticker; each pair uses the rows both tickers have
+        (pairwise deletion, as pandas ``DataFrame.corr``). Tickers without a gap are done in
+        one matrix product of their standardised returns (``np.corrcoef``; the fast path);
+        only the pairs that involve a ticker with a gap use masked matrix products (cost
+        proportional to the number of such tickers). ``n`` is the number of rows (an int)
+        when nothing is missing, else the ticker x ticker frame of common-row counts.
+        ``corr`` is NaN where a pair shares fewer than :data:`MIN_ROWS` rows or a ticker is
+        constant on them; its diagonal is 1 where defined.
+    """
+    x = returns.to_numpy(float)
+    tickers = returns.columns
+    rows, k = x.shape
+    full = np.isfinite(x).all(axis=0)
+    counts: pd.DataFrame | int = rows
+    c = np.full((k, k), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if full.all():
+            if rows >= MIN_ROWS:
+                c = _dense_corr(x)
+        else:
+            if full.any() and rows >= MIN_ROWS:
+                c[np.ix_(full, full)] = _dense_corr(x[:, full])
+            gap = ~full
+            cg, ng = _masked_corr(x[:, gap], x)
+            c[gap, :] = cg
+            c[:, gap] = cg.T
+            n = np.full((k, k), rows, dtype=np.int64)
+            n[gap, :] = ng
+            n[:, gap] = ng.T
+            counts = pd.DataFrame(n, index=tickers, columns=tickers)
+    np.clip(c, -1.0, 1.0, out=c)
+    diag = np.diag_indices(k)
+    c[diag] = np.where(np.isnan(c[diag]), np.nan, 1.0)
+    corr = pd.DataFrame(c, index=tickers, columns=tickers)
+    corr.index.name = corr.columns.name = "ticker"
+    return corr, counts
+
+
+def correlation_windows(
+    adj_close: pd.DataFrame,
+    return_dates: pd.Index,
+    windows: dict[str, int] | None = None,
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | int]]:
+    """Correlation matrices over the last ``n`` return dates, for each window.
+
+    Parameters
+    ----------
+    adj_close : pd.DataFrame
+        Total-return prices, date x ticker, whole history up to the as-of date.
+    return_dates : pd.Index
+        The return rows the risk metrics use (ascending, ending on the as-of date); pass the
+        full history of them so that the longer windows exist.
+    windows : dict, optional
+        Name -> number of returns (default :data:`WINDOWS`).
+
+    Returns
+    -------
+    dict of str to tuple
+        Name -> ``(corr, n)`` of :func:`correlation` (ticker x ticker correlations and the rows
+        behind them, for :func:`p_values`). A window longer than ``return_dates`` is left out
+        (logged), never computed on fewer rows.
+    """
+    windows = WINDOWS if windows is None else windows
+    dates = pd.DatetimeIndex(return_dates).sort_values()
+    longest = max(windows.values(), default=0)
+    rets = daily_returns(adj_close, dates[-longest:] if longest else dates)
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame | int]] = {}
+    for name, n in windows.items():  # a handful of windows
+        if len(dates) < n:
+            log.info("correlation window %s needs %d returns, only %d exist", name, n, len(dates))
+            continue
+        out[name] = correlation(rets.iloc[-n:])
+    return out
+
+
+def p_values(corr: pd.DataFrame, n: pd.DataFrame | int) -> pd.DataFrame:
+    """Two-sided p-values of Pearson's r (t-test with ``n − 2`` degrees of freedom).
+
+    Parameters
+    ----------
+    corr : pd.DataFrame
+        Correlations (ticker x ticker).
+    n : pd.DataFrame or int
+        Rows behind each correlation (from :func:`correlation`) or one count for all.
+
+    Returns
+    -------
+    pd.DataFrame
+        Same shape; NaN where ``corr`` is NaN or ``n < 3``; 0 where ``|r| = 1``.
+    """
+    r = corr.to_numpy(float)
+    nn = np.broadcast_to(np.asarray(n, float), r.shape)
+    dof = nn - 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = r * np.sqrt(dof / (1.0 - r**2))
+        p = 2.0 * stats.t.sf(np.abs(t), np.where(dof > 0, dof, np.nan))
+    p = np.where(np.abs(r) >= 1.0, 0.0, p)
+    p = np.where(np.isnan(r) | (dof <= 0), np.nan, p)
+    return pd.DataFrame(p, index=corr.index, columns=corr.columns)
+
+
+def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int) -> pd.DataFrame:
+    """Compute the rolling correlation of each ticker's returns with the portfolio's.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Date x ticker daily returns.
+    portfolio : pd.Series
+        Portfolio daily returns, indexed by date (aligned on ``returns.index``).
+    window : int
+        Rows in each window (20 or 60); a window needs all of them.
+
+    Returns
+    -------
+    pd.DataFrame
+        Date x ticker Pearson's r over the trailing ``window`` rows; NaN before the first full
+        window and where either series is constant in the window.
+    """
+    p = pd.Series(portfolio, dtype=float).reindex(returns.index)
+    out = returns.astype(float).rolling(window, min_periods=window).corr(p)
+    out = out.where(np.isfinite(out)).clip(-1.0, 1.0)
+    out.index.name = "date"
+    return out
+
+
+def _upper_mask(k: int) -> np.ndarray:
+    """Boolean k x k mask of the strict upper triangle (row-major order = squareform order)."""
+    idx = np.arange(k)
+    return idx[:, None] < idx[None, :]
+
+
+def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
+    """Pack the strict upper triangle of a correlation matrix as float32 bytes.
+
+    Parameters
+    ----------
+    corr : pd.DataFrame
+        Symmetric ticker x ticker matrix (index and columns in the same order).
+
+    Returns
+    -------
+    tuple
+        ``(tickers, blob)``: the ticker order, and ``k·(k − 1)/2`` little-endian float32 values
+        ``corr[i, j]`` for ``i < j``, row by row (NaN kept as NaN). 4 bytes a pair.
+    """
+    if list(corr.index) != list(corr.columns):
+        raise ValueError("correlation matrix must have the same tickers on both axes")
+    a = corr.to_numpy(float)
+    vals = a[_upper_mask(a.shape[0])]
+    return [str(t) for t in corr.index], vals.astype(_FLOAT32).tobytes()
+
+
+def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
+    """Inverse of :func:`condensed`: the full symmetric matrix (diagonal 1).
+
+    Parameters
+    ----------
+    tickers : list of str
+        Ticker order.
+    blob : bytes
+        ``k·(k − 1)/2`` little-endian float32 values, as written by :func:`condensed`.
+
+    Returns
+    -------
+    pd.DataFrame
+        ticker x ticker, float64 (values carry float32 precision, about 7 digits).
+    """
+    k = len(tickers)
+    vals = np.frombuffer(blob, dtype=_FLOAT32).astype(float)
+    if vals.size != k * (k - 1) // 2:
+        raise ValueError(f"{vals.size} values do not fill the upper triangle of {k} tickers")
+    a = np.eye(k)
+    mask = _upper_mask(k)
+    a[mask] = vals
+    a.T[mask] = vals  # the transposed view: the lower triangle
+    idx = pd.Index(tickers, name="ticker")
+    return pd.DataFrame(a, index=idx, columns=idx.rename("ticker"))
+
+
+def top_pairs(
+    corr: pd.DataFrame, n: int = 20, rows: pd.DataFrame | int | None = None
+) -> pd.DataFrame:
+    """List the ``n`` pairs with the largest absolute correlation.
+
+    Parameters
+    ----------
+    corr : pd.DataFrame
+        Symmetric ticker x ticker correlations.
+    n : int
+        Number of pairs.
+    rows : pd.DataFrame or int, optional
+        The row counts of :func:`correlation`; adds a ``p_value`` column (:func:`p_values`,
+        computed for the selected pairs only).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``ticker_1, ticker_2, correlation`` (+ ``p_value``), one row per pair,
+        ``ticker_1`` before ``ticker_2`` in the matrix order, sorted by ``|correlation|``
+        descending (ties: matrix order, row by row); NaN pairs are left out.
+    """
+    a = corr.to_numpy(float)
+    k = a.shape[0]
+    score = np.where(_upper_mask(k), np.abs(a), -1.0).ravel()
+    score[np.isnan(score)] = -1.0
+    n_valid = int((score >= 0).sum())
+    n = max(0, min(n, n_valid))
+    if 0 < n < score.size:  # everything at least as strong as the n-th pair, then sort
+        cut = np.partition(score, score.size - n)[score.size - n]
+        cand = np.flatnonzero(score >= cut)
+    else:
+        cand = np.flatnonzero(score >= 0)
+    cand = cand[np.argsort(-score[cand], kind="stable")][:n]
+    i, j = np.divmod(cand, k)
+    names = np.asarray(corr.index, dtype=object)
+    out = pd.DataFrame({"ticker_1": names[i], "ticker_2": names[j], "correlation": a[i, j]})
+    if rows is not None:
+        pair_n = rows if isinstance(rows, int) else pd.DataFrame(rows).to_numpy()[i, j]
+        r = pd.DataFrame(out["correlation"].to_numpy()[:, None])
+        out["p_value"] = p_values(r, np.asarray(pair_n, float).reshape(-1, 1)).to_numpy()[:, 0]
+    return out
