@@ -60,8 +60,8 @@ def test_three_scenarios_on_the_tiny_book(tiny_positions, tiny_config):
     assert list(out.orders.columns) == ORDERS_COLUMNS
     assert list(out.comparison.columns) == COMPARISON_COLUMNS
     assert list(out.summary.columns) == SUMMARY_COLUMNS
-    assert list(out.summary["scenario"]) == ["PRE", "POST_BM", "POST_CONS"]
-    assert len(out.comparison) == 3 * len(pos)
+    assert list(out.summary["scenario"]) == ["PRE", "POST_MIN", "POST_BM", "POST_CONS"]
+    assert len(out.comparison) == 4 * len(pos)
     assert out.status == "optimal"
     value = float(pos["market_value"].sum())
     comp = out.comparison.pivot(index="ticker", columns="scenario", values="weight")
