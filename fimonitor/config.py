@@ -204,10 +204,9 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         reb_kw["whole_shares"] = reb_raw["whole_shares"]
     if reb_raw.get("cure") is not None:
         if reb_raw["cure"] not in CURE_LEVELS:
+            allowed = ", ".join(CURE_LEVELS)
             raise ConfigError(
-                f"rebalance.cure must be one of {', '.join(CURE_LEVELS)}, "
-                f"got {reb_raw['cure']!r}",
-                file=file,
+                f"rebalance.cure must be one of {allowed}, got {reb_raw['cure']!r}", file=file
             )
         reb_kw["cure"] = reb_raw["cure"]
     caps = reb_raw.get("group_caps") or {}

@@ -17,10 +17,13 @@ holdings, CASH included; ``β`` the benchmark weights; ``k = cost_bps / 10,000``
                 every ``rebalance:`` constraint: single-name cap, cash floor, duration band,
                 group caps, u <= max_turnover
 
-Every constraint is linear in (buy, sell, u) because ``V'`` is. Limits are moved inward by a
-tiny margin (1e-9 weights / years) so that the rule engine's strict test ("exceeds" = by more
-than 1e-12) never fires on a solution sitting on its limit; a result that still fails the
-exact check is solved again with a wider margin.
+Every constraint is linear in (buy, sell, u) because ``V'`` is. The result is settled exactly
+(:func:`fimonitor.rebalance.rounding.settle`) and checked against every limit with the rule
+engine's strict test ("exceeds" = by more than 1e-12). With whole shares the first solve uses
+the limits as written (an integer portfolio exactly on a limit is allowed); in fractional
+shares the limits are first moved inward by 1e-9 (weights / years) so the LP's tolerance never
+lands a hair outside; a result that fails the check is solved again with the limits moved
+inward by 1e-9, 1e-7, 1e-6, 1e-5 in turn.
 
 Three stages, all HiGHS:
 
@@ -49,38 +52,25 @@ import numpy as np
 import scipy.sparse as sps
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from fimonitor.config import CURE_LEVELS, RulesConfig, Threshold
+from fimonitor.config import CURE_LEVELS, RulesConfig
+from fimonitor.rebalance.cure_limits import (
+    BASE_FAMILIES,
+    Block,
+    broken,
+    limit_blocks,
+    pre_alerts,
+)
+from fimonitor.rebalance.cure_reasons import order_reasons
 from fimonitor.rebalance.optimizer import Book, Limits
 from fimonitor.rebalance.rounding import Settled, failing, settle, violations
 
 log = logging.getLogger(__name__)
 
-RULE_EPS = 1e-12  # the rule engine's "exceeds" tolerance
 MARGINS = (1e-9, 1e-7, 1e-6, 1e-5)  # weights / years, tried in turn until the exact check passes
 TIE_REL, TIE_ABS = 1e-7, 1e-9  # stage 2: turnover <= u*(1 + TIE_REL) + TIE_ABS
 MILP_TIE = 1e-6  # stage 3: relative preference for trades toward the benchmark
 LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 MILP_OPTIONS = {"time_limit": 20.0, "mip_rel_gap": 1e-7}
-BASE_FAMILIES = ("cash_nonnegative",)  # never dropped in a diagnosis
-
-
-@dataclass(frozen=True)
-class Block:
-    """Rows ``sense·(A @ h) <= sense·limit·v'`` of one limit family.
-
-    A        sparse (rows × tickers) coefficients on post-trade holdings
-    limit    per-row bound (weights; years × weight for duration rows)
-    sense    +1 for ``<=``, -1 for ``>=``
-    keys     per-row label (ticker, group or "")
-    shown    per-row limit as the user wrote it (for reasons)
-    """
-
-    family: str
-    A: sps.csr_matrix
-    limit: np.ndarray
-    sense: int
-    keys: np.ndarray
-    shown: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -105,109 +95,6 @@ class LeastTrade:
     conflicts: tuple[str, ...] = ()
     diagnosis: str = ""
     continuous_trade: np.ndarray | None = None
-
-
-def cure_limit(t: Threshold | None, cure: str) -> float | None:
-    """The level a rule must end within: ``breach``, or ``warn`` (else breach) for cure=warn."""
-    if t is None:
-        return None
-    if cure == "warn" and t.warn is not None:
-        return t.warn
-    return t.breach
-
-
-def _rows(idx: np.ndarray, n: int, coef: np.ndarray | float = 1.0) -> sps.csr_matrix:
-    idx = np.asarray(idx, dtype=int)
-    data = np.broadcast_to(np.asarray(coef, dtype=float), idx.shape)
-    return sps.csr_matrix((data, (np.arange(idx.size), idx)), shape=(idx.size, n))
-
-
-def _dense_row(a: np.ndarray) -> sps.csr_matrix:
-    return sps.csr_matrix(np.asarray(a, dtype=float).reshape(1, -1))
-
-
-def limit_blocks(book: Book, limits: Limits, rules: RulesConfig, cure: str) -> list[Block]:
-    """Every limit family as row blocks on post-trade holdings (fractions of V)."""
-    n, b, d = book.n, book.benchmark, book.duration
-    db = book.benchmark_duration
-    c = book.cash_index
-    out = [Block("cash_nonnegative", _rows([c], n), np.zeros(1), -1, np.array([""]), np.zeros(1))]
-
-    def cap(fam: str, mask: np.ndarray, lim: float) -> None:
-        idx = np.flatnonzero(mask)
-        if idx.size:
-            out.append(
-                Block(
-                    fam,
-                    _rows(idx, n),
-                    np.full(idx.size, lim),
-                    1,
-                    book.tickers[idx],
-                    np.full(idx.size, lim),
-                )
-            )
-
-    def agg(fam: str, a: np.ndarray, lim: float, sense: int, key: str, shown: float) -> None:
-        out.append(
-            Block(fam, _dense_row(a), np.array([lim]), sense, np.array([key]), np.array([shown]))
-        )
-
-    def duration(fam: str, band: float) -> None:
-        agg(fam, d, db + band, 1, "upper", band)
-        agg(fam, d, db - band, -1, "lower", band)
-
-    lim = cure_limit(rules.max_single_name_weight, cure)
-    if lim is not None:
-        cap("rule:max_single_name_weight", book.capped, lim)
-    lim = cure_limit(rules.min_cash_weight, cure)
-    if lim is not None:
-        agg("rule:min_cash_weight", book.cash_set.astype(float), lim, -1, "", lim)
-    lim = cure_limit(rules.duration_gap, cure)
-    if lim is not None:
-        duration("rule:duration_gap", lim)
-    lim = cure_limit(rules.active_weight, cure)
-    if lim is not None:
-        nc = np.flatnonzero(book.traded)
-        out.append(
-            Block(
-                "rule:active_weight",
-                _rows(nc, n),
-                b[nc] + lim,
-                1,
-                book.tickers[nc],
-                np.full(nc.size, lim),
-            )
-        )
-        lo = nc[b[nc] - lim > 0]
-        if lo.size:
-            out.append(
-                Block(
-                    "rule:active_weight",
-                    _rows(lo, n),
-                    b[lo] - lim,
-                    -1,
-                    book.tickers[lo],
-                    np.full(lo.size, lim),
-                )
-            )
-        agg("rule:active_weight", np.eye(1, n, c).ravel(), b[c] + lim, 1, "CASH", lim)
-        if b[c] - lim > 0:
-            agg("rule:active_weight", np.eye(1, n, c).ravel(), b[c] - lim, -1, "CASH", lim)
-    for g, t in rules.group_max_weight.items():
-        lim = cure_limit(t, cure)
-        if lim is not None and np.any(book.groups == g):
-            agg(f"rule:group_max_weight:{g}", (book.groups == g).astype(float), lim, 1, g, lim)
-    if limits.max_single_name_weight is not None:
-        cap("max_single_name_weight", book.capped, limits.max_single_name_weight)
-    if limits.min_cash_weight is not None:
-        m = limits.min_cash_weight
-        agg("min_cash_weight", book.cash_set.astype(float), m, -1, "", m)
-    if limits.duration_band is not None:
-        duration("duration_band", limits.duration_band)
-    for g, capg in limits.group_caps.items():
-        if np.any(book.groups == g):
-            agg(f"group_cap:{g}", (book.groups == g).astype(float), capg, 1, g, capg)
-    return out
 
 
 # --- the linear programme in z = [buy (m), sell (m), u] -------------------------------------
@@ -394,194 +281,6 @@ def _milp(book: Book, model: Model, z_cont: np.ndarray, whole: bool, min_trade: 
     return q[:m] - q[m:], ""
 
 
-# --- exact checks and explanations -----------------------------------------------------------
-
-
-def _values(blocks: list[Block], st: Settled) -> list[np.ndarray]:
-    """Per block, the excess of each row over its limit on the settled portfolio (> 0 = broken)."""
-    w = st.weights
-    return [blk.sense * (blk.A @ w - blk.limit) for blk in blocks]
-
-
-def broken(blocks: list[Block], st: Settled, book: Book) -> list[str]:
-    """Families broken on a settled portfolio: rules by the engine's test (> 1e-12), the rest
-    (rebalance constraints, cash) by ``rounding.CHECK_TOL`` semantics at 1e-12 as well."""
-    out = []
-    for blk, ex in zip(blocks, _values(blocks, st), strict=True):
-        if ex.size and ex.max() > RULE_EPS and blk.family not in out:
-            out.append(blk.family)
-    return out
-
-
-def _shown(family: str, key: str, limit: float) -> str:
-    if family == "cash_nonnegative":
-        return "cash >= 0"
-    rule = family.removeprefix("rule:")
-    if rule.startswith("group_max_weight:") or rule.startswith("group_cap:"):
-        rule = rule.split(":", 1)[0]
-    unit = " y" if rule in ("duration_gap", "duration_band") else " %"
-    lim = limit if unit == " y" else limit * 100
-    key = "" if key in ("upper", "lower") else key
-    return " ".join(x for x in (rule, key, f"{lim:g}{unit}") if x)
-
-
-def _severity(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
-    """Elementwise rule-engine severity ("BREACH", "WARN", "") and the crossed limit."""
-    v = np.asarray(values, dtype=float)
-    inf = np.inf if t.kind == "max" else -np.inf
-    warn = inf if t.warn is None else t.warn
-    breach = inf if t.breach is None else t.breach
-    if t.kind == "max":
-        is_b, is_w = v > breach + RULE_EPS, v > warn + RULE_EPS
-    else:
-        is_b, is_w = v < breach - RULE_EPS, v < warn - RULE_EPS
-    sev = np.where(is_b, "BREACH", np.where(is_w, "WARN", ""))
-    return sev, np.where(is_b, breach, warn)
-
-
-def pre_alerts(book: Book, rules: RulesConfig, cure: str) -> list[tuple]:
-    """Alerts of the pre-trade book at the cure level, measured as the rule engine does:
-    ``(rule, key, value, limit, severity, where, direction)`` with ``where`` the ticker index
-    or mask the alert is about and ``direction`` the trade sign that cures it (-1 sell,
-    +1 buy; for duration_gap the sign the gap must move)."""
-    w = book.notional / book.value
-    levels = ["BREACH"] if cure == "breach" else ["BREACH", "WARN"]
-    out: list[tuple] = []
-
-    def add(rule, keys, values, t, where, direction) -> None:
-        sev, lim = _severity(values, t)
-        for j in np.flatnonzero(np.isin(sev, levels)):  # alerts only (a handful)
-            out.append(
-                (
-                    rule,
-                    str(keys[j]),
-                    float(values[j]),
-                    float(lim[j]),
-                    str(sev[j]),
-                    where[j],
-                    float(direction[j]),
-                )
-            )
-
-    if rules.active_weight is not None:
-        act = w - book.benchmark
-        add(
-            "active_weight",
-            book.tickers,
-            np.abs(act),
-            rules.active_weight,
-            np.arange(book.n),
-            -np.sign(act),
-        )
-    if rules.max_single_name_weight is not None:
-        idx = np.flatnonzero(book.capped)
-        add(
-            "max_single_name_weight",
-            book.tickers[idx],
-            w[idx],
-            rules.max_single_name_weight,
-            idx,
-            -np.ones(idx.size),
-        )
-    for g, t in rules.group_max_weight.items():
-        mask = book.groups == g
-        add("group_max_weight", [g], np.array([w[mask].sum()]), t, [mask], [-1.0])
-    if rules.duration_gap is not None:
-        gap = float(w @ book.duration - book.benchmark_duration)
-        add("duration_gap", [""], np.array([abs(gap)]), rules.duration_gap, [None], [-np.sign(gap)])
-    if rules.min_cash_weight is not None:
-        add(
-            "min_cash_weight",
-            [""],
-            np.array([w[book.cash_set].sum()]),
-            rules.min_cash_weight,
-            [~book.cash_set],
-            [-1.0],
-        )
-    return out
-
-
-def _fmt_alert(a: tuple) -> str:
-    rule, key, value, lim, sevr = a[:5]
-    op = "<" if rule == "min_cash_weight" else ">"
-    if rule == "duration_gap":
-        v, lv = f"{value:.2f} y", f"{lim:g} y"
-    else:
-        v, lv = f"{value * 100:.2f} %", f"{lim * 100:g} %"
-    return " ".join(x for x in ("cures", sevr, rule, key, v, op, lv) if x)
-
-
-def order_reasons(
-    book: Book,
-    st: Settled,
-    blocks: list[Block],
-    alerts: list[tuple],
-    continuous_trade: np.ndarray,
-    cost_rate: float,
-    whole_shares: bool,
-) -> np.ndarray:
-    """Why each ticker trades: the alert it cures, else the limit that would break without it
-    (``keeps …``), else ``residual: whole-share rounding``.
-
-    An order cures a pre-trade alert when it moves the measured value toward the limit: a sale
-    of the ticker (or a member of the group) above its cap, a trade toward benchmark of a
-    ticker in active-weight alert, a trade whose duration moves the gap toward zero (vs cash),
-    a sale that raises cash. ``keeps`` names the first family that breaks when that one order
-    is undone (its cash flow returned to CASH), every other order kept.
-    """
-    n = book.n
-    V = book.value
-    t = st.trade / V
-    reasons = np.full(n, "", dtype=object)
-    trading = book.traded & (st.trade != 0)
-    c = book.cash_index
-    w = book.notional / V
-    for a in alerts:  # few alerts: the loop is over alerts, each vectorised over tickers
-        rule, key, _, _, _, where, direction = a
-        if rule == "active_weight" and key == "CASH":
-            ok = trading & (np.sign(t) == -direction)  # a buy lowers cash, a sale raises it
-        elif rule == "active_weight" or rule == "max_single_name_weight":
-            ok = trading & (np.arange(n) == where) & (np.sign(t) == direction)
-        elif rule == "duration_gap":
-            ok = trading & (np.sign(t * (book.duration - w @ book.duration)) == direction)
-        else:
-            ok = trading & np.asarray(where, dtype=bool) & (np.sign(t) == direction)
-        reasons = np.where(ok & (reasons == ""), _fmt_alert(a), reasons)
-    todo = np.flatnonzero(trading & (reasons == ""))
-    if todo.size:
-        # undo order j: h_j -= t_j; cash += t_j + k|t_j|; v' += k|t_j|  (vectorised over j)
-        h = st.shares * book.prices / V
-        vp = st.value_post / V
-        tj = t[todo]
-        dv = cost_rate * np.abs(tj)
-        for blk in blocks:
-            A = blk.A.tocsc()
-            base = A @ h  # rows
-            delta = (A[:, [c]].toarray() * (tj + dv)[None, :]) - (
-                A[:, todo].toarray() * tj[None, :]
-            )
-            val = (base[:, None] + delta) / (vp + dv)[None, :]
-            ex = blk.sense * (val - blk.limit[:, None])
-            bad = ex > RULE_EPS
-            hit = bad.any(axis=0)
-            row = bad.argmax(axis=0)
-            label = np.array(
-                [f"keeps {_shown(blk.family, blk.keys[r], blk.shown[r])}" for r in row],
-                dtype=object,
-            )
-            cur = reasons[todo]
-            reasons[todo] = np.where(hit & (cur == ""), label, cur)
-    one_share = book.prices
-    rounding = np.abs(continuous_trade) < one_share
-    fallback = (
-        "residual: whole-share rounding" if whole_shares else "residual: tie-break to benchmark"
-    )
-    reasons = np.where(trading & (reasons == "") & (rounding | whole_shares), fallback, reasons)
-    reasons = np.where(trading & (reasons == ""), "residual: tie-break to benchmark", reasons)
-    reasons[c] = ""
-    return reasons
-
-
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -636,7 +335,10 @@ def least_trade(
     # integer post-trade shares are checked only when the book holds whole shares already
     whole = whole_shares and bool(np.all(book.shares[nc] == np.round(book.shares[nc])))
     last = ""
-    for margin in MARGINS:
+    use_milp = whole_shares or min_trade_notional > 0
+    # whole shares: an integer solution exactly on a limit is fine (the exact check decides);
+    # fractional: the LP's own tolerance needs a hair of room from the first solve
+    for margin in (0.0, *MARGINS) if use_milp else MARGINS:
         model = _assemble(book, blocks, cost_rate, margin, limits.max_turnover)
         m = model.m
         c1 = np.concatenate([np.ones(2 * m), [0.0]])
@@ -651,7 +353,7 @@ def least_trade(
         z = r1.x if z is None else z
         cont = np.zeros(book.n)
         cont[nc] = (z[:m] - z[m : 2 * m]) * V
-        if whole_shares or min_trade_notional > 0:
+        if use_milp:
             dq, msg = _milp(book, model, z, whole_shares, min_trade_notional)
             if dq is None:
                 text, names = _rounding_diagnosis(

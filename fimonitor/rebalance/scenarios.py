@@ -166,9 +166,8 @@ def _min_vs_cons(
     if cons_status != "optimal":
         return f"{head}; POST_CONS {cons_status}"
     n_cons = int((orders["scenario"] == "POST_CONS").sum())
-    return (
-        f"{head} vs POST_CONS {n_cons} orders, turnover {cons.turnover * 100:.2f} %, cost {cons.cost:,.2f}"
-    )
+    tail = f"turnover {cons.turnover * 100:.2f} %, cost {cons.cost:,.2f}"
+    return f"{head} vs POST_CONS {n_cons} orders, {tail}"
 
 
 def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
