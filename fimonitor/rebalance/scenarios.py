@@ -162,12 +162,18 @@ def _min_vs_cons(
     if lt.status != "optimal":
         return lt.diagnosis
     n_min = int((orders["scenario"] == "POST_MIN").sum())
-    head = f"least trade: {n_min} orders, turnover {mn.turnover * 100:.2f} %, cost {mn.cost:,.2f}"
+    head = (
+        f"least trade: {_n_orders(n_min)}, turnover {mn.turnover * 100:.2f} %, cost {mn.cost:,.2f}"
+    )
     if cons_status != "optimal":
         return f"{head}; POST_CONS {cons_status}"
     n_cons = int((orders["scenario"] == "POST_CONS").sum())
     tail = f"turnover {cons.turnover * 100:.2f} %, cost {cons.cost:,.2f}"
-    return f"{head} vs POST_CONS {n_cons} orders, {tail}"
+    return f"{head} vs POST_CONS {_n_orders(n_cons)}, {tail}"
+
+
+def _n_orders(n: int) -> str:
+    return f"{n} order" if n == 1 else f"{n} orders"
 
 
 def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
