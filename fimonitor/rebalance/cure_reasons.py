@@ -87,22 +87,30 @@ def order_reasons(
         tj = t[todo]
         dv = cost_rate * np.abs(tj)
         for blk in blocks:
-            A = blk.A.tocsc()
-            base = A @ h  # rows
-            delta = (A[:, [c]].toarray() * (tj + dv)[None, :]) - (
-                A[:, todo].toarray() * tj[None, :]
-            )
-            val = (base[:, None] + delta) / (vp + dv)[None, :]
-            ex = blk.sense * (val - blk.limit[:, None])
-            bad = ex > RULE_EPS
-            hit = bad.any(axis=0)
-            row = bad.argmax(axis=0)
-            label = np.array(
-                [f"keeps {_shown(blk.family, blk.keys[r], blk.shown[r])}" for r in row],
-                dtype=object,
-            )
-            cur = reasons[todo]
-            reasons[todo] = np.where(hit & (cur == ""), label, cur)
+            A = blk.A.tocsr()
+            single = np.diff(A.indptr) == 1
+            cols = A.indices[A.indptr[:-1]] if single.all() and A.nnz else None
+            if cols is not None and not np.any(cols == c):
+                # one row per ticker: undoing order j moves only ticker j's own row
+                row_of = np.full(n, -1)
+                row_of[cols] = np.arange(cols.size)
+                row = row_of[todo]
+                has = row >= 0
+                r = np.where(has, row, 0)
+                val = A.data[r] * (h[todo] - tj) / (vp + dv)
+                hit = has & (blk.sense * (val - blk.limit[r]) > RULE_EPS)
+            else:  # a few dense rows (cash, groups, duration, min cash): rows × orders
+                Ac = A.tocsc()
+                delta = (Ac[:, [c]].toarray() * (tj + dv)[None, :]) - (
+                    Ac[:, todo].toarray() * tj[None, :]
+                )
+                val = ((Ac @ h)[:, None] + delta) / (vp + dv)[None, :]
+                bad = blk.sense * (val - blk.limit[:, None]) > RULE_EPS
+                hit, r = bad.any(axis=0), bad.argmax(axis=0)
+            new = hit & (reasons[todo] == "")
+            if new.any():
+                label = [f"keeps {_shown(blk.family, blk.keys[i], blk.shown[i])}" for i in r[new]]
+                reasons[todo[new]] = label
     one_share = book.prices
     rounding = np.abs(continuous_trade) < one_share
     fallback = (

@@ -70,7 +70,7 @@ MARGINS = (1e-9, 1e-7, 1e-6, 1e-5)  # weights / years, tried in turn until the e
 TIE_REL, TIE_ABS = 1e-7, 1e-9  # stage 2: turnover <= u*(1 + TIE_REL) + TIE_ABS
 MILP_TIE = 1e-6  # stage 3: relative preference for trades toward the benchmark
 LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
-MILP_OPTIONS = {"time_limit": 20.0, "mip_rel_gap": 1e-7}
+MILP_OPTIONS = {"time_limit": 20.0, "mip_rel_gap": 1e-4}
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class Model:
     lb: np.ndarray
     ub: np.ndarray
     m: int
+    margin: float = 0.0
 
 
 def _assemble(
@@ -118,25 +119,53 @@ def _assemble(
     cost_rate: float,
     margin: float,
     max_turnover: float | None,
+    *,
+    rows_only: bool = False,
 ) -> Model:
     """Translate limit blocks on holdings into rows on z.
 
     For a row ``a·h <= L·v'``:  Σ_j (a_j − a_c)(buy_j − sell_j) + (L − a_c)·k·u <= L − a·x̂.
+    Without costs a row on one non-cash ticker is a bound instead (``x̂ + buy − sell <= L``:
+    buy <= max(0, L − x̂), sell >= max(0, x̂ − L); mirrored for ``>=``), which only excludes
+    a simultaneous buy and sell of one ticker — never part of a least-turnover solution.
     """
     nc = np.flatnonzero(book.traded)
     c = book.cash_index
     m = nc.size
+    pos = np.full(book.n, -1)
+    pos[nc] = np.arange(m)
     xh = book.notional / book.value
     k = cost_rate
+    lb = np.zeros(2 * m + 1)
+    ub = np.concatenate([np.full(m, np.inf), xh[nc], [np.inf]])
     mats, rhs, fams = [], [], []
     for blk in blocks:
-        A = blk.A.tocsc()
+        s = float(blk.sense)
+        lim = blk.limit - s * margin
+        A = blk.A.tocsr()
+        single = np.diff(A.indptr) == 1
+        if k == 0 and not rows_only:
+            col = A.indices[A.indptr[:-1][single]] if single.any() else np.array([], dtype=int)
+            val = A.data[A.indptr[:-1][single]] if single.any() else np.array([])
+            ok = np.zeros(A.shape[0], dtype=bool)
+            ok[np.flatnonzero(single)] = (col != c) & (val == 1.0)
+            if ok.any():
+                j = pos[A.indices[A.indptr[:-1][ok]]]
+                room = lim[ok] - xh[nc][j]
+                if s > 0:  # x̂ + b − s <= L
+                    ub[j] = np.minimum(ub[j], np.maximum(room, 0.0))
+                    np.maximum.at(lb, m + j, np.maximum(-room, 0.0))
+                else:  # x̂ + b − s >= L
+                    ub[m + j] = np.minimum(ub[m + j], np.maximum(-room, 0.0))
+                    np.maximum.at(lb, j, np.maximum(room, 0.0))
+                A, lim = A[~ok], lim[~ok]
+                if A.shape[0] == 0:
+                    continue
+        A = A.tocsc()
         ac = A[:, [c]].toarray().ravel()
         Anc = A[:, nc].tocsr()
         if np.any(ac):
             Anc = (Anc - sps.csr_matrix(ac[:, None]) @ sps.csr_matrix(np.ones((1, m)))).tocsr()
-        s = float(blk.sense)
-        lim = blk.limit - s * margin if blk.family not in BASE_FAMILIES else blk.limit
         ucoef = (lim - ac) * k
         rows = sps.hstack([s * Anc, -s * Anc, sps.csr_matrix((s * ucoef)[:, None])])
         mats.append(rows)
@@ -147,9 +176,7 @@ def _assemble(
         rhs.append(np.array([max_turnover]))
         fams.append(np.array(["max_turnover"], dtype=object))
     G = sps.vstack(mats).tocsr()
-    lb = np.zeros(2 * m + 1)
-    ub = np.concatenate([np.full(m, np.inf), xh[nc], [np.inf]])
-    return Model(G, np.concatenate(rhs), np.concatenate(fams), lb, ub, m)
+    return Model(G, np.concatenate(rhs), np.concatenate(fams), lb, ub, m, margin)
 
 
 def _turnover_row(m: int, scale: np.ndarray | None = None) -> sps.csr_matrix:
@@ -188,8 +215,8 @@ def _tie_break(book: Book, model: Model, u_star: float, cost_rate: float):
     blk_up = Block("tie", ident, book.benchmark.copy(), 1, book.tickers, book.benchmark)
     blk_lo = Block("tie", ident, book.benchmark.copy(), -1, book.tickers, book.benchmark)
     # |a·h − β v'| <= t_i  <=>  a·h − β v' − t_i <= 0  and  −(a·h − β v') − t_i <= 0
-    up = _assemble(book, [blk_up], cost_rate, 0.0, None)
-    lo = _assemble(book, [blk_lo], cost_rate, 0.0, None)
+    up = _assemble(book, [blk_up], cost_rate, 0.0, None, rows_only=True)
+    lo = _assemble(book, [blk_lo], cost_rate, 0.0, None, rows_only=True)
     nv = 2 * m + 1
     neg = -sps.identity(n, format="csr")
     G2 = sps.vstack(
@@ -209,9 +236,22 @@ def _tie_break(book: Book, model: Model, u_star: float, cost_rate: float):
     return res.x[:nv]
 
 
-def _milp(book: Book, model: Model, z_cont: np.ndarray, whole: bool, min_trade: float):
+def _milp(
+    book: Book,
+    model: Model,
+    z_cont: np.ndarray,
+    whole: bool,
+    min_trade: float,
+    free: np.ndarray | None = None,
+    near: bool = False,
+):
     """Stage 3: share trades (integers when ``whole``), min-trade binaries; returns signed
-    share trades per traded ticker or None."""
+    share trades per traded ticker (and a message) or None.
+
+    ``free`` (bool per non-cash ticker): only these may trade (the others are held); None = all.
+    ``near``: each free buy/sell within one share of the continuous trade (floor − 1 to
+    ceil + 1; from 0 to the minimum trade + 1 share where the continuous trade is smaller).
+    """
     V = book.value
     nc = np.flatnonzero(book.traded)
     m = model.m
@@ -219,26 +259,47 @@ def _milp(book: Book, model: Model, z_cont: np.ndarray, whole: bool, min_trade: 
     sc = p / V
     col = np.concatenate([sc, sc, [1.0]])
     G = (model.G @ sps.diags(col)).tocsr()
-    # share bounds: fraction bounds scaled; sells never exceed the shares held
+    # share bounds: the model's bounds (fractions of V) in shares; sells never exceed holdings
     held = book.shares[nc]
-    ub_b = np.full(m, np.inf)
-    ub_s = np.floor(held + 1e-9) if whole else held.copy()
-    # a buy can never exceed the whole value (cash + every sale)
-    ub_b = np.minimum(ub_b, np.floor(V / p + 1e-9) if whole else V / p)
+    lo_b, hi_b = model.lb[:m] / sc, np.minimum(model.ub[:m] / sc, V / p)
+    lo_s, hi_s = model.lb[m : 2 * m] / sc, np.minimum(model.ub[m : 2 * m] / sc, held)
+    if whole:
+        lo_b, lo_s = np.ceil(lo_b - 1e-9), np.ceil(lo_s - 1e-9)
+        hi_b, hi_s = np.floor(hi_b + 1e-9), np.floor(hi_s + 1e-9)
+    if free is not None:
+        hold = ~free & (lo_b <= 0) & (lo_s <= 0)
+        hi_b, hi_s = np.where(hold, 0.0, hi_b), np.where(hold, 0.0, hi_s)
+    if near:
+        need = np.ceil(min_trade / p) + 1.0 if min_trade > 0 else np.zeros(m)
+        for j0, lo, hi in ((0, lo_b, hi_b), (m, lo_s, hi_s)):  # buys, then sells
+            t = z_cont[j0 : j0 + m] / sc
+            small = t * p < min_trade
+            lo[:] = np.where(small, lo, np.maximum(lo, np.floor(t) - 1.0))
+            hi[:] = np.minimum(
+                hi, np.where(small, np.maximum(need, np.ceil(t) + 1.0), np.ceil(t) + 1.0)
+            )
+    if np.any(lo_b > hi_b) or np.any(lo_s > hi_s):
+        return None, "no whole number of shares meets a single-ticker limit"
+    # held tickers leave the programme (their columns would be fixed at 0)
+    kk = np.arange(m) if free is None else np.flatnonzero(free | (lo_b > 0) | (lo_s > 0))
+    G = G[:, np.concatenate([kk, m + kk, [2 * m]])]
+    w2 = (book.notional[nc] / V + z_cont[:m] - z_cont[m : 2 * m])[kk]
+    m_all, m, p, sc = m, kk.size, p[kk], sc[kk]
+    lo_b, lo_s, ub_b, ub_s = lo_b[kk], lo_s[kk], hi_b[kk], hi_s[kk]
     # toward-benchmark tie-break on the stage-2 solution's active sign
-    w2 = book.notional[nc] / V + z_cont[:m] - z_cont[m : 2 * m]
-    act = np.sign(np.round(w2 - book.benchmark[nc], 12))
+    act = np.sign(np.round(w2 - book.benchmark[nc][kk], 12))
     cb = sc * (1.0 + MILP_TIE * np.where(act < 0, -1.0, 1.0))
     cs = sc * (1.0 + MILP_TIE * np.where(act > 0, -1.0, 1.0))
     c = np.concatenate([cb, cs, [0.0]])
-    lb = np.zeros(2 * m + 1)
+    lb = np.concatenate([lo_b, lo_s, [0.0]])
     ub = np.concatenate([ub_b, ub_s, [np.inf]])
     integ = np.concatenate([np.full(2 * m, 1 if whole else 0), [0]])
     A_eq = _turnover_row(m, sc)
     cons_A, cons_lo, cons_hi = [G, A_eq], [np.full(G.shape[0], -np.inf), [0.0]], [model.h, [0.0]]
     if min_trade > 0:
+        min_trade = min_trade + model.margin * V  # room for the solver's tolerance
         # binaries yb, ys: p·q <= M·y, p·q >= min_trade·y, yb + ys <= 1
-        big_b = p * np.minimum(ub_b, V / p)
+        big_b = p * ub_b
         big_s = p * ub_s
         nv = 2 * m + 1
         eye = sps.identity(m, format="csr")
@@ -278,7 +339,9 @@ def _milp(book: Book, model: Model, z_cont: np.ndarray, whole: bool, min_trade: 
     q = res.x[: 2 * m]
     if whole:
         q = np.round(q)
-    return q[:m] - q[m:], ""
+    out = np.zeros(m_all)
+    out[kk] = q[:m] - q[m:]
+    return out, ""
 
 
 # --- entry point -----------------------------------------------------------------------------
@@ -334,33 +397,54 @@ def least_trade(
     empty = np.full(book.n, "", dtype=object)
     # integer post-trade shares are checked only when the book holds whole shares already
     whole = whole_shares and bool(np.all(book.shares[nc] == np.round(book.shares[nc])))
-    last = ""
     use_milp = whole_shares or min_trade_notional > 0
     # whole shares: an integer solution exactly on a limit is fine (the exact check decides);
     # fractional: the LP's own tolerance needs a hair of room from the first solve
-    for margin in (0.0, *MARGINS) if use_milp else MARGINS:
-        model = _assemble(book, blocks, cost_rate, margin, limits.max_turnover)
+    margins = (0.0, *MARGINS) if use_milp else MARGINS
+
+    def continuous(model: Model):
         m = model.m
-        c1 = np.concatenate([np.ones(2 * m), [0.0]])
-        r1 = _lp(model, c1)
-        if r1.status == 2:
-            names, text = diagnose(book, blocks, cost_rate, limits.max_turnover)
-            return LeastTrade("infeasible", None, np.nan, np.nan, empty, tuple(names), text)
+        r1 = _lp(model, np.concatenate([np.ones(2 * m), [0.0]]))
         if r1.status != 0:
-            return LeastTrade("failed", None, np.nan, np.nan, empty, (), f"LP: {r1.message}")
-        u_star = float(r1.x[2 * m])
-        z = _tie_break(book, model, u_star, cost_rate)
-        z = r1.x if z is None else z
-        cont = np.zeros(book.n)
-        cont[nc] = (z[:m] - z[m : 2 * m]) * V
+            return r1, np.nan, None
+        u = float(r1.x[2 * m])
+        z = _tie_break(book, model, u, cost_rate)
+        return r1, u, (r1.x if z is None else z)
+
+    model = _assemble(book, blocks, cost_rate, margins[0], limits.max_turnover)
+    r1, u_star, z = continuous(model)
+    if r1.status == 2:
+        names, text = diagnose(book, blocks, cost_rate, limits.max_turnover)
+        return LeastTrade("infeasible", None, np.nan, np.nan, empty, tuple(names), text)
+    if r1.status != 0:
+        return LeastTrade("failed", None, np.nan, np.nan, empty, (), f"LP: {r1.message}")
+    m = model.m
+    cont = np.zeros(book.n)
+    cont[nc] = (z[:m] - z[m : 2 * m]) * V
+    last = ""
+    for k, margin in enumerate(margins):
+        if k:
+            model = _assemble(book, blocks, cost_rate, margin, limits.max_turnover)
         if use_milp:
-            dq, msg = _milp(book, model, z, whole_shares, min_trade_notional)
+            # near the continuous optimum first, then every share count of the tickers it
+            # trades (the rest held), then every ticker
+            free = np.abs(cont[nc]) > 1e-12 * V
+            dq, msg = None, ""
+            for kw in ({"free": free, "near": True}, {"free": free}, {}):
+                dq, msg = _milp(book, model, z, whole_shares, min_trade_notional, **kw)
+                if dq is not None:
+                    break
             if dq is None:
                 text, names = _rounding_diagnosis(
                     book, model, z, whole_shares, min_trade_notional, msg
                 )
                 return LeastTrade("infeasible", None, u_star, np.nan, empty, names, text, cont)
         else:
+            if k:
+                r1, _, z = continuous(model)
+                if r1.status != 0:
+                    break
+                cont[nc] = (z[:m] - z[m : 2 * m]) * V
             dq = cont[nc] / book.prices[nc]
         shares = book.shares.copy()
         shares[nc] += dq
@@ -421,7 +505,7 @@ def diagnose(
             else " (dropping it makes the rest feasible)"
         )
         return alone, "infeasible: conflicting constraints " + ", ".join(alone) + tail
-    model = _assemble(book, blocks, cost_rate, 0.0, max_turnover)
+    model = _assemble(book, blocks, cost_rate, 0.0, max_turnover, rows_only=True)
     m, nf = model.m, len(fams)
     pos = {f: i for i, f in enumerate(fams)}
     cols = np.array([pos.get(f, -1) for f in model.row_family])
