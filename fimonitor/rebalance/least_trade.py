@@ -337,8 +337,9 @@ def _milp(
         log.debug("POST_MIN milp: %s", res.message)
         return None, res.message
     q = res.x[: 2 * m]
-    if whole:
-        q = np.round(q)
+    # whole shares: exact integers; fractional: a trade the solver left within its tolerance
+    # of zero (a binary at 0) is no trade
+    q = np.round(q) if whole else np.where(q * np.tile(p, 2) < 1e-9 * V, 0.0, q)
     out = np.zeros(m_all)
     out[kk] = q[:m] - q[m:]
     return out, ""
