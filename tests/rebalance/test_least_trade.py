@@ -210,7 +210,7 @@ def test_infeasible_names_the_conflicting_limits():
     # A's benchmark is 40 %: active 5 % needs A >= 35 %, single-name breach 25 % needs <= 25 %
     pos = frame([("A", "x", False, 400, 1.0, 0.4, 5.0), ("B", "x", False, 600, 1.0, 0.6, 5.0)], 0.0)
     rules = {**ACTIVE, "max_single_name_weight": {"warn": 0.2, "breach": 0.25}}
-    book, res = solve(pos, cfg(rules))
+    _, res = solve(pos, cfg(rules))
     assert res.status == "infeasible" and res.settled is None
     assert set(res.conflicts) == {"rule:max_single_name_weight", "rule:active_weight"}
     assert "rule:max_single_name_weight" in res.diagnosis
@@ -229,7 +229,7 @@ def test_infeasible_turnover_cap_is_named():
 
 
 def test_cure_key_is_validated():
-    with pytest.raises(ConfigError, match="rebalance.cure must be one of breach, warn"):
+    with pytest.raises(ConfigError, match=r"rebalance\.cure must be one of breach, warn, got 'all'"):
         cfg(cure="all")
     assert cfg().rebalance.cure == "breach"
 
