@@ -229,7 +229,8 @@ def test_infeasible_turnover_cap_is_named():
 
 
 def test_cure_key_is_validated():
-    with pytest.raises(ConfigError, match=r"rebalance\.cure must be one of breach, warn, got 'all'"):
+    expected = r"rebalance\.cure must be one of breach, warn, got 'all'"
+    with pytest.raises(ConfigError, match=expected):
         cfg(cure="all")
     assert cfg().rebalance.cure == "breach"
 
