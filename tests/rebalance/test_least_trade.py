@@ -396,8 +396,11 @@ def test_demo_book_least_trade():
     h = compute_history(load_book(data))
     as_of = h.dates[-1]
     pos = positions_on(h, as_of)
-    out = run_rebalances(pos, load_config(data / "monitor.yaml"), as_of)
+    config = load_config(data / "monitor.yaml")
+    out = run_rebalances(pos, config, as_of)
     s = out.summary.set_index("scenario")
+    ref = reference_lp(pos, config)
+    assert s.loc["POST_MIN", "continuous_turnover"] == pytest.approx(ref, rel=1e-6)
     assert s.loc["PRE", "n_breach"] > 0
     assert s.loc["POST_MIN", "n_breach"] == 0
     assert s.loc["POST_MIN", "turnover"] < 0.25 * s.loc["POST_CONS", "turnover"]
