@@ -31,7 +31,9 @@ REBALANCE_KEYS = (
     "min_trade_notional",
     "max_turnover",
     "cost_bps",
+    "cure",
 )
+CURE_LEVELS = ("breach", "warn")
 TOP_KEYS = (
     "portfolio_name",
     "lookback_weeks",
@@ -82,6 +84,7 @@ class RebalanceConfig:
     min_trade_notional: float = 0.0
     max_turnover: float | None = None
     cost_bps: float = 0.0
+    cure: str = "breach"  # POST_MIN ends every rule within its breach (or warn) limit
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,13 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         if not isinstance(reb_raw["whole_shares"], bool):
             raise ConfigError("rebalance.whole_shares must be true or false", file=file)
         reb_kw["whole_shares"] = reb_raw["whole_shares"]
+    if reb_raw.get("cure") is not None:
+        if reb_raw["cure"] not in CURE_LEVELS:
+            allowed = ", ".join(CURE_LEVELS)
+            raise ConfigError(
+                f"rebalance.cure must be one of {allowed}, got {reb_raw['cure']!r}", file=file
+            )
+        reb_kw["cure"] = reb_raw["cure"]
     caps = reb_raw.get("group_caps") or {}
     if not isinstance(caps, dict):
         raise ConfigError("rebalance.group_caps must map group -> cap", file=file)

@@ -40,13 +40,19 @@ REBALANCE_SUMMARY_COLUMNS = [
 
 @dataclass(frozen=True)
 class RebalanceOutcome:
-    """PRE / POST_BM / POST_CONS.
+    """PRE / POST_MIN / POST_BM / POST_CONS (in that order in every table).
 
-    orders      REBALANCE_ORDER_COLUMNS + ``reason`` (a short code such as ``to_benchmark``,
-                ``cap:max_single_name_weight``, ``band:duration``, ``floor:min_cash``)
+    orders      REBALANCE_ORDER_COLUMNS + ``reason`` (POST_CONS: a short code such as
+                ``to_benchmark``, ``cap:max_single_name_weight``, ``band:duration``,
+                ``floor:min_cash``;
+                POST_MIN: the alert the order cures, e.g. ``cures BREACH active_weight TLT
+                8.37 % > 5 %``, else ``keeps <limit>`` or ``residual: whole-share rounding``)
     comparison  COMPARISON_COLUMNS, one row per scenario and ticker (CASH included)
     summary     REBALANCE_SUMMARY_COLUMNS + ``status`` (``ok``/``optimal``/``infeasible``),
-                ``est_cost`` (currency), ``diagnosis`` (text, empty when fine)
+                ``est_cost`` (currency), ``diagnosis`` (text; POST_MIN: its orders, turnover
+                and cost vs POST_CONS), ``continuous_turnover`` (turnover in fractional
+                shares; POST_MIN: the LP optimum) and ``rounding_cost`` (turnover −
+                continuous_turnover), both fractions of the pre-trade value
     binding     ``constraint, bound, dual, cost_active_weight, cost_duration_gap, text``:
                 constraints binding in POST_CONS, with their cost in plain words
     status      status of POST_CONS: ``optimal``, ``infeasible``, ``inaccurate`` (the solver's

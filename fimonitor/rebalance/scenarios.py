@@ -1,7 +1,8 @@
-"""The three rebalance scenarios of the pack, each re-evaluated with the rule engine.
+"""The rebalance scenarios of the pack, each re-evaluated with the rule engine.
 
-PRE (as held), POST_BM (to benchmark) and POST_CONS (closest to benchmark under the
-``rebalance:`` constraints).
+PRE (as held), POST_MIN (the least trade that ends every rule within its limit,
+:mod:`fimonitor.rebalance.least_trade`), POST_BM (to benchmark) and POST_CONS (closest to benchmark
+under the ``rebalance:`` constraints), each re-evaluated with the monitor's own rule engine.
 
 Entry point: :func:`run_rebalances` (called by the pipeline).
 
@@ -9,7 +10,9 @@ Definitions (docs/interface.md, pack outputs): market value is kept, less tradin
 (``est_cost = cost_bps/10,000 × Σ|trade notional|``, paid from cash); ``turnover`` =
 Σ|trade notional| / pre-trade value (CASH not a trade); ``duration_gap`` = portfolio minus
 benchmark duration, years (signed, as in the rule engine); weights are fractions of the
-scenario's own market value.
+scenario's own market value; ``continuous_turnover`` = the same scenario's turnover in
+fractional shares (POST_MIN: the LP optimum; PRE: 0) and ``rounding_cost`` = ``turnover`` −
+``continuous_turnover`` (fractions of the pre-trade value).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fimonitor.analytics.summary import dv01, weighted_duration
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
+from fimonitor.rebalance.least_trade import LeastTrade, least_trade
 from fimonitor.rebalance.optimizer import CASH, Limits, ScenarioBook, diagnose_infeasible
 from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
 from fimonitor.rebalance.to_benchmark import to_benchmark
@@ -36,9 +40,16 @@ from fimonitor.results import (
 
 log = logging.getLogger(__name__)
 
-SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
+SCENARIOS = ("PRE", "POST_MIN", "POST_BM", "POST_CONS")
 REQUIRED = ("ticker", "group", "is_cash_proxy", "shares", "price", "benchmark_weight", "duration")
-SCENARIO_SUMMARY_COLUMNS = [*REBALANCE_SUMMARY_COLUMNS, "status", "est_cost", "diagnosis"]
+SCENARIO_SUMMARY_COLUMNS = [
+    *REBALANCE_SUMMARY_COLUMNS,
+    "status",
+    "est_cost",
+    "diagnosis",
+    "continuous_turnover",
+    "rounding_cost",
+]
 SCENARIO_ORDER_COLUMNS = [*REBALANCE_ORDER_COLUMNS, "reason"]
 
 
@@ -139,6 +150,36 @@ def _orders(scenario: str, book: ScenarioBook, st: Settled, reasons: np.ndarray)
     return out.sort_values(["side", "ticker"], ascending=[False, True]).reset_index(drop=True)
 
 
+def _continuous_turnover(book: ScenarioBook, target_notional: np.ndarray) -> float:
+    """Σ_{i != CASH} |target_i − x_i| / V for fractional-share target notionals."""
+    return float(np.abs(target_notional - book.notional)[book.traded].sum() / book.value)
+
+
+def _continuous_bm(book: ScenarioBook, bm: Settled) -> float:
+    return _continuous_turnover(book, book.benchmark * bm.value_post)
+
+
+def _min_vs_cons(
+    lt: LeastTrade, mn: Settled, cons: Settled, cons_status: str, orders: pd.DataFrame
+) -> str:
+    """POST_MIN's summary line: turnover and cost against POST_CONS (or why it is absent)."""
+    if lt.status != "optimal":
+        return lt.diagnosis
+    n_min = int((orders["scenario"] == "POST_MIN").sum())
+    head = (
+        f"least trade: {_n_orders(n_min)}, turnover {mn.turnover * 100:.2f} %, cost {mn.cost:,.2f}"
+    )
+    if cons_status != "optimal":
+        return f"{head}; POST_CONS {cons_status}"
+    n_cons = int((orders["scenario"] == "POST_CONS").sum())
+    tail = f"turnover {cons.turnover * 100:.2f} %, cost {cons.cost:,.2f}"
+    return f"{head} vs POST_CONS {_n_orders(n_cons)}, {tail}"
+
+
+def _n_orders(n: int) -> str:
+    return f"{n} order" if n == 1 else f"{n} orders"
+
+
 def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
     from fimonitor.rules.engine import counts, evaluate_positions
 
@@ -148,7 +189,7 @@ def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]
 def run_rebalances(
     positions: pd.DataFrame, config: MonitorConfig, as_of: pd.Timestamp
 ) -> RebalanceOutcome:
-    """PRE, POST_BM and POST_CONS for the as-of holdings frame.
+    """PRE, POST_MIN, POST_BM and POST_CONS for the as-of holdings frame.
 
     Parameters
     ----------
@@ -165,8 +206,9 @@ def run_rebalances(
     Returns
     -------
     RebalanceOutcome
-        An infeasible (or inaccurately solved) POST_CONS keeps the PRE portfolio, has no
-        orders, and its status and diagnosis say why.
+        An infeasible (or inaccurately solved) POST_CONS or POST_MIN keeps the PRE portfolio,
+        has no orders, and its status and diagnosis say why. POST_MIN's diagnosis otherwise
+        compares its orders, turnover and cost with POST_CONS.
     """
     t0 = time.perf_counter()
     book = book_from_positions(positions)
@@ -207,10 +249,28 @@ def run_rebalances(
     if status != "optimal":
         log.warning("POST_CONS %s: %s", status, diagnosis)
 
-    scen = {"PRE": pre, "POST_BM": bm, "POST_CONS": cons}
+    cont = {"PRE": 0.0, "POST_BM": _continuous_bm(book, bm), "POST_CONS": np.nan}
+    if res.status == "optimal" and res.weights is not None:
+        cont["POST_CONS"] = _continuous_turnover(book, res.weights * res.value_post)
+    lt = least_trade(
+        book,
+        limits,
+        config.rules,
+        cure=rcfg.cure,
+        cost_rate=cost_rate,
+        min_trade_notional=min_trade,
+        whole_shares=rcfg.whole_shares,
+    )
+    mn = lt.settled if lt.settled is not None else pre
+    cont["POST_MIN"] = lt.continuous_turnover
+    if lt.status != "optimal":
+        log.warning("POST_MIN %s: %s", lt.status, lt.diagnosis)
+
+    scen = {"PRE": pre, "POST_MIN": mn, "POST_BM": bm, "POST_CONS": cons}
     frames = {k: scenario_positions(positions, book, st) for k, st in scen.items()}
     orders = pd.concat(
         [
+            _orders("POST_MIN", book, mn, lt.reasons),
             _orders("POST_BM", book, bm, np.full(book.n, "to_benchmark", dtype=object)),
             _orders("POST_CONS", book, cons, reasons),
         ],
@@ -230,6 +290,11 @@ def run_rebalances(
         ],
         ignore_index=True,
     )[COMPARISON_COLUMNS]
+    status_of = {"PRE": "ok", "POST_MIN": lt.status, "POST_BM": "ok", "POST_CONS": status}
+    diag = {
+        "POST_CONS": diagnosis,
+        "POST_MIN": _min_vs_cons(lt, mn, cons, status, orders),
+    }
     rows = []
     for k in SCENARIOS:
         st = scen[k]
@@ -243,17 +308,20 @@ def run_rebalances(
                 "portfolio_duration": dur,
                 "duration_gap": dur - book.benchmark_duration,
                 "turnover": st.turnover,
-                "status": {"PRE": "ok", "POST_BM": "ok"}.get(k, status),
+                "status": status_of[k],
                 "est_cost": st.cost,
-                "diagnosis": diagnosis if k == "POST_CONS" else "",
+                "diagnosis": diag.get(k, ""),
+                "continuous_turnover": cont[k],
+                "rounding_cost": st.turnover - cont[k],
             }
         )
     summary = pd.DataFrame(rows, columns=SCENARIO_SUMMARY_COLUMNS)
     log.info(
-        "rebalances for %d tickers in %.3f s (POST_CONS %s)",
+        "rebalances for %d tickers in %.3f s (POST_CONS %s, POST_MIN %s)",
         book.n,
         time.perf_counter() - t0,
         status,
+        lt.status,
     )
     return RebalanceOutcome(
         orders=orders,
