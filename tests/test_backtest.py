@@ -1,4 +1,4 @@
-"""Backtest of rebalancing policies (docs/definitions.md, backtest) against a direct day-by-day simulation."""
+"""Backtest of rebalancing policies (docs/definitions.md) against a direct day-by-day simulation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Read and validate the input folder (docs/formats.md, input folder) into a :class:`~fimonitor.data.book.Book`.
+"""Read and validate the input folder (docs/formats.md) into a :class:`~fimonitor.data.book.Book`.
 
 Every file is read and checked through :mod:`fimonitor.data.tables` (the one table reader):
 every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the
