@@ -56,7 +56,8 @@ def resolve_as_of(
     if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
         return AsOf(last)
     req = parse_date(as_of, "--as-of", error=AsOfError)
-    if req > last and len(calendar.sessions(last + pd.Timedelta(days=1), req)) == 0:
+    near = last < req <= last + pd.Timedelta(days=10)
+    if near and len(calendar.sessions(last + pd.Timedelta(days=1), req)) == 0:
         # a weekend or holiday right after the last price: no session was missed
         return AsOf(last, f"as-of {req.date()} is not an NYSE trading day; using {last.date()}")
     if req > last:
