@@ -89,7 +89,15 @@ def _safe_column(col: pd.Series) -> pd.Series:
         return col
     if pd.api.types.is_bool_dtype(col):
         return col
-    return col.map(neutralise, na_action="ignore")
+    return col.map(_safe_cell, na_action="ignore")
+
+
+def _safe_cell(value: Any) -> Any:
+    """:func:`neutralise`, then a carriage return inside text becomes a newline (quoted)."""
+    value = neutralise(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def _safe_labels(index: pd.Index) -> pd.Index:
@@ -97,7 +105,7 @@ def _safe_labels(index: pd.Index) -> pd.Index:
         return index
     if pd.api.types.is_datetime64_any_dtype(index):
         return index
-    return pd.Index([neutralise(v) for v in index], name=neutralise(index.name))
+    return pd.Index([_safe_cell(v) for v in index], name=_safe_cell(index.name))
 
 
 def csv_text(
@@ -111,7 +119,8 @@ def csv_text(
         The table. Numeric, boolean and date columns are written as they are (full
         precision, dates as ``date_format``); every text cell (and text header, index
         label) that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-        leading ``'`` unless it is a plain number.
+        leading ``'`` unless it is a plain number; a carriage return inside a text cell
+        becomes a newline, so that the cell is quoted and cannot end a row.
     index : bool
         Write the index as the first column(s).
     date_format : str or None
