@@ -222,11 +222,11 @@ def _recover_unlocked(folder: Path) -> list[str]:
     done: list[str] = []
     if not folder.is_dir():
         return done
-    hidden = sorted(
+    hidden = [
         (m, p)
-        for p in folder.iterdir()
-        if (m := _HIDDEN.match(p.name)) is not None  # type: ignore[misc]
-    )
+        for p in sorted(folder.iterdir(), key=lambda q: q.name)
+        if (m := _HIDDEN.match(p.name)) is not None
+    ]
     hidden = [(m, p) for m, p in hidden if not _alive(int(m["pid"]))]
     # roll forward a committed temp folder; else drop it
     for m, p in hidden:
