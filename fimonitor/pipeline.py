@@ -87,6 +87,17 @@ def check_as_of(
                 "before the as-of date; valued at it",
             )
         )
+    later = book.transactions[book.transactions["date"] > as_of]
+    if len(later):
+        first = later.iloc[0]
+        notes.append(
+            (
+                "WARN",
+                "transactions after as-of",
+                f"{len(later)} transaction(s) dated after {as_of.date()} are not in this pack "
+                f"(first: row {int(first['row'])}, {first['date'].date()})",
+            )
+        )
     # stale durations: the latest month on file is older than the as-of month
     dmonths = book.durations.reindex(columns=needed)
     last_month = dmonths.apply(lambda s: s.last_valid_index())

@@ -36,7 +36,7 @@ from fimonitor.data.tables import (
     validate_prices,
     weight_scale,
 )
-from fimonitor.errors import DataGapError, InputError, SchemaError
+from fimonitor.errors import DataGapError, InputError, SchemaError, fmt_number
 
 log = logging.getLogger(__name__)
 
@@ -450,8 +450,8 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         oversold,
         path,
         lambda r: (
-            f"SELL of {r['shares']:g} shares on {r['date'].date()} exceeds the "
-            f"{r['held']:g} shares held"
+            f"SELL of {fmt_number(r['shares'])} shares on {r['date'].date()} exceeds the "
+            f"{fmt_number(r['held'])} shares held"
         ),
         exc=InputError,
     )

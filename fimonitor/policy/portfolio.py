@@ -35,7 +35,7 @@ import pandas as pd
 
 from fimonitor.data.tables import ticker_problem
 from fimonitor.dates import parse_date
-from fimonitor.errors import ConfigError, cut
+from fimonitor.errors import ConfigError, cut, fmt_number
 from fimonitor.fileio import read_yaml
 
 TOP_KEYS = (
@@ -262,7 +262,7 @@ def _number(
     v = float(value)
     if v < 0 or (positive and v == 0):
         word = "positive" if positive else "non-negative"
-        raise ConfigError(f"{key} must be {word}, got {v:g}", file=file, ticker=ticker)
+        raise ConfigError(f"{key} must be {word}, got {fmt_number(v)}", file=file, ticker=ticker)
     return v
 
 
@@ -340,7 +340,7 @@ def _holding(ticker: str, raw: Any, *, file: Path) -> Holding:
     )
     if lots and not math.isclose(shares, lot_shares, rel_tol=1e-9, abs_tol=1e-9):
         raise ConfigError(
-            f"shares {shares:g} differ from the sum of its lots {lot_shares:g}",
+            f"shares {fmt_number(shares)} differ from the sum of its lots {fmt_number(lot_shares)}",
             file=file,
             ticker=ticker,
         )
@@ -372,7 +372,8 @@ def _targets(raw: Any, *, file: Path) -> dict[str, float]:
         scale = 1.0
     else:
         raise ConfigError(
-            f"targets sum to {total:g}; they must sum to 100 (percent) or 1 (fractions)", file=file
+            f"targets sum to {fmt_number(total)}; they must sum to 100 (percent) or 1 (fractions)",
+            file=file,
         )
     return {k: v / scale for k, v in values.items()}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 import pytest
-
 from helpers.hostile import Workspace, build_world, make_workspace
 
 

@@ -9,16 +9,16 @@ number, and numbers stay numbers (negative numbers carry no ``'``).
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import re
 
 import pandas as pd
 import pytest
-
-from fimonitor.fileio import csv_text, neutralise
 from helpers.hostile import FORMULA_START, run_cli
 from helpers.tiny import TINY_SECURITIES
+
+from fimonitor.fileio import csv_text, neutralise
 
 PAYLOADS = [
     '=HYPERLINK("http://x","y")',
@@ -66,7 +66,9 @@ def test_pack_csvs_are_neutralised(ws, capsys, payload):
     name = payload.replace("\r", " ").replace("\t", " ").strip() or "x"
     ws.edit(
         "tiny/monitor.yaml",
-        lambda t: re.sub(r"(?m)^portfolio_name:.*$", lambda _: f"portfolio_name: {json.dumps(name)}", t),
+        lambda t: re.sub(
+            r"(?m)^portfolio_name:.*$", lambda _: f"portfolio_name: {json.dumps(name)}", t
+        ),
     )
     code, _, err = run_cli(["pack", "--data", ws.fmt("{tiny}"), "--out", ws.fmt("{tmp}/o")], capsys)
     assert code == 0, err
@@ -116,7 +118,27 @@ def test_csv_text_unit():
     text = csv_text(df, index=True)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["'=idx", "name", "value", "when"]
-    assert [r[1] for r in rows[1:]] == ["'=1+1", "'+x", "'-x", "'@x", "'\tx", "'\nx", "ok", "-1.5", ""]
-    assert [r[2] for r in rows[1:]] == ["-1.5", "2.0", "-3.0", "4.0", "5.0", "6.0", "7.0", "8.0", "-9.0"]
+    assert [r[1] for r in rows[1:]] == [
+        "'=1+1",
+        "'+x",
+        "'-x",
+        "'@x",
+        "'\tx",
+        "'\nx",
+        "ok",
+        "-1.5",
+        "",
+    ]
+    assert [r[2] for r in rows[1:]] == [
+        "-1.5",
+        "2.0",
+        "-3.0",
+        "4.0",
+        "5.0",
+        "6.0",
+        "7.0",
+        "8.0",
+        "-9.0",
+    ]
     assert rows[1][0] == "'=A" and rows[1][3] == "2026-04-30"
     assert neutralise(-1) == -1 and neutralise("-1e-3") == "-1e-3" and neutralise("x") == "x"

@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.hostile import CHILD, no_render_env, run_cli, tree_digest
 
 from fimonitor import fileio
 from fimonitor.fileio import atomic_folder, recover, sha256_file
-from helpers.hostile import CHILD, no_render_env, run_cli, tree_digest
 
 STAMP = "20240209"
 
