@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from helpers.tiny import DATA, REPO
 
 EXAMPLES = REPO / "examples"
@@ -158,3 +160,25 @@ CHILD = (
     "from fimonitor.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
+
+
+# ------------------------------------------------------------------ fixtures
+# (imported by the test modules of tests/reliability: a conftest.py there would shadow the
+# top-level ``conftest`` that older tests import names from)
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The session copies of the books, portfolios and a published pack (read-only)."""
+    return build_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def ws(tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh workspace; the CLI runs in ``tmp/`` and writes no PDF/PNG."""
+    import functools
+
+    from fimonitor import engines
+
+    monkeypatch.setattr(engines, "write_pack", functools.partial(engines.write_pack, render=False))
+    space = make_workspace(tmp_path / "ws", world)
+    monkeypatch.chdir(space.root / "tmp")
+    return space

@@ -67,7 +67,6 @@ RETURNS = "date,return\n2024-01-02,0.01\n2024-01-03,-0.02\n2024-01-04,0.005\n"
 R = ("tmp/r.csv", RETURNS)
 
 # (id, edits [(file, change)], argv, exit code, pattern in the one stderr line)
-# fmt: off
 CASES: list[tuple[str, list, list[str], int, str]] = [
     # ---- alias: YAML alias bombs and plain aliases in every YAML file read
     (
