@@ -8,19 +8,21 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fimonitor import __version__
-from fimonitor.analytics import risk
+from fimonitor.analytics import pack_tables, risk
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
+from fimonitor.analytics.performance_tables import performance_tables
 from fimonitor.config import MonitorConfig, load_config
 from fimonitor.data.asof import AsOf
 from fimonitor.data.asof import resolve_as_of as resolve_dates
 from fimonitor.data.book import CASH, Book
-from fimonitor.data.loaders import load_book
+from fimonitor.data.loaders import KEY_RATES_FILE, choose_primary, load_book
 from fimonitor.data.quality import stale_tickers
 from fimonitor.errors import AsOfError, DataGapError, InputError
 from fimonitor.fileio import sha256_file
@@ -219,27 +221,70 @@ def _thresholds(config: MonitorConfig) -> dict:
         "duration_gap": pair(r.duration_gap),
         "active_weight": pair(r.active_weight),
         "group_max_weight": {g: pair(t) for g, t in r.group_max_weight.items()},
+        "key_rate_dv01": pair(r.key_rate_dv01),
     }
 
 
 def _risk(
     book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
-):
-    """(risk_metrics, correlations, rolling) over the risk look-back window."""
-    value = h.total_value.loc[:as_of]
-    r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
-    r = r.iloc[-config.risk_lookback_days :]
+) -> dict[str, object]:
+    """Risk metrics, correlations, rolling risk and the benchmark table (risk look-back window).
+
+    The correlations use the same return rows as the metrics (the portfolio's daily returns).
+    """
+    all_r = pack_tables.portfolio_returns(h, as_of)
+    r = all_r.iloc[-config.risk_lookback_days :]
     bench_r = benchmark_returns(book, h, r.index)
     held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
-    w = held.set_index("ticker")["weight"]
-    metrics = risk.risk_metrics(
-        r, bench_r, rf=config.risk_free_rate, weights=positions.set_index("ticker")["weight"]
+    metrics = risk.extended_risk_metrics(
+        r,
+        bench_r,
+        rf=config.risk_free_rate,
+        weights=positions.set_index("ticker")["weight"],
+        risk_levels=config.risk_levels,
     )
-    start = r.index[0] if len(r) else as_of
-    adj = book.adj_close.loc[start:as_of, [t for t in w.index if t in book.adj_close.columns]]
-    corr = risk.correlation_matrix(adj)
-    rolling = risk.rolling_risk(r, bench_r, window=60)
-    return metrics, corr, rolling
+    corr = pack_tables.correlation_tables(
+        book, list(held["ticker"]), all_r, config.risk_lookback_days
+    )
+    return {
+        "risk_metrics": metrics,
+        "corr": corr,
+        "rolling_risk": risk.rolling_risk(r, bench_r, window=60),
+        "benchmarks": pack_tables.benchmark_table(
+            book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
+        ),
+    }
+
+
+def _analytics(
+    book: Book, h: History, positions: pd.DataFrame, d: pd.Timestamp, config: MonitorConfig
+) -> dict[str, object]:
+    """Performance, key-rate and asset-metric tables of the pack (see :class:`Pack`)."""
+    perf = performance_tables(book, h, d, config)
+    krd, scen = pack_tables.key_rate_tables(book, h, d)
+    bench_tickers = set().union(
+        *(w.columns[(w > 0).any()] for w in book.benchmarks.values())
+    )
+    held = positions.loc[(positions["shares"] != 0) & (positions["ticker"] != CASH), "ticker"]
+    tickers = sorted((set(held) | bench_tickers) - {CASH})
+    metrics = pack_tables.asset_metric_table(
+        book,
+        tickers,
+        benchmark_returns(book, h, h.dates),
+        d,
+        config.risk_free_rate,
+        config.risk_lookback_days,
+    )
+    return {
+        "performance": perf["performance"],
+        "attribution": perf["attribution"],
+        "rate_attribution": perf["rate_attribution"],
+        "daily_returns": perf["daily"],
+        "key_rate_dv01": krd,
+        "rate_scenarios": scen,
+        "asset_metrics": metrics,
+        "check": pack_tables.duration_check_notes(book, tickers, d),
+    }
 
 
 def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
@@ -251,6 +296,36 @@ def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Ser
     return b.reindex(dates).rename("benchmark_return")
 
 
+def select_benchmark(book: Book, config: MonitorConfig) -> Book:
+    """The book with ``benchmark`` = the configured primary (``benchmarks.primary``).
+
+    Several benchmarks in ``benchmark_weights.csv`` and no primary, or a primary the file does
+    not have, is a :class:`~fimonitor.errors.ConfigError` naming the rules file and the names.
+    """
+    name = choose_primary(book.benchmarks, config.benchmark_primary, config_file=config.source)
+    if name == book.benchmark_name:
+        return book
+    return replace(book, benchmark=book.benchmarks[name], benchmark_name=name)
+
+
+def previous_date(
+    h: History, d: pd.Timestamp, previous_as_of: str | pd.Timestamp | None
+) -> pd.Timestamp | None:
+    """The date "what changed" compares with.
+
+    ``previous_as_of`` (the latest earlier pack, see :func:`previous_pack_date`) when it is a
+    history date before ``d``; otherwise the last history date at least 7 calendar days before
+    ``d`` (the week-earlier date); None when there is none.
+    """
+    if previous_as_of is not None:
+        p = pd.Timestamp(previous_as_of).normalize()
+        if p < d and p in h.dates:
+            return p
+        log.info("previous pack %s is not a history date before %s", p.date(), d.date())
+    week = h.dates[h.dates <= d - pd.Timedelta(days=7)]
+    return week[-1] if len(week) else None
+
+
 def build_pack(
     book: Book,
     config: MonitorConfig,
@@ -258,8 +333,14 @@ def build_pack(
     *,
     with_risk: bool = True,
     with_rebalance: bool = True,
+    previous_as_of: str | pd.Timestamp | None = None,
 ) -> Pack:
-    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
+    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`).
+
+    ``previous_as_of``: the as-of of the previous pack, compared with in ``changes``, ``moves``
+    and ``summary`` (see :func:`previous_date`; None = the week-earlier date).
+    """
+    book = select_benchmark(book, config)
     resolved = resolve_as_of(book, as_of)
     d = resolved.date
     h = compute_history(book, end=d, max_stale_days=config.max_stale_days)
@@ -268,16 +349,17 @@ def build_pack(
     dq = list(book.notes) + check_as_of(book, h, d, config.max_stale_days)
     if resolved.note:
         dq.append(("WARN", "as-of moved", resolved.note))
+    if config.rules.key_rate_dv01 is not None and book.key_rates is None:
+        dq.append(("WARN", "rule not evaluated", f"key_rate_dv01: no {KEY_RATES_FILE}"))
 
-    alerts_all = evaluate(h, config.rules)
+    alerts_all = evaluate(h, config.rules, book.key_rates)
     window_start = d - pd.Timedelta(weeks=config.lookback_weeks)
     in_window = h.dates[h.dates > window_start]
     hist = alerts_all[alerts_all["date"] > window_start].reset_index(drop=True)
     today = alerts_all[alerts_all["date"] == d].reset_index(drop=True)
     n_b, n_w = counts(today)
 
-    prev_candidates = h.dates[h.dates <= d - pd.Timedelta(days=7)]
-    prev = prev_candidates[-1] if len(prev_candidates) else None
+    prev = previous_date(h, d, previous_as_of)
     prev_counts = counts(alerts_all[alerts_all["date"] == prev]) if prev is not None else None
 
     positions = positions_on(h, d)
@@ -296,13 +378,20 @@ def build_pack(
     rebalance = run_rebalances(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
+    extra = _analytics(book, h, positions, d, config)
+    dq.extend(extra.pop("check"))
     if with_risk:
-        risk_metrics, corr, rolling = _risk(book, h, positions, d, config)
-    else:
-        risk_metrics, corr, rolling = (
-            pd.DataFrame(columns=["metric", "value"]),
-            pd.DataFrame(),
-            pd.DataFrame(),
+        rk = _risk(book, h, positions, d, config)
+        corr = rk["corr"]
+        extra.update(
+            risk_metrics=rk["risk_metrics"],
+            correlations=corr["matrix"],
+            correlation_windows=corr["windows"],
+            correlation_p_values=corr["p_values"],
+            correlation_observations=corr["observations"],
+            rolling_correlations=corr["rolling"],
+            rolling_risk=rk["rolling_risk"],
+            benchmarks=rk["benchmarks"],
         )
 
     return Pack(
@@ -324,11 +413,9 @@ def build_pack(
         moves=_moves(h, d, prev),
         data_quality=pd.DataFrame(dq, columns=["severity", "item", "detail"]),
         rebalance=rebalance,
-        risk_metrics=risk_metrics,
-        correlations=corr,
-        rolling_risk=rolling,
         thresholds=_thresholds(config),
         inputs=file_hashes(book, config),
+        **extra,
     )
 
 
@@ -349,7 +436,8 @@ def load_inputs(
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
-    return load_book(data_dir), cfg
+    book = load_book(data_dir, cfg.benchmark_primary, config_file=cfg.source)
+    return select_benchmark(book, cfg), cfg
 
 
 def run_pack(

@@ -1,0 +1,394 @@
+"""The pack's analytic tables beyond exposures and alerts, from the library functions.
+
+Each function here only gathers inputs from a :class:`~fimonitor.data.book.Book` and a
+:class:`~fimonitor.analytics.exposures.History` and calls the analytics that define the
+numbers (:mod:`~fimonitor.analytics.risk`, :mod:`~fimonitor.analytics.correlation`,
+:mod:`~fimonitor.analytics.indicators`, :mod:`~fimonitor.analytics.key_rates`,
+:mod:`~fimonitor.analytics.duration_tables`); definitions live there.
+
+Benchmark comparison (``benchmarks.csv``), for each benchmark ``k`` of
+``benchmark_weights.csv`` on the as-of date ``d`` (``r`` the portfolio's daily time-weighted
+returns and ``b_k`` the benchmark's daily returns over the risk look-back window, the same
+rows as ``risk_metrics.csv``)::
+
+    duration           Σ_i b_ki D_i(d)                       years (CASH 0)
+    duration_gap       portfolio duration − duration          years
+    return_1y          Π(1 + b_k) − 1 over the look-back rows  fraction
+    excess_return_1y   Π(1 + r) − 1 − return_1y               fraction
+    tracking_error, information_ratio, beta, alpha
+                       :func:`fimonitor.analytics.risk.risk_metrics` of ``r`` against ``b_k``
+
+``b_k`` on date ``t`` is Σ_i b_ki(t−1) × (adj_close_i(t) / adj_close_i(t−1) − 1), the weights
+in effect the day before (as the primary benchmark's return in the pipeline).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from fimonitor.analytics import correlation as corr_mod
+from fimonitor.analytics import risk
+from fimonitor.analytics.duration_tables import duration_cross_check
+from fimonitor.analytics.exposures import History
+from fimonitor.analytics.indicators import asset_metrics
+from fimonitor.analytics.key_rates import key_rate_dv01, rate_scenarios
+from fimonitor.analytics.positions import values_as_of
+from fimonitor.analytics.summary import weighted_duration
+from fimonitor.data.book import CASH, Book
+
+__all__ = [
+    "BENCHMARK_COLUMNS",
+    "ROLLING_COLUMNS",
+    "asset_metric_table",
+    "benchmark_return_series",
+    "benchmark_table",
+    "correlation_tables",
+    "duration_check_notes",
+    "key_rate_tables",
+    "krd_on_date",
+    "portfolio_returns",
+]
+
+log = logging.getLogger(__name__)
+
+BENCHMARK_COLUMNS = [
+    "benchmark",
+    "is_primary",
+    "duration",
+    "duration_gap",
+    "return_1y",
+    "excess_return_1y",
+    "tracking_error",
+    "information_ratio",
+    "beta",
+    "alpha",
+]
+ROLLING_COLUMNS = ["window", "date", "ticker", "correlation"]
+
+
+def portfolio_returns(h: History, as_of: pd.Timestamp) -> pd.Series:
+    """Daily time-weighted returns of the portfolio from inception to ``as_of`` (NaN dropped).
+
+    Parameters
+    ----------
+    h : History
+    as_of : pd.Timestamp
+
+    Returns
+    -------
+    pd.Series
+        :func:`fimonitor.analytics.risk.time_weighted_returns` (fractions), indexed by date.
+    """
+    value = h.total_value.loc[:as_of]
+    return risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
+
+
+def benchmark_return_series(
+    book: Book, weights: pd.DataFrame, dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex
+) -> pd.Series:
+    """Daily return of a benchmark: Σ weight (in effect the day before) × adj_close return.
+
+    Parameters
+    ----------
+    book : Book
+    weights : pd.DataFrame
+        Effective-date x ticker benchmark weights (fractions), as in ``book.benchmarks``.
+    dates : pd.DatetimeIndex
+        Return dates wanted.
+    all_dates : pd.DatetimeIndex
+        The price dates the weights are stepped onto (the day before = the previous of these).
+
+    Returns
+    -------
+    pd.Series
+        ``benchmark_return`` (fractions) on ``dates``; NaN where no ticker has a return.
+    """
+    cols = [c for c in weights.columns if c in book.adj_close.columns]
+    stepped = values_as_of(weights[cols], all_dates, before=0.0).fillna(0.0)
+    rets = book.adj_close[cols].pct_change(fill_method=None).reindex(all_dates)
+    b = (rets * stepped.shift(1)).sum(axis=1, min_count=1)
+    return b.reindex(dates).rename("benchmark_return")
+
+
+def benchmark_table(
+    book: Book,
+    h: History,
+    as_of: pd.Timestamp,
+    r: pd.Series,
+    primary: str,
+    rf: float = 0.0,
+) -> pd.DataFrame:
+    """One row per benchmark of the book: :data:`BENCHMARK_COLUMNS` (module docstring).
+
+    Parameters
+    ----------
+    book : Book
+        ``book.benchmarks`` (name -> weights) and ``book.durations``.
+    h : History
+        For the portfolio duration on ``as_of`` and the price dates.
+    as_of : pd.Timestamp
+    r : pd.Series
+        Portfolio daily returns over the risk look-back window (the risk metrics' rows).
+    primary : str
+        Name of the primary benchmark (``is_primary`` True).
+    rf : float
+        Daily risk-free rate (fraction), passed to :func:`risk.risk_metrics`.
+
+    Returns
+    -------
+    pd.DataFrame
+        Durations in years, returns and alpha as fractions (alpha annualised), tracking error
+        annualised; file order of ``benchmark_weights.csv``.
+    """
+    rows = []
+    port_dur = float(h.portfolio_duration.loc[as_of])
+    port_growth = float(np.prod(1.0 + r.to_numpy())) - 1.0 if len(r) else np.nan
+    for name, weights in book.benchmarks.items():  # a handful of benchmarks
+        w = values_as_of(weights, pd.DatetimeIndex([as_of]), before=0.0).fillna(0.0).iloc[0]
+        cols = list(w.index)
+        dur = values_as_of(book.durations.reindex(columns=cols), pd.DatetimeIndex([as_of]))
+        dur = dur.iloc[0].where(w.index != CASH, 0.0)
+        duration = float(weighted_duration(w.to_numpy(), dur.to_numpy()))
+        b = benchmark_return_series(book, weights, r.index, h.dates)
+        m = risk.risk_metrics(r, b, rf=rf).set_index("metric")["value"]
+        ret = float(np.prod(1.0 + b.dropna().to_numpy())) - 1.0 if len(b.dropna()) else np.nan
+        rows.append(
+            {
+                "benchmark": name,
+                "is_primary": name == primary,
+                "duration": duration,
+                "duration_gap": port_dur - duration,
+                "return_1y": ret,
+                "excess_return_1y": port_growth - ret,
+                "tracking_error": float(m["tracking_error"]),
+                "information_ratio": float(m["information_ratio"]),
+                "beta": float(m["beta"]),
+                "alpha": float(m["alpha"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)
+
+
+def correlation_tables(
+    book: Book,
+    tickers: list[str],
+    all_returns: pd.Series,
+    lookback: int,
+    windows: Mapping[str, int] | None = None,
+) -> dict[str, object]:
+    """Correlation matrices per window, p-values, row counts and rolling correlations.
+
+    Parameters
+    ----------
+    book : Book
+        ``book.adj_close`` (total-return prices).
+    tickers : list of str
+        The holdings (no CASH).
+    all_returns : pd.Series
+        Portfolio daily returns from inception to the as-of date (:func:`portfolio_returns`);
+        every window is the last ``n`` of these dates (the risk metrics' rows).
+    lookback : int
+        ``risk_lookback_days``: the rows of ``correlations.csv`` and of the rolling series.
+    windows : mapping, optional
+        Name -> number of returns (default: :data:`correlation.WINDOWS` with upper-case names
+        ``1M, 3M, 6M, 1Y, 3Y``).
+
+    Returns
+    -------
+    dict
+        ``matrix`` (the holdings over the last ``lookback`` returns: ``correlations.csv``),
+        ``windows`` {name: matrix}, ``p_values`` {name: matrix}, ``observations``
+        {name: int, the return rows of the window} and ``rolling`` (long
+        :data:`ROLLING_COLUMNS`: each holding's 20- and 60-day correlation with the portfolio
+        on each of the last ``lookback`` return dates).
+    """
+    windows = (
+        {k.upper(): v for k, v in corr_mod.WINDOWS.items()} if windows is None else dict(windows)
+    )
+    dates = pd.DatetimeIndex(all_returns.index)
+    as_of = dates[-1] if len(dates) else None
+    cols = [t for t in tickers if t in book.adj_close.columns]
+    adj = book.adj_close.loc[:as_of, cols] if as_of is not None else book.adj_close[cols].iloc[:0]
+    res = corr_mod.correlation_windows(adj, dates, windows)
+    mats = {k: v[0] for k, v in res.items()}
+    pvals = {k: corr_mod.p_values(*v) for k, v in res.items()}
+    obs = {k: int(min(windows[k], len(dates))) for k in res}
+    risk_dates = dates[-lookback:]
+    rets = corr_mod.daily_returns(adj, dates[-(lookback + max(corr_mod.ROLLING_WINDOWS)) :])
+    matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
+    parts = []
+    for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
+        roll = corr_mod.rolling_correlation(rets, all_returns, n).loc[risk_dates]
+        long = roll.stack(future_stack=True).rename("correlation").reset_index()
+        long.columns = ["date", "ticker", "correlation"]
+        parts.append(long.assign(window=f"{n}d"))
+    rolling = (
+        pd.concat(parts, ignore_index=True)[ROLLING_COLUMNS]
+        if parts and cols
+        else pd.DataFrame(columns=ROLLING_COLUMNS)
+    )
+    return {
+        "matrix": matrix,
+        "windows": mats,
+        "p_values": pvals,
+        "observations": obs,
+        "rolling": rolling,
+    }
+
+
+def asset_metric_table(
+    book: Book,
+    tickers: list[str],
+    bench_returns: pd.Series,
+    as_of: pd.Timestamp,
+    rf: float,
+    lookback: int,
+) -> pd.DataFrame:
+    """:func:`fimonitor.analytics.indicators.asset_metrics` of ``tickers`` on ``as_of``.
+
+    Parameters
+    ----------
+    book : Book
+        Price panels (adj_close, close, high, low, volume).
+    tickers : list of str
+        Held and benchmark tickers (CASH and unpriced tickers are skipped).
+    bench_returns : pd.Series
+        The primary benchmark's daily returns (fractions), for ``beta``.
+    as_of : pd.Timestamp
+    rf : float
+        Daily risk-free rate (fraction).
+    lookback : int
+        ``risk_lookback_days``.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``asset_metrics.csv``: :data:`indicators.ASSET_METRIC_COLUMNS` then ``notes``.
+    """
+    cols = [t for t in tickers if t in book.adj_close.columns]
+
+    def pick(panel: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if panel is None else panel.reindex(columns=cols)
+
+    return asset_metrics(
+        book.adj_close[cols],
+        pick(book.close),
+        pick(book.high),
+        pick(book.low),
+        pick(book.volume),
+        bench_returns,
+        as_of,
+        rf=rf,
+        lookback=lookback,
+    )
+
+
+def krd_on_date(key_rates: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Key-rate durations in effect on ``as_of``: each ticker's latest month on or before it.
+
+    Parameters
+    ----------
+    key_rates : pd.DataFrame
+        ``month`` (``YYYY-MM``), ``ticker``, ``tenor``, ``krd`` rows (``book.key_rates``).
+    as_of : pd.Timestamp
+
+    Returns
+    -------
+    pd.DataFrame
+        ``ticker, tenor, krd`` (years), one row per ticker and tenor (the same forward fill as
+        :func:`fimonitor.analytics.key_rates.active_key_rate_dv01_history`).
+    """
+    month = pd.to_datetime(key_rates["month"], format="%Y-%m")
+    rows = key_rates.assign(_m=month)[month <= as_of].sort_values("_m", kind="stable")
+    last = rows.drop_duplicates(["ticker", "tenor"], keep="last")
+    return last[["ticker", "tenor", "krd"]].reset_index(drop=True)
+
+
+def key_rate_tables(
+    book: Book, h: History, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``key_rate_dv01.csv`` and ``rate_scenarios.csv`` on ``as_of`` (empty without the file).
+
+    Parameters
+    ----------
+    book : Book
+        ``book.key_rates`` (None when ``key_rate_durations_monthly.csv`` is absent) and
+        ``book.convexity``.
+    h : History
+    as_of : pd.Timestamp
+
+    Returns
+    -------
+    tuple of pd.DataFrame
+        :func:`key_rates.key_rate_dv01` (``ticker, tenor, krd, krd_dv01``) and
+        :func:`key_rates.rate_scenarios` (``scenario, portfolio_pnl, benchmark_pnl,
+        active_pnl``), with the market values and benchmark weights of ``as_of`` and the
+        convexity in effect then (latest month on or before it, per ticker).
+    """
+    if book.key_rates is None:
+        return (
+            pd.DataFrame(columns=["ticker", "tenor", "krd", "krd_dv01"]),
+            pd.DataFrame(columns=["scenario", "portfolio_pnl", "benchmark_pnl", "active_pnl"]),
+        )
+    krd = krd_on_date(book.key_rates, as_of)
+    mv = h.market_value.loc[as_of]
+    bench = h.benchmark.loc[as_of]
+    bench = bench[bench > 0]
+    total = float(h.total_value.loc[as_of])
+    if book.convexity is not None and len(book.convexity):
+        conv = book.convexity.loc[:as_of].ffill()
+        convexity = conv.iloc[-1] if len(conv) else pd.Series(dtype=float)
+    else:
+        convexity = pd.Series(dtype=float)
+    return (
+        key_rate_dv01(mv, krd, bench, total),
+        rate_scenarios(mv, krd, convexity, bench, total),
+    )
+
+
+def duration_check_notes(
+    book: Book, tickers: list[str], as_of: pd.Timestamp
+) -> list[tuple[str, str, str]]:
+    """Data-quality WARN lines for funds whose model and empirical durations disagree.
+
+    Parameters
+    ----------
+    book : Book
+        ``book.empirical_durations`` (None when ``duration_monthly.csv`` has no
+        ``empirical_duration``), ``book.durations``, ``book.securities``.
+    tickers : list of str
+        The funds to check (held and benchmark tickers).
+    as_of : pd.Timestamp
+
+    Returns
+    -------
+    list of tuple
+        ``(WARN, "duration cross-check", "<ticker>: model … y, empirical … y, …")`` for each
+        fund flagged by :func:`duration_tables.duration_cross_check` on the latest month on or
+        before ``as_of`` that has empirical values; empty without empirical durations.
+    """
+    emp = book.empirical_durations
+    if emp is None:
+        return []
+    emp = emp.loc[:as_of].reindex(columns=[t for t in tickers if t in emp.columns])
+    filled = emp.dropna(how="all")
+    if filled.empty:
+        return []
+    month = filled.index[-1]
+    model = book.durations.reindex(columns=filled.columns).loc[month]
+    check = duration_cross_check(model, filled.loc[month], book.securities["group"])
+    flagged = check[check["flagged"]]
+    return [
+        (
+            "WARN",
+            "duration cross-check",
+            f"{r.ticker}: model duration {r.model_duration:.2f} y vs empirical "
+            f"{r.empirical_duration:.2f} y in {month:%Y-%m} (difference {r.difference:+.2f} y, "
+            f"band {r.band:.2f} y)",
+        )
+        for r in flagged.itertuples(index=False)
+    ]
