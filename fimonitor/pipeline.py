@@ -7,6 +7,7 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -15,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fimonitor import __version__
-from fimonitor.analytics import pack_tables, risk
+from fimonitor.analytics import pack_tables
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
-from fimonitor.analytics.performance_tables import performance_tables
 from fimonitor.config import MonitorConfig, load_config
 from fimonitor.data.asof import AsOf
 from fimonitor.data.asof import resolve_as_of as resolve_dates
@@ -32,7 +32,8 @@ from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
 from fimonitor.rules.engine import counts, evaluate
 from fimonitor.rules.weekly import drivers_by_rule, drivers_by_ticker, weekly_trend
-from fimonitor.store.db import record_pack
+from fimonitor.store.db import Store, open_store, record_pack, snapshots
+from fimonitor.store.targets import targets_from_monitor
 
 log = logging.getLogger(__name__)
 
@@ -225,75 +226,9 @@ def _thresholds(config: MonitorConfig) -> dict:
     }
 
 
-def _risk(
-    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
-) -> dict[str, object]:
-    """Risk metrics, correlations, rolling risk and the benchmark table (risk look-back window).
-
-    The correlations use the same return rows as the metrics (the portfolio's daily returns).
-    """
-    all_r = pack_tables.portfolio_returns(h, as_of)
-    r = all_r.iloc[-config.risk_lookback_days :]
-    bench_r = benchmark_returns(book, h, r.index)
-    held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
-    metrics = risk.extended_risk_metrics(
-        r,
-        bench_r,
-        rf=config.risk_free_rate,
-        weights=positions.set_index("ticker")["weight"],
-        risk_levels=config.risk_levels,
-    )
-    corr = pack_tables.correlation_tables(
-        book, list(held["ticker"]), all_r, config.risk_lookback_days
-    )
-    return {
-        "risk_metrics": metrics,
-        "corr": corr,
-        "rolling_risk": risk.rolling_risk(r, bench_r, window=60),
-        "benchmarks": pack_tables.benchmark_table(
-            book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
-        ),
-    }
-
-
-def _analytics(
-    book: Book, h: History, positions: pd.DataFrame, d: pd.Timestamp, config: MonitorConfig
-) -> dict[str, object]:
-    """Performance, key-rate and asset-metric tables of the pack (see :class:`Pack`)."""
-    perf = performance_tables(book, h, d, config)
-    krd, scen = pack_tables.key_rate_tables(book, h, d)
-    bench_tickers = set().union(
-        *(w.columns[(w > 0).any()] for w in book.benchmarks.values())
-    )
-    held = positions.loc[(positions["shares"] != 0) & (positions["ticker"] != CASH), "ticker"]
-    tickers = sorted((set(held) | bench_tickers) - {CASH})
-    metrics = pack_tables.asset_metric_table(
-        book,
-        tickers,
-        benchmark_returns(book, h, h.dates),
-        d,
-        config.risk_free_rate,
-        config.risk_lookback_days,
-    )
-    return {
-        "performance": perf["performance"],
-        "attribution": perf["attribution"],
-        "rate_attribution": perf["rate_attribution"],
-        "daily_returns": perf["daily"],
-        "key_rate_dv01": krd,
-        "rate_scenarios": scen,
-        "asset_metrics": metrics,
-        "check": pack_tables.duration_check_notes(book, tickers, d),
-    }
-
-
 def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
     """Σ benchmark weight (in effect the day before) × daily adj_close return of each ticker."""
-    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
-    rets = book.adj_close[cols].pct_change(fill_method=None)
-    prev_w = h.benchmark[cols].shift(1)
-    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
-    return b.reindex(dates).rename("benchmark_return")
+    return pack_tables.primary_benchmark_returns(book, h, dates)
 
 
 def select_benchmark(book: Book, config: MonitorConfig) -> Book:
@@ -378,10 +313,10 @@ def build_pack(
     rebalance = run_rebalances(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
-    extra = _analytics(book, h, positions, d, config)
+    extra = pack_tables.analytic_tables(book, h, positions, d, config)
     dq.extend(extra.pop("check"))
     if with_risk:
-        rk = _risk(book, h, positions, d, config)
+        rk = pack_tables.risk_tables(book, h, positions, d, config)
         corr = rk["corr"]
         extra.update(
             risk_metrics=rk["risk_metrics"],
@@ -450,23 +385,121 @@ def run_pack(
     book: Book | None = None,
     monitor_config: MonitorConfig | None = None,
     render: bool = True,
+    previous_as_of: str | pd.Timestamp | None = "auto",
 ) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
     This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
     :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
+
+    Order: open the history database (a bad URL fails here, before anything is computed or
+    written) -> find the previous pack (``previous_as_of="auto"``:
+    :func:`previous_pack_date` over ``OUT`` and the database; a batch passes its own) ->
+    build -> write the folder into a temporary folder -> record the database in one
+    transaction -> put the folder in place. When the record fails, the temporary folder is
+    removed and an earlier pack of that date stays.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
     if book is None or monitor_config is None:
         book, monitor_config = load_inputs(data_dir, config)
-    pack = build_pack(book, monitor_config, as_of)
-    note = as_of_note(pack)
-    if note:
-        log.warning("%s", note)
-    folder = write_pack(pack, Path(output_dir), render=render)
-    record(pack, db or default_db_url(Path(output_dir)))
-    return folder
+    with open_store(db or default_db_url(Path(output_dir))) as store:
+        if isinstance(previous_as_of, str) and previous_as_of == "auto":
+            d = resolve_as_of(book, as_of).date
+            previous_as_of = previous_pack_date(output_dir, store, monitor_config.portfolio_name, d)
+        pack = build_pack(book, monitor_config, as_of, previous_as_of=previous_as_of)
+        note = as_of_note(pack)
+        if note:
+            log.warning("%s", note)
+        return publish(pack, output_dir, store, monitor_config, render=render)
+
+
+def publish(
+    pack: Pack,
+    output_dir: str | Path,
+    store: Store | str,
+    config: MonitorConfig | None = None,
+    *,
+    render: bool = True,
+    engine: str = "direct",
+    extra: dict[str, Path] | None = None,
+) -> Path:
+    """Write the pack folder and record the database together (see :func:`run_pack`).
+
+    The record runs in :func:`fimonitor.report.write.write_pack`'s ``before_publish`` hook:
+    the complete folder is written to a temporary folder, the database records the pack in
+    one transaction, then the folder replaces ``OUT/YYYYMMDD``.
+    """
+    return write_pack(
+        pack,
+        Path(output_dir),
+        render=render,
+        engine=engine,
+        extra=extra,
+        before_publish=lambda _tmp: record(pack, store, config),
+    )
+
+
+def existing_pack_dates(output_dir: str | Path, portfolio: str | None = None) -> list[pd.Timestamp]:
+    """As-of dates of the packs in ``OUT``: ``OUT/YYYYMMDD/`` folders holding a manifest.
+
+    A manifest naming another ``portfolio_name`` is skipped; an unreadable one counts (the
+    folder is a pack). Sorted ascending.
+    """
+    out = []
+    root = Path(output_dir)
+    if not root.is_dir():
+        return out
+    for folder in root.iterdir():  # one entry per pack folder
+        manifest = folder / "manifest.json"
+        if not (len(folder.name) == 8 and folder.name.isdigit() and manifest.is_file()):
+            continue
+        try:
+            day = pd.Timestamp(folder.name)
+            name = json.loads(manifest.read_text()).get("portfolio_name")
+        except (ValueError, OSError):
+            continue
+        if portfolio is None or name in (None, portfolio):
+            out.append(day)
+    return sorted(out)
+
+
+def previous_pack_date(
+    output_dir: str | Path, store: Store | str | None, portfolio: str, as_of: pd.Timestamp
+) -> pd.Timestamp | None:
+    """The latest as-of before ``as_of`` with a pack in ``OUT`` or a snapshot in the database.
+
+    None when there is none (:func:`build_pack` then compares with the week-earlier date).
+    """
+    days = existing_pack_dates(output_dir, portfolio)
+    if store is not None:
+        days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
+    earlier = [x for x in days if x < pd.Timestamp(as_of)]
+    return max(earlier) if earlier else None
+
+
+def existing_packs(output_dir: str | Path, db: str | None, portfolio: str) -> list[pd.Timestamp]:
+    """As-of dates with a pack in ``OUT`` or a snapshot in the database (opened, not created)."""
+    days = existing_pack_dates(output_dir, portfolio)
+    with open_store(db or default_db_url(Path(output_dir))) as store:
+        days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
+    return sorted(set(days))
+
+
+def batch_previous(
+    dates: list[pd.Timestamp], existing: list[pd.Timestamp]
+) -> dict[pd.Timestamp, pd.Timestamp | None]:
+    """Previous pack of each batch date, fixed before any pack of the batch is built.
+
+    Each date's previous pack is the latest earlier date among the batch's own dates and the
+    packs that ``existing`` (OUT and the database when the run starts) holds; None when none.
+    """
+    pool = pd.DatetimeIndex(sorted(set(dates) | set(existing)))
+    out: dict[pd.Timestamp, pd.Timestamp | None] = {}
+    for d in dates:  # a few dozen dates
+        pos = pool.searchsorted(pd.Timestamp(d), side="left")
+        out[d] = pool[pos - 1] if pos > 0 else None
+    return out
 
 
 def as_of_note(pack: Pack) -> str | None:
@@ -480,14 +513,29 @@ def default_db_url(out_dir: Path) -> str:
     return f"sqlite:///{(Path(out_dir) / 'fimonitor.sqlite').as_posix()}"
 
 
-def record(pack: Pack, url: str) -> None:
-    """Record the pack in the history database (see ``docs/interface.md``)."""
+def record(pack: Pack, url: str | Store, config: MonitorConfig | None = None) -> None:
+    """Record the pack in the history database, one transaction (see ``docs/store.md``).
+
+    Stored: the summary numbers, risk metrics, alerts, positions, allocation targets
+    (:func:`~fimonitor.store.targets.targets_from_monitor`, when ``config`` is given),
+    correlations per window with p-values and row counts, rolling correlations, rebalancing
+    proposals with their orders, period returns, daily returns, attribution, asset metrics and
+    the benchmark table.
+    """
     perf = {
         m: v
         for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
         if isinstance(v, int | float | np.integer | np.floating)
     }
-    rebal = pack.rebalance.summary if pack.rebalance is not None else None
+    rb = pack.rebalance
+    daily = pack.daily_returns
+    if not daily.empty:
+        daily = daily[["date", "portfolio_return", "benchmark_return", "active_return"]]
+    targets = targets_from_monitor(pack.positions, config) if config is not None else None
+
+    def some(frame: pd.DataFrame) -> pd.DataFrame | None:
+        return None if frame.empty else frame
+
     record_pack(
         url,
         portfolio_id=pack.portfolio_name,
@@ -495,9 +543,20 @@ def record(pack: Pack, url: str) -> None:
         performance=perf,
         risk_metrics=pack.risk_metrics,
         alerts=pack.alerts[ALERT_COLUMNS],
-        allocations=pack.positions[POSITION_COLUMNS],
-        correlations=pack.correlations,
-        rebalancing=rebal,
+        positions=pack.positions[POSITION_COLUMNS],
+        allocations=targets,
+        allocations_source=Path(config.source).name if config and config.source else None,
+        correlations=pack.correlation_windows or some(pack.correlations),
+        correlation_p_values=pack.correlation_p_values or None,
+        correlation_observations=pack.correlation_observations or None,
+        rolling_correlations=some(pack.rolling_correlations),
+        rebalancing=rb.summary if rb is not None else None,
+        rebalance_orders=rb.orders if rb is not None else None,
+        period_returns=some(pack.performance),
+        daily_returns=some(daily),
+        attribution=some(pack.attribution),
+        asset_metrics=some(pack.asset_metrics),
+        benchmarks=some(pack.benchmarks),
     )
 
 

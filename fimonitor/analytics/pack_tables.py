@@ -36,13 +36,16 @@ from fimonitor.analytics.duration_tables import duration_cross_check
 from fimonitor.analytics.exposures import History
 from fimonitor.analytics.indicators import asset_metrics
 from fimonitor.analytics.key_rates import key_rate_dv01, rate_scenarios
+from fimonitor.analytics.performance_tables import performance_tables
 from fimonitor.analytics.positions import values_as_of
 from fimonitor.analytics.summary import weighted_duration
+from fimonitor.config import MonitorConfig
 from fimonitor.data.book import CASH, Book
 
 __all__ = [
     "BENCHMARK_COLUMNS",
     "ROLLING_COLUMNS",
+    "analytic_tables",
     "asset_metric_table",
     "benchmark_return_series",
     "benchmark_table",
@@ -51,6 +54,8 @@ __all__ = [
     "key_rate_tables",
     "krd_on_date",
     "portfolio_returns",
+    "primary_benchmark_returns",
+    "risk_tables",
 ]
 
 log = logging.getLogger(__name__)
@@ -392,3 +397,123 @@ def duration_check_notes(
         )
         for r in flagged.itertuples(index=False)
     ]
+
+
+def primary_benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
+    """Daily return of the primary benchmark on ``dates`` (``h.benchmark`` stepped weights).
+
+    Parameters
+    ----------
+    book : Book
+    h : History
+    dates : pd.DatetimeIndex
+
+    Returns
+    -------
+    pd.Series
+        ``benchmark_return`` (fractions): Σ weight (in effect the day before) × daily
+        adj_close return of each ticker; NaN where no ticker has a return.
+    """
+    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
+    rets = book.adj_close[cols].pct_change(fill_method=None)
+    prev_w = h.benchmark[cols].shift(1)
+    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
+    return b.reindex(dates).rename("benchmark_return")
+
+
+def risk_tables(
+    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
+) -> dict[str, object]:
+    """Risk metrics, correlations, rolling risk and the benchmark table (risk look-back window).
+
+    Parameters
+    ----------
+    book : Book
+    h : History
+        From the first transaction to ``as_of``.
+    positions : pd.DataFrame
+        The as-of holdings (``positions_on``).
+    as_of : pd.Timestamp
+    config : MonitorConfig
+        ``risk_lookback_days``, ``risk_free_rate``, ``risk_levels``.
+
+    Returns
+    -------
+    dict
+        ``risk_metrics`` (:func:`risk.extended_risk_metrics` over the last
+        ``risk_lookback_days`` daily returns), ``corr`` (:func:`correlation_tables`: the
+        same return rows as the metrics), ``rolling_risk`` (60-day) and ``benchmarks``
+        (:func:`benchmark_table`).
+    """
+    all_r = portfolio_returns(h, as_of)
+    r = all_r.iloc[-config.risk_lookback_days :]
+    bench_r = primary_benchmark_returns(book, h, r.index)
+    held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
+    metrics = risk.extended_risk_metrics(
+        r,
+        bench_r,
+        rf=config.risk_free_rate,
+        weights=positions.set_index("ticker")["weight"],
+        risk_levels=config.risk_levels,
+    )
+    corr = correlation_tables(book, list(held["ticker"]), all_r, config.risk_lookback_days)
+    return {
+        "risk_metrics": metrics,
+        "corr": corr,
+        "rolling_risk": risk.rolling_risk(r, bench_r, window=60),
+        "benchmarks": benchmark_table(
+            book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
+        ),
+    }
+
+
+def analytic_tables(
+    book: Book, h: History, positions: pd.DataFrame, d: pd.Timestamp, config: MonitorConfig
+) -> dict[str, object]:
+    """Performance, key-rate and asset-metric tables of the pack.
+
+    Parameters
+    ----------
+    book, h, positions, d, config
+        As in :func:`risk_tables` (``d`` the as-of date).
+
+    Returns
+    -------
+    dict
+        ``performance``, ``attribution``, ``rate_attribution``, ``daily_returns``
+        (:func:`performance_tables`), ``key_rate_dv01``, ``rate_scenarios``
+        (:func:`key_rate_tables`), ``asset_metrics`` (:func:`asset_metric_table`, held and
+        every benchmark's tickers) and ``check`` (:func:`duration_check_notes`).
+    """
+    perf = performance_tables(book, h, d, config)
+    krd, scen = key_rate_tables(book, h, d)
+    bench_tickers = set().union(*(w.columns[(w > 0).any()] for w in book.benchmarks.values()))
+    held = positions.loc[(positions["shares"] != 0) & (positions["ticker"] != CASH), "ticker"]
+    tickers = sorted((set(held) | bench_tickers) - {CASH})
+    metrics = asset_metric_table(
+        book,
+        tickers,
+        primary_benchmark_returns(book, h, h.dates),
+        d,
+        config.risk_free_rate,
+        config.risk_lookback_days,
+    )
+    return {
+        "performance": perf["performance"],
+        "attribution": perf["attribution"],
+        "rate_attribution": perf["rate_attribution"],
+        "daily_returns": perf["daily"],
+        "key_rate_dv01": krd,
+        "rate_scenarios": scen,
+        "asset_metrics": metrics,
+        "check": duration_check_notes(book, tickers, d),
+    }
+
+
+def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
+    """Σ benchmark weight (in effect the day before) × daily adj_close return of each ticker."""
+    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
+    rets = book.adj_close[cols].pct_change(fill_method=None)
+    prev_w = h.benchmark[cols].shift(1)
+    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
+    return b.reindex(dates).rename("benchmark_return")
