@@ -270,7 +270,12 @@ def build_benchmark() -> pd.DataFrame:
     assert abs(total - 1.0) < 1e-12, total
     frames = [
         pd.DataFrame(
-            {"benchmark": name, "ticker": list(w), "weight": list(w.values()), "effective_date": START}
+            {
+                "benchmark": name,
+                "ticker": list(w),
+                "weight": list(w.values()),
+                "effective_date": START,
+            }
         )
         for name, w in ((PRIMARY_BENCHMARK, BENCHMARK), (TREASURY_BENCHMARK, treasury_benchmark()))
     ]
