@@ -35,11 +35,11 @@ from fimonitor.pipeline import (
     build_pack,
     default_db_url,
     load_inputs,
+    open_history,
     previous_pack_date,
     publish,
     resolve_as_of,
 )
-from fimonitor.store.db import open_store
 
 __all__ = [
     "ENGINES",
@@ -122,11 +122,16 @@ def direct(request: PackRequest) -> PackRun:
     """Build the pack in this process and write it (the engine of ``fimonitor pack``)."""
     book, config = load_inputs(request.data_dir or default_data_dir(), request.config)
     out = Path(request.output_dir)
-    with open_store(request.db or default_db_url(out)) as store:  # a bad URL fails first
+    url = request.db or default_db_url(out)
+    store = open_history(url)  # a bad URL fails before anything is computed
+    try:
         d = resolve_as_of(book, request.as_of).date
         prev = previous_pack_date(out, store, config.portfolio_name, d)
         pack = build_pack(book, config, request.as_of, previous_as_of=prev)
-        folder = publish(pack, out, store, config, engine="direct")
+        folder = publish(pack, out, store or url, config, engine="direct")
+    finally:
+        if store is not None:
+            store.close()
     return PackRun(folder, as_of_note(pack))
 
 
@@ -139,7 +144,8 @@ def notebook(request: PackRequest) -> PackRun:
     data = Path(request.data_dir or default_data_dir()).resolve()
     book, config = load_inputs(data, request.config)
     out = Path(request.output_dir).resolve()
-    store = open_store(request.db or default_db_url(out))  # a bad URL fails first
+    url = request.db or default_db_url(out)
+    store = open_history(url)  # a bad URL fails before anything is computed
     d = resolve_as_of(book, request.as_of).date
     prev = previous_pack_date(out, store, config.portfolio_name, d)
     pack = build_pack(book, config, request.as_of, previous_as_of=prev)
@@ -174,15 +180,18 @@ def notebook(request: PackRequest) -> PackRun:
         html_text, _ = HTMLExporter().from_filename(str(executed))
         html = tmp / f"{s}_monitoring_pack.html"
         html.write_text(html_text, encoding="utf-8")
-        with store:
+        try:
             folder = publish(
                 pack,
                 out,
-                store,
+                store or url,
                 config,
                 engine="notebook",
                 extra={executed.name: executed, html.name: html},
             )
+        finally:
+            if store is not None:
+                store.close()
         _same_tables(tmp / "pack" / s, folder)
     return PackRun(folder, as_of_note(pack))
 

@@ -24,7 +24,7 @@ from fimonitor.data.asof import resolve_as_of as resolve_dates
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import KEY_RATES_FILE, choose_primary, load_book
 from fimonitor.data.quality import stale_tickers
-from fimonitor.errors import AsOfError, DataGapError, InputError
+from fimonitor.errors import AsOfError, DataGapError, InputError, StoreError
 from fimonitor.fileio import sha256_file
 from fimonitor.paths import default_data_dir, default_output_dir
 from fimonitor.rebalance.scenarios import run_rebalances
@@ -403,7 +403,9 @@ def run_pack(
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
     if book is None or monitor_config is None:
         book, monitor_config = load_inputs(data_dir, config)
-    with open_store(db or default_db_url(Path(output_dir))) as store:
+    url = db or default_db_url(Path(output_dir))
+    store = open_history(url)
+    try:
         if isinstance(previous_as_of, str) and previous_as_of == "auto":
             d = resolve_as_of(book, as_of).date
             previous_as_of = previous_pack_date(output_dir, store, monitor_config.portfolio_name, d)
@@ -411,7 +413,25 @@ def run_pack(
         note = as_of_note(pack)
         if note:
             log.warning("%s", note)
-        return publish(pack, output_dir, store, monitor_config, render=render)
+        return publish(pack, output_dir, store or url, monitor_config, render=render)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def open_history(url: str) -> Store | None:
+    """Open the history database before a pack is built: a bad URL fails here.
+
+    An existing database is opened (and migrated); a SQLite file that does not exist yet
+    returns None and is created when the pack is recorded, so that a run that fails on its
+    inputs leaves nothing behind.
+    """
+    try:
+        return open_store(url, create=False)
+    except StoreError:
+        raise
+    except InputError:  # no SQLite file yet: nothing to read, created by the record
+        return None
 
 
 def publish(
@@ -481,8 +501,10 @@ def previous_pack_date(
 def existing_packs(output_dir: str | Path, db: str | None, portfolio: str) -> list[pd.Timestamp]:
     """As-of dates with a pack in ``OUT`` or a snapshot in the database (opened, not created)."""
     days = existing_pack_dates(output_dir, portfolio)
-    with open_store(db or default_db_url(Path(output_dir))) as store:
-        days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
+    store = open_history(db or default_db_url(Path(output_dir)))
+    if store is not None:
+        with store:
+            days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
     return sorted(set(days))
 
 
