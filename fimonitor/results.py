@@ -115,7 +115,7 @@ class Pack:
                      held and benchmark tickers on the as-of date
     benchmarks       benchmarks.csv ``benchmark, is_primary, duration, duration_gap, return_1y,
                      excess_return_1y, tracking_error, information_ratio, beta, alpha`` (years;
-                     fractions; see :mod:`fimonitor.analytics.pack_tables`)
+                     fractions; see :mod:`fimonitor.analytics.benchmark_table`)
     correlation_windows
                      {``1M, 3M, 6M, 1Y, 3Y``: ticker x ticker matrix} of the holdings (windows
                      longer than the return history are left out)

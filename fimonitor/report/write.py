@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from fimonitor.analytics.attribution import ATTRIBUTION_COLUMNS
+from fimonitor.analytics.benchmark_table import BENCHMARK_COLUMNS
 from fimonitor.analytics.indicators import ASSET_METRIC_COLUMNS
-from fimonitor.analytics.pack_tables import BENCHMARK_COLUMNS
 from fimonitor.analytics.performance import RETURN_COLUMNS
 from fimonitor.analytics.rate_attribution import RATE_COLUMNS
 from fimonitor.dates import stamp

@@ -274,6 +274,14 @@ def test_the_configured_primary_drives_the_rules(tmp_path):
     assert pos.loc["TSY", "benchmark_weight"] == 1.0
     assert pack.benchmarks["benchmark"].tolist() == ["A", "B"]
     assert pack.benchmarks["is_primary"].tolist() == [False, True]
+    # by hand: B is 100 % TSY (duration 6.5 in 2024-02; prices from helpers.tiny)
+    b = pack.benchmarks.set_index("benchmark").loc["B"]
+    tsy = np.array([100.0, 101.0, 102.0, 100.0, 99.0, 100.0, 101.0, 100.0, 100.0, 102.0])
+    assert b["duration"] == pytest.approx(6.5)
+    assert b["return_1y"] == pytest.approx(tsy[-1] / tsy[0] - 1, rel=1e-12)
+    assert b["duration_gap"] == pytest.approx(
+        float(pack.summary_value("portfolio_duration")) - 6.5, rel=1e-12
+    )
     # the same book with primary A: rules follow
     cfg_a = type(config)(**{**config.__dict__, "benchmark_primary": "A"})
     pack_a = pipeline.build_pack(book, cfg_a, with_rebalance=False)
