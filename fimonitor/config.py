@@ -22,7 +22,7 @@ from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
 MIN_RULES = ("min_cash_weight",)
-RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight")
+RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight", "key_rate_dv01")
 REBALANCE_KEYS = (
     "max_single_name_weight",
     "min_cash_weight",
@@ -44,10 +44,12 @@ TOP_KEYS = (
     "rules",
     "rebalance",
     "risk_levels",
+    "benchmarks",
 )
 #: the largest accepted value of each whole-number setting (100 years of weeks / days)
 INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
 MAX_NAME = 200  # characters of portfolio_name
+BENCHMARKS_KEYS = ("primary",)
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
@@ -74,6 +76,7 @@ class RulesConfig:
     duration_gap: Threshold | None = None
     active_weight: Threshold | None = None
     group_max_weight: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    key_rate_dv01: Threshold | None = None  # |active key-rate DV01| per tenor, currency per bp
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class MonitorConfig:
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
+    benchmark_primary: str | None = None  # benchmarks.primary: the benchmark rules use
     source: Path | None = None
 
 
@@ -170,6 +174,19 @@ def _risk_levels(raw: Any, *, file: Path) -> tuple[float, float, float, float]:
     return v  # type: ignore[return-value]
 
 
+def _benchmarks(raw: Any, *, file: Path) -> str | None:
+    """``benchmarks: {primary: NAME}`` -> NAME (checked against the file by the loader)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("benchmarks must be a mapping {primary: NAME}", file=file)
+    _check_keys(raw, BENCHMARKS_KEYS, file=file, where="benchmarks")
+    primary = raw.get("primary")
+    if primary is None:
+        return None
+    if not isinstance(primary, str) or not primary.strip():
+        raise ConfigError(f"benchmarks.primary must be a name, got {primary!r}", file=file)
+    return primary.strip()
+
+
 def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
     """Validate a parsed YAML document and build a :class:`MonitorConfig`."""
     file = Path(file)
@@ -202,6 +219,10 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         }
     )
 
+    if rules_raw.get("key_rate_dv01") is not None:  # currency per bp: never rescaled
+        rules_kw["key_rate_dv01"] = _threshold(
+            rules_raw["key_rate_dv01"], "max", file=file, key="key_rate_dv01", percent_ok=False
+        )
     reb_raw = raw.get("rebalance") or {}
     if not isinstance(reb_raw, dict):
         raise ConfigError("rebalance must be a mapping", file=file)
@@ -265,6 +286,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         )
     if raw.get("risk_levels") is not None:
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
+    if raw.get("benchmarks") is not None:
+        top["benchmark_primary"] = _benchmarks(raw["benchmarks"], file=file)
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )
