@@ -41,7 +41,9 @@ import pandas as pd
 
 from fimonitor.analytics.orders import floor_shares
 from fimonitor.errors import DataGapError
+from fimonitor.policy import origin_rules as origin
 from fimonitor.policy import tax as taxlib
+from fimonitor.policy.origin_rules import buy_priority, origin_sales
 from fimonitor.policy.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
@@ -185,16 +187,47 @@ def policy_levels(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
         reason=reason.where(moved, "within band"),
     )
     done = pd.Series(False, index=rows.index)
+    single = rows["kind"] != "category"  # concentration rules apply to single holdings
     for rule in pol.concentration:  # highest 'above' first
-        hit = ~done & (w > rule.above + EPS)
-        out.loc[hit, "level"] = rule.trim_to
+        to = np.maximum(rule.trim_to, t)  # never below the holding's own target
+        hit = ~done & single & (w > rule.above + EPS) & (to < w - EPS)
+        out.loc[hit, "level"] = to[hit]
         out.loc[hit, "rule"] = "concentration"
         out.loc[hit, "urgent"] = rule.urgent
         tag = " (URGENT)" if rule.urgent else ""
-        out.loc[hit, "reason"] = (
-            f"concentration: weight > {rule.above * 100:g} %, trim to {rule.trim_to * 100:g} %{tag}"
-        )
+        out.loc[hit, "reason"] = [
+            f"concentration: weight > {rule.above * 100:g} %, trim to {lv * 100:g} %{tag}"
+            for lv in to[hit]
+        ]
         done |= hit
+    return risk_limits(out, portfolio)
+
+
+def risk_limits(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
+    """Apply ``risk_management`` limits: they only lower a row's ``level`` and buy ``limit``.
+
+    ``max_single_position`` applies to single holdings (ticker rows), ``group_caps`` to the
+    categories they name; a category over its cap is sold pro rata across its members. Adds a
+    ``limit`` column (fraction; +inf when none).
+    """
+    o = portfolio.origin
+    single = rows["kind"] != "category"
+    limit = pd.Series(np.inf, index=rows.index)
+    if o.max_single_position is not None:
+        limit[single] = o.max_single_position
+    caps = pd.Series(dict(o.group_caps), dtype=float)
+    in_caps = rows.index.isin(caps.index) & ~single
+    limit[in_caps] = caps.reindex(rows.index[in_caps]).to_numpy()
+    out = rows.assign(limit=limit)
+    hit = (out["weight"] > limit + EPS) & (limit < out["level"] - EPS)
+    out.loc[hit, "level"] = limit[hit]
+    out.loc[hit, "rule"] = "risk_limit"
+    out.loc[hit, "reason"] = [
+        (f"group cap: {k} {w * 100:.2f} % > cap {c * 100:g} %, trimmed pro rata to the cap")
+        if k in caps.index
+        else (f"max_single_position: {w * 100:.2f} % > {c * 100:g} %, trimmed to the limit")
+        for k, w, c in zip(out.index[hit], out.loc[hit, "weight"], limit[hit], strict=True)
+    ]
     return out
 
 
@@ -211,6 +244,8 @@ class _Ctx:
     tv: float
     whole: bool
     tax: bool
+    default_fund: str | None = None
+    default_row: str | None = None
 
 
 def _sell_row(ctx: _Ctx, row: str, dollars: float) -> list[dict]:
@@ -274,9 +309,14 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
             )
     pool = max((k if ctx.spare > 0 else 1.0) * ctx.spare + sum(o["notional"] for o in orders), 0.0)
     blocked: list[dict] = []
-    cand = rows[(rows["cap"] > rows["weight"] + EPS) & ~rows.index.isin(sell_rows.index)]
+    proceeds = sum(o["notional"] for o in orders)
+    cand = rows[
+        (rows["cap"] > rows["weight"] + EPS)
+        & ~rows.index.isin(sell_rows.index)
+        & rows["priority"].notna()
+    ]
     cand = cand.assign(short=cand["target"] - cand["weight"]).sort_values(
-        ["short", "target"], ascending=False, kind="stable"
+        ["priority", "short", "target"], ascending=[True, False, False], kind="stable"
     )
     for key, r in cand.iterrows():
         if pool <= 0:
@@ -304,6 +344,7 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
         notional = shares * ctx.prices[tk]
         pool -= notional
         why = f"under target by {(r['target'] - r['weight']) * 100:.2f} pts"
+        why = f"{r['buy_rule']}: {why}" if r["buy_rule"] else why
         if tk != ctx.buyers[key][0]:
             first = ctx.buyers[key][0]
             why += (
@@ -324,6 +365,28 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
                 "lots": None,
             }
         )
+    fund = ctx.default_fund
+    if fund is not None and pool > EPS and proceeds > EPS and fund in ctx.prices:
+        sells_fund = ctx.default_row in set(sell_rows.index) or any(
+            o["ticker"] == fund and o["side"] == "SELL" for o in orders
+        )
+        shares = floor_shares(min(pool, proceeds) / ctx.prices[fund], ctx.whole)
+        if shares > 0 and not sells_fund and ctx.default_row in ctx.rows.index:
+            orders.append(
+                {
+                    "ticker": fund,
+                    "side": "BUY",
+                    "shares": shares,
+                    "price": ctx.prices[fund],
+                    "notional": shares * ctx.prices[fund],
+                    "row": ctx.default_row,
+                    "reason": "default fund: proceeds with no under-target candidate",
+                    "urgent": False,
+                    "pnl": np.nan,
+                    "cost_basis": np.nan,
+                    "lots": None,
+                }
+            )
     return orders, blocked
 
 
@@ -417,7 +480,8 @@ def rebalance(
         if p is not None and not math.isnan(p)
     }
     where = portfolio.source.name if portfolio.source else None
-    for t in [*portfolio.holdings, *portfolio.target_tickers()]:
+    fund = portfolio.origin.default_fund
+    for t in [*portfolio.holdings, *portfolio.target_tickers(), *([fund] if fund else [])]:
         if t not in prices:
             raise DataGapError(
                 "no price: give price: in the portfolio file or use --data with "
@@ -432,6 +496,18 @@ def rebalance(
     orders: list[dict] = []
     alerts: list[dict] = []
     notes: list[str] = []
+
+    # 0. exits, downgrades and reversion exits (origin rules), on the state before any trade
+    pre_value = (lots["shares"] * lots["ticker"].map(prices)).groupby(lots["ticker"]).sum()
+    tv0 = float(pre_value.sum() + cash)
+    pre_w = (pre_value.groupby(pre_value.index.map(owner)).sum() / tv0) if tv0 > 0 else pre_value
+    dec = origin.decisions(portfolio, pre_w, owner)
+    lots, exit_cash, exit_orders = origin_sales(
+        dec, lots, prices, as_of, owner, whole=whole, tax=pol.tax.enabled, pol=pol
+    )
+    cash += exit_cash
+    orders += exit_orders
+    alerts += origin.origin_alerts(dec, set(portfolio.holdings))
 
     # 1. harvest
     blocks: dict[str, str] = {}
@@ -529,7 +605,38 @@ def rebalance(
     rows["drift"] = rows["weight"] - rows["target"]
     rows = policy_levels(rows, portfolio)
     lowest_above = min((c.above for c in pol.concentration), default=1.0)
-    rows["cap"] = np.minimum(rows["target"], lowest_above)
+    cap_above = pd.Series(lowest_above, index=rows.index).where(rows["kind"] != "category", 1.0)
+    rows["cap"] = np.minimum(np.minimum(rows["target"], cap_above), rows["limit"])
+    rows["priority"], rows["buy_rule"] = buy_priority(rows, dec, buyers, exit_orders)
+    fund = portfolio.origin.default_fund
+    default_row = None
+    if fund is not None and not portfolio.origin.hold_cash:
+        default_row = owner.get(fund, fund)
+        if default_row not in rows.index:
+            rows = pd.concat(
+                [
+                    rows,
+                    pd.DataFrame(
+                        {
+                            "kind": "untargeted",
+                            "target": 0.0,
+                            "value": 0.0,
+                            "weight": 0.0,
+                            "drift": 0.0,
+                            "level": 0.0,
+                            "rule": "hold",
+                            "urgent": False,
+                            "reason": "default fund",
+                            "limit": np.inf,
+                            "cap": 0.0,
+                            "priority": np.nan,
+                            "buy_rule": "",
+                        },
+                        index=pd.Index([default_row], name="row"),
+                    ),
+                ]
+            )
+            buyers = {**buyers, default_row: [fund]}
 
     # 3-5. policy trades under the limits
     sellable = lots[~lots["fresh"]]
@@ -546,6 +653,8 @@ def rebalance(
         tv=tv,
         whole=whole,
         tax=pol.tax.enabled,
+        default_fund=fund if default_row is not None else None,
+        default_row=default_row,
     )
     planned, blocked, plan_notes = _constrained_plan(ctx, portfolio)
     notes += plan_notes
@@ -611,9 +720,31 @@ def rebalance(
     rows.loc[rows["action"] == "HOLD", "reason"] = rows["reason"].where(
         rows["rule"] == "hold", rows["reason"] + " (no trade: limits or funds)"
     )
-    rows.loc[(rows["action"] == "BUY"), "reason"] = "under target: funded by proceeds/spare cash"
+    buy_reason = pd.Series("under target: funded by proceeds/spare cash", index=rows.index)
+    buy_reason = buy_reason.where(rows["buy_rule"] == "", rows["buy_rule"] + ": " + buy_reason)
+    if default_row is not None:
+        buy_reason[default_row] = "default fund: proceeds with no under-target candidate"
+    rows.loc[(rows["action"] == "BUY"), "reason"] = buy_reason
+    # a row sold by an origin rule shows that rule
+    sold_by = pd.Series({o["row"]: o["reason"] for o in exit_orders}, dtype=object)
+    sold_by = sold_by[sold_by.index.isin(rows.index)]
+    if len(sold_by):
+        rows.loc[sold_by.index, "action"] = "SELL"
+        rows.loc[sold_by.index, "reason"] = sold_by.where(
+            rows.loc[sold_by.index, "rule"] == "hold",
+            sold_by + "; then " + rows.loc[sold_by.index, "reason"],
+        )
 
-    alerts += _alerts(rows, hold, portfolio, price_history, as_of, cash)
+    # show the weights before any trade: add back what the origin rules sold
+    exit_by_row = pd.Series(
+        {o["row"]: 0.0 for o in exit_orders}, dtype=float
+    ).reindex(rows.index).fillna(0.0)
+    for o in exit_orders:
+        exit_by_row[o["row"]] += o["notional"]
+    rows["value"] = rows["value"] + exit_by_row
+    rows["weight"] = rows["value"] / tv
+    rows["drift"] = rows["weight"] - rows["target"]
+    alerts += _alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
     out_rows = rows.reset_index()[
         [
             "row",
