@@ -148,7 +148,7 @@ def decisions(
     )
 
 
-def origin_alerts(dec: pd.DataFrame, held: set[str]) -> list[dict]:
+def origin_alerts(dec: pd.DataFrame, held: set[str], fraction: float | None = None) -> list[dict]:
     """Alerts of the origin rules: REVIEW for a one-level drop, ACTION for each sale.
 
     Parameters
@@ -157,6 +157,8 @@ def origin_alerts(dec: pd.DataFrame, held: set[str]) -> list[dict]:
         From :func:`decisions`.
     held : set of str
         Tickers held now (alerts only for them).
+    fraction : float or None
+        The reversion fraction (for the message).
 
     Returns
     -------
@@ -198,7 +200,7 @@ def origin_alerts(dec: pd.DataFrame, held: set[str]) -> list[dict]:
             "value": np.nan,
             "limit": np.nan,
             "level": "ACTION",
-            "message": f"{r.ticker} is below the reversion fraction of its target and its thesis "
+            "message": f"{r.ticker} is below {fraction * 100:g} % of its target and its thesis "
             "is intact: add back to target",
         }
         for r in adds.itertuples()
@@ -324,7 +326,7 @@ def buy_priority(
     sold_rows = {o["row"] for o in exits}
     priority[rows.index.isin(list(sold_rows))] = np.nan
     rule = pd.Series(
-        np.where(rev_add, "reversion: add back to target", np.where(
+        np.where(rev_add, "reversion: thesis intact, add back to target", np.where(
             priority == 1, "upgraded tier", ""
         )),
         index=rows.index,

@@ -86,6 +86,10 @@ class PolicyResult:
     lots_sold: pd.DataFrame
     turnover: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    holdings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    review_since: pd.Timestamp | None = None
+    review_return: float = float("nan")
 
     def to_json_dict(self) -> dict:
         """Return the §6 JSON (weights as fractions) plus a few extra top-level keys."""
@@ -126,7 +130,30 @@ class PolicyResult:
             "realised_gain": self.realised,
             "pnl": [None if math.isnan(p) else float(p) for p in self.orders["pnl"]],
             "notes": list(self.notes),
+            "holdings": _records(self.holdings),
+            "review": {
+                "since": None if self.review_since is None else f"{self.review_since:%Y-%m-%d}",
+                "portfolio_return": None
+                if math.isnan(self.review_return)
+                else float(self.review_return),
+                "rows": _records(self.review),
+            },
         }
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """JSON records with NaN as null and numpy scalars as Python numbers."""
+    if df is None or df.empty:
+        return []
+    out = []
+    for rec in df.to_dict("records"):
+        clean = {}
+        for k, v in rec.items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            clean[k] = None if isinstance(v, float) and math.isnan(v) else v
+        out.append(clean)
+    return out
 
 
 # --------------------------------------------------------------------------- structure
@@ -344,7 +371,7 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
         notional = shares * ctx.prices[tk]
         pool -= notional
         why = f"under target by {(r['target'] - r['weight']) * 100:.2f} pts"
-        why = f"{r['buy_rule']}: {why}" if r["buy_rule"] else why
+        why = f"{r['buy_rule']}; {why}" if r["buy_rule"] else why
         if tk != ctx.buyers[key][0]:
             first = ctx.buyers[key][0]
             why += (
@@ -507,7 +534,9 @@ def rebalance(
     )
     cash += exit_cash
     orders += exit_orders
-    alerts += origin.origin_alerts(dec, set(portfolio.holdings))
+    alerts += origin.origin_alerts(
+        dec, set(portfolio.holdings), portfolio.origin.reversion or 0.0
+    )
 
     # 1. harvest
     blocks: dict[str, str] = {}
@@ -721,7 +750,7 @@ def rebalance(
         rows["rule"] == "hold", rows["reason"] + " (no trade: limits or funds)"
     )
     buy_reason = pd.Series("under target: funded by proceeds/spare cash", index=rows.index)
-    buy_reason = buy_reason.where(rows["buy_rule"] == "", rows["buy_rule"] + ": " + buy_reason)
+    buy_reason = buy_reason.where(rows["buy_rule"] == "", rows["buy_rule"] + "; " + buy_reason)
     if default_row is not None:
         buy_reason[default_row] = "default fund: proceeds with no under-target candidate"
     rows.loc[(rows["action"] == "BUY"), "reason"] = buy_reason
@@ -731,7 +760,7 @@ def rebalance(
     if len(sold_by):
         rows.loc[sold_by.index, "action"] = "SELL"
         rows.loc[sold_by.index, "reason"] = sold_by.where(
-            rows.loc[sold_by.index, "rule"] == "hold",
+            signed[sold_by.index] >= 0,
             sold_by + "; then " + rows.loc[sold_by.index, "reason"],
         )
 
@@ -744,7 +773,10 @@ def rebalance(
     rows["value"] = rows["value"] + exit_by_row
     rows["weight"] = rows["value"] / tv
     rows["drift"] = rows["weight"] - rows["target"]
-    alerts += _alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
+    more = _alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
+    if portfolio.origin.reversion is not None:  # the reversion rule answers "add or exit"
+        more = [a for a in more if a["type"] != "below_half_target"]
+    alerts += more
     out_rows = rows.reset_index()[
         [
             "row",
@@ -772,7 +804,12 @@ def rebalance(
         realised=realised,
         lots_sold=lots_sold,
         turnover=float(turnover),
-        notes=tuple(notes),
+        notes=(*portfolio.load_notes, *notes),
+        holdings=dec[dec["ticker"].isin(list(hold.index) + [o["ticker"] for o in exit_orders])]
+        .drop(columns=["reason"])
+        .reset_index(drop=True)
+        if (portfolio.origin.scored or portfolio.origin.exit_triggers)
+        else pd.DataFrame(),
     )
 
 
