@@ -43,6 +43,7 @@ TOP_KEYS = (
     "rules",
     "rebalance",
     "risk_levels",
+    "notify",
 )
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
@@ -101,6 +102,7 @@ class MonitorConfig:
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     source: Path | None = None
+    notify: Any = None  # the raw `notify:` value, read by fimonitor.notify.parse_notify
 
 
 def _frac(value: Any, *, file: Path, key: str, percent_ok: bool = True) -> float:
@@ -250,6 +252,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         )
     if raw.get("risk_levels") is not None:
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
+    if raw.get("notify") is not None:
+        top["notify"] = raw["notify"]
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )
