@@ -20,7 +20,7 @@ Order of work (each step documented where it happens):
    row ends at or below its level. Shares bought in this run (substitutes) are not sold.
 4. Buys: the pool = cash above ``cash_reserve`` + sale proceeds goes to rows under target that
    did not sell, largest shortfall (target − weight) first, each at most up to its target (and
-   never above the lowest concentration ``above``); whole shares round *down*, so a row never
+   its ``risk_management`` limit); whole shares round *down*, so a row never
    passes its target and cash never falls below the reserve. A row buys its first ticker that
    is priced and not blocked by the wash-sale guard.
 5. Limits on the policy trades (harvest swaps are exempt): ``max_trades_per_session`` keeps the
@@ -633,9 +633,8 @@ def rebalance(
     rows["weight"] = rows["value"] / tv
     rows["drift"] = rows["weight"] - rows["target"]
     rows = policy_levels(rows, portfolio)
-    lowest_above = min((c.above for c in pol.concentration), default=1.0)
-    cap_above = pd.Series(lowest_above, index=rows.index).where(rows["kind"] != "category", 1.0)
-    rows["cap"] = np.minimum(np.minimum(rows["target"], cap_above), rows["limit"])
+    # buys stop at the target (a concentration rule never trims below it) and at the limits
+    rows["cap"] = np.minimum(rows["target"], rows["limit"])
     rows["priority"], rows["buy_rule"] = buy_priority(rows, dec, buyers, exit_orders)
     fund = portfolio.origin.default_fund
     default_row = None

@@ -45,10 +45,10 @@ def test_rebalance_posts_orders_and_alerts(tmp_path, hook, capsys):
     assert msg["title"] == "fimonitor rebalance hooked 2026-04-30: 2 orders"
     body = msg["message"]
     # PLTR 60 % > 50 %: trim to 40 % = sell 20,000 = 134 shares (133.3 rounded up) = 20,100;
-    # BND (40 % vs 70 %) buys up to the lowest concentration limit, 50 %: 10,000 = 100 shares
+    # BND (40 % vs 70 %) buys with all the proceeds: floor(20,100 / 100) = 201 shares
     assert "SELL 134 PLTR @ 150.00 = 20,100" in body
     assert "concentration: weight > 50 %, trim to 40 % (URGENT)" in body
-    assert "BUY 100 BND @ 100.00 = 10,000" in body
+    assert "BUY 201 BND @ 100.00 = 20,100" in body
     assert "- URGENT concentration: PLTR is 60.0 % of the portfolio" in body
     assert msg["type"] == "failure"  # an URGENT alert
 
