@@ -612,7 +612,7 @@ def rebalance(
 
     # 2. rows on the post-harvest state
     hold = lots.groupby("ticker").agg(shares=("shares", "sum"))
-    hold["price"] = hold.index.map(prices)
+    hold["price"] = pd.Series(hold.index.map(prices), index=hold.index, dtype=float)
     hold["value"] = hold["shares"] * hold["price"]
     cost = (lots["shares"] * lots["cost"]).groupby(lots["ticker"]).sum(min_count=1)
     hold["avg_cost"] = cost / hold["shares"]
