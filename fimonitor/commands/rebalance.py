@@ -21,10 +21,10 @@ from fimonitor.commands import notify_options
 from fimonitor.data.asof import resolve_as_of
 from fimonitor.dates import parse_date
 from fimonitor.fileio import atomic_write_text
+from fimonitor.notify import policy_message, send, should_send
 from fimonitor.paths import default_data_dir
 from fimonitor.policy.portfolio import Portfolio, load_portfolio
 from fimonitor.policy.prices import needed_tickers, price_panel, prices_on
-from fimonitor.notify import policy_message, send, should_send
 from fimonitor.policy.rebalancer import POLICY_CSV_COLUMNS, PolicyResult, rebalance
 from fimonitor.policy.review import REVIEW_COLUMNS, last_rebalance_from_db, quarter_review
 from fimonitor.report import format as fmt
@@ -216,9 +216,7 @@ def run(args: argparse.Namespace) -> int:
     if not pd.isna(since):
         review, total = quarter_review(portfolio, prices or portfolio.file_prices(), history, since)
         if review.empty:
-            notes.append(
-                f"quarter review since {since:%Y-%m-%d}: no price history (use --data)"
-            )
+            notes.append(f"quarter review since {since:%Y-%m-%d}: no price history (use --data)")
         else:
             result = dataclasses.replace(
                 result, review=review, review_since=since, review_return=total

@@ -53,7 +53,9 @@ def previous_pack_folder(folder: Path) -> Path | None:
     earlier = sorted(
         p
         for p in folder.parent.iterdir()
-        if p.is_dir() and FOLDER_RE.match(p.name) and p.name < folder.name
+        if p.is_dir()
+        and FOLDER_RE.match(p.name)
+        and p.name < folder.name
         and (p / "alerts.csv").is_file()
     )
     return earlier[-1] if earlier else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -171,9 +172,10 @@ def _tiers(v: Any, *, file: Path) -> tuple[float, float, float, float]:
         _num(raw[k], file=file, key=f"scores.tiers.{k}", hi=100.0) if k in raw else d
         for k, d in zip(allowed, DEFAULT_TIER_BOUNDS, strict=True)
     ]
-    if any(b >= a for b, a in zip(bounds, bounds[1:], strict=False)):
-        raise ConfigError("scores.tiers must increase: moderate < strong < very_strong < "
-                          "exceptional", file=file)
+    if any(b >= a for b, a in pairwise(bounds)):
+        raise ConfigError(
+            "scores.tiers must increase: moderate < strong < very_strong < exceptional", file=file
+        )
     return tuple(bounds)  # type: ignore[return-value]
 
 
@@ -268,8 +270,12 @@ def parse_origin(raw: dict, *, file: Path, categories: set[str]) -> OriginSettin
     _check(risk, RISK_KEYS, file=file, where="risk_management")
     if risk.get("max_single_position") is not None:
         kw["max_single_position"] = (
-            _num(risk["max_single_position"], file=file, key="risk_management.max_single_position",
-                 hi=100.0)
+            _num(
+                risk["max_single_position"],
+                file=file,
+                key="risk_management.max_single_position",
+                hi=100.0,
+            )
             / 100.0
         )
     caps = _map(risk.get("group_caps"), file=file, where="risk_management.group_caps")

@@ -47,9 +47,7 @@ DECISION_COLUMNS = [
 STRONG = 2  # tier index of "strong"
 
 
-def decisions(
-    portfolio: Portfolio, weights: pd.Series, owner: Mapping[str, str]
-) -> pd.DataFrame:
+def decisions(portfolio: Portfolio, weights: pd.Series, owner: Mapping[str, str]) -> pd.DataFrame:
     """One row per ticker held, scored, triggered or targeted: what the origin rules decide.
 
     Parameters
@@ -74,26 +72,32 @@ def decisions(
     targets (not categories): weight < f × target with f = ``below_fraction_of_target``.
     """
     o = portfolio.origin
-    tickers = list(
-        dict.fromkeys([*portfolio.holdings, *o.scores, *o.exit_triggers, *owner])
-    )
+    tickers = list(dict.fromkeys([*portfolio.holdings, *o.scores, *o.exit_triggers, *owner]))
     idx = pd.Index(tickers, name="ticker")
     tiers = tier_table(o.scores, o.previous_scores, o.tier_bounds).reindex(idx)
-    hits = pd.Series(
-        {t: sum(tr.hit for tr in trs) for t, trs in o.exit_triggers.items()}, dtype=float
-    ).reindex(idx).fillna(0.0)
-    names = pd.Series(
-        {t: "; ".join(tr.name for tr in trs if tr.hit) for t, trs in o.exit_triggers.items()},
-        dtype=object,
-    ).reindex(idx).fillna("")
+    hits = (
+        pd.Series({t: sum(tr.hit for tr in trs) for t, trs in o.exit_triggers.items()}, dtype=float)
+        .reindex(idx)
+        .fillna(0.0)
+    )
+    names = (
+        pd.Series(
+            {t: "; ".join(tr.name for tr in trs if tr.hit) for t, trs in o.exit_triggers.items()},
+            dtype=object,
+        )
+        .reindex(idx)
+        .fillna("")
+    )
     trig_sell = np.where(hits >= 2, 1.0, np.where(hits == 1, 0.5, 0.0))
     scored = tiers["tier_index"].notna()
     intact = (hits == 0) & (~scored | (tiers["tier_index"] >= STRONG))
     down_sell = tiers["sell"].fillna(0.0).to_numpy()
 
     targets = pd.Series(dict(portfolio.targets), dtype=float)
-    tgt = pd.Series([targets.get(t, np.nan) if t not in portfolio.categories else np.nan
-                     for t in tickers], index=idx)
+    tgt = pd.Series(
+        [targets.get(t, np.nan) if t not in portfolio.categories else np.nan for t in tickers],
+        index=idx,
+    )
     w = pd.Series([weights.get(owner.get(t, t), 0.0) for t in tickers], index=idx)
     f = o.reversion
     low = (tgt > 0) & (w < (f if f is not None else -1.0) * tgt - EPS)
@@ -110,8 +114,7 @@ def decisions(
         for n, nm in zip(n_hits, names, strict=True)
     ]
     why_down = [
-        f"tier downgrade: {p} -> {c} ({d} levels, score {ps:.1f} -> {s:.1f}), sell "
-        f"{sl * 100:.0f} %"
+        f"tier downgrade: {p} -> {c} ({d} levels, score {ps:.1f} -> {s:.1f}), sell {sl * 100:.0f} %"
         for p, c, d, ps, s, sl in zip(
             tiers["previous_tier"].fillna(""),
             tiers["tier"].fillna(""),
@@ -258,9 +261,10 @@ def origin_sales(
         if tax:
             cl = taxlib.classify_lots(mine, prices, as_of, pol.short_term_days)
             sold = taxlib.take_lots(taxlib.least_tax_order(cl), n * price, whole=whole)
-            left = cl["shares"] - sold.set_index("lot")["shares"].reindex(cl["lot"]).fillna(
-                0.0
-            ).to_numpy()
+            left = (
+                cl["shares"]
+                - sold.set_index("lot")["shares"].reindex(cl["lot"]).fillna(0.0).to_numpy()
+            )
             pnl = sold["gain"].sum(min_count=1)
             basis = (sold["shares"] * sold["cost"]).sum(min_count=1)
             lots = lots.assign(shares=lots["shares"].where(lots["ticker"] != tk, 0.0))
@@ -326,9 +330,11 @@ def buy_priority(
     sold_rows = {o["row"] for o in exits}
     priority[rows.index.isin(list(sold_rows))] = np.nan
     rule = pd.Series(
-        np.where(rev_add, "reversion: thesis intact, add back to target", np.where(
-            priority == 1, "upgraded tier", ""
-        )),
+        np.where(
+            rev_add,
+            "reversion: thesis intact, add back to target",
+            np.where(priority == 1, "upgraded tier", ""),
+        ),
         index=rows.index,
         dtype=object,
     )

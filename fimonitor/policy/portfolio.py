@@ -583,7 +583,7 @@ def _load_notes(
     """Rules that contradict a target of the same file (reported when the file is loaded)."""
     notes = []
     tickers = {k: w for k, w in targets.items() if k not in categories}
-    for i, rule in enumerate(policy.concentration, start=1):
+    for rule in policy.concentration:
         below = sorted(t for t, w in tickers.items() if rule.trim_to < w - 1e-12)
         if below:
             notes.append(

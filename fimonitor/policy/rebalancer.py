@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,219 +43,23 @@ from fimonitor.analytics.orders import floor_shares
 from fimonitor.errors import DataGapError
 from fimonitor.policy import origin_rules as origin
 from fimonitor.policy import tax as taxlib
+from fimonitor.policy.alerts import policy_alerts
+from fimonitor.policy.harvest import harvest_step
+from fimonitor.policy.levels import policy_levels, row_map
 from fimonitor.policy.origin_rules import buy_priority, origin_sales
 from fimonitor.policy.portfolio import Portfolio
+from fimonitor.policy.result import (  # noqa: F401  (re-exported)
+    POLICY_ALERT_COLUMNS,
+    POLICY_ALERT_LEVELS,
+    POLICY_CSV_COLUMNS,
+    POLICY_DETAIL_COLUMNS,
+    POLICY_ORDER_COLUMNS,
+    PolicyResult,
+)
 
 log = logging.getLogger(__name__)
 
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
-POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
-POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
-# the orders file of `fimonitor rebalance --csv` and the orders of its recorded event
-POLICY_CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
-POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "level", "message"]
-# Policy-alert levels, most pressing first. They are the portfolio-file rebalancer's own scale,
-# not the WARN/BREACH severity of the monitoring rules (fimonitor.severity).
-POLICY_ALERT_LEVELS = ("URGENT", "ACTION", "REVIEW", "INFO")
-
-
-@dataclass(frozen=True)
-class PolicyResult:
-    """The outcome of one policy rebalance.
-
-    rows      one row per target key / untargeted holding: ``row, kind, target, value, weight,
-              drift, level, action, reason, urgent, post_value, post_weight`` (fractions; money)
-    orders    :data:`POLICY_DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
-              ``pnl`` = realised gain vs cost (SELL; NaN when the cost is unknown),
-              ``kind`` ``policy`` or ``harvest``
-    alerts    :data:`POLICY_ALERT_COLUMNS`
-    realised  realised gain of all sells by term (``short_term, long_term, unknown_term,
-              total``), from lots in tax mode, from the average cost otherwise
-    lots_sold the lots sold (tax mode), :data:`fimonitor.policy.tax.SOLD_COLUMNS`
-    turnover  Σ policy trade notional / total value (fraction)
-    """
-
-    as_of: pd.Timestamp | None
-    total_value: float
-    cash_before: float
-    cash_after: float
-    rows: pd.DataFrame
-    orders: pd.DataFrame
-    alerts: pd.DataFrame
-    realised: dict
-    lots_sold: pd.DataFrame
-    turnover: float
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    holdings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    review: pd.DataFrame = field(default_factory=pd.DataFrame)
-    review_since: pd.Timestamp | None = None
-    review_return: float = float("nan")
-
-    def to_json_dict(self) -> dict:
-        """Return the §6 JSON (weights as fractions) plus a few extra top-level keys."""
-        rows = [
-            {
-                "ticker": r.row,
-                "target": float(r.target),
-                "weight": float(r.weight),
-                "drift": float(r.drift),
-                "action": r.action,
-            }
-            for r in self.rows.itertuples()
-        ]
-        orders = [
-            {
-                "ticker": o.ticker,
-                "side": o.side,
-                "shares": float(o.shares),
-                "price": float(o.price),
-                "notional": float(o.notional),
-                "reason": o.reason,
-            }
-            for o in self.orders.itertuples()
-        ]
-        alerts = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in a.items()}
-            for a in self.alerts.to_dict("records")
-        ]
-        return {
-            "total_value": float(self.total_value),
-            "rows": rows,
-            "orders": orders,
-            "alerts": alerts,
-            "as_of": None if self.as_of is None else f"{self.as_of:%Y-%m-%d}",
-            "cash_before": float(self.cash_before),
-            "cash_after": float(self.cash_after),
-            "turnover": float(self.turnover),
-            "realised_gain": self.realised,
-            "pnl": [None if math.isnan(p) else float(p) for p in self.orders["pnl"]],
-            "notes": list(self.notes),
-            "holdings": _records(self.holdings),
-            "review": {
-                "since": None if self.review_since is None else f"{self.review_since:%Y-%m-%d}",
-                "portfolio_return": None
-                if math.isnan(self.review_return)
-                else float(self.review_return),
-                "rows": _records(self.review),
-            },
-        }
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    """JSON records with NaN as null and numpy scalars as Python numbers."""
-    if df is None or df.empty:
-        return []
-    out = []
-    for rec in df.to_dict("records"):
-        clean = {}
-        for k, v in rec.items():
-            if isinstance(v, np.generic):
-                v = v.item()
-            clean[k] = None if isinstance(v, float) and math.isnan(v) else v
-        out.append(clean)
-    return out
-
-
-# --------------------------------------------------------------------------- structure
-def row_map(portfolio: Portfolio) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
-
-    A substitute (tax) that has no row of its own joins the row of the ticker it replaces.
-    """
-    owner: dict[str, str] = {}
-    buyers: dict[str, list[str]] = {}
-    subs = portfolio.policy.tax.substitutes
-    for key in portfolio.targets:
-        members = list(portfolio.categories.get(key, (key,)))
-        for t in members:
-            owner[t] = key
-        buyers[key] = members + [subs[t] for t in members if t in subs]
-    for key, members in list(buyers.items()):
-        for s in members[len(portfolio.categories.get(key, (key,))) :]:
-            if s not in owner:
-                owner[s] = key
-    for t in portfolio.holdings:
-        if t not in owner:
-            owner[t] = t
-            buyers[t] = []
-    return owner, buyers
-
-
-def policy_levels(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
-    """Add ``level`` (the weight a row is sold down to), ``rule``, ``urgent``, ``reason``.
-
-    Vectorised over rows; ``rows`` needs ``target, weight, drift`` (fractions).
-    """
-    pol = portfolio.policy
-    t, w, d = rows["target"], rows["weight"], rows["drift"]
-    ad = d.abs()
-    if pol.method == "calendar":
-        level = t.copy()
-        reason = pd.Series("calendar: back to target", index=rows.index)
-        moved = ad > EPS
-    elif pol.method == "threshold":
-        moved = ad > pol.drift_threshold + EPS
-        level = t.where(moved, w)
-        reason = pd.Series(
-            f"threshold: |drift| > {pol.drift_threshold * 100:g} pts, to target", index=rows.index
-        )
-    else:
-        full = ad > pol.full_above + EPS
-        part = ~full & (ad > pol.partial_above + EPS)
-        level = t.where(full, (t + np.sign(d) * pol.partial_above / 2).where(part, w))
-        moved = full | part
-        reason = pd.Series(
-            f"tiered: |drift| > {pol.full_above * 100:g} pts, to target", index=rows.index
-        ).where(full, f"tiered: |drift| > {pol.partial_above * 100:g} pts, to the band middle")
-    out = rows.assign(
-        level=level,
-        rule=np.where(moved, "policy", "hold"),
-        urgent=False,
-        reason=reason.where(moved, "within band"),
-    )
-    done = pd.Series(False, index=rows.index)
-    single = rows["kind"] != "category"  # concentration rules apply to single holdings
-    for rule in pol.concentration:  # highest 'above' first
-        to = np.maximum(rule.trim_to, t)  # never below the holding's own target
-        hit = ~done & single & (w > rule.above + EPS) & (to < w - EPS)
-        out.loc[hit, "level"] = to[hit]
-        out.loc[hit, "rule"] = "concentration"
-        out.loc[hit, "urgent"] = rule.urgent
-        tag = " (URGENT)" if rule.urgent else ""
-        out.loc[hit, "reason"] = [
-            f"concentration: weight > {rule.above * 100:g} %, trim to {lv * 100:g} %{tag}"
-            for lv in to[hit]
-        ]
-        done |= hit
-    return risk_limits(out, portfolio)
-
-
-def risk_limits(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
-    """Apply ``risk_management`` limits: they only lower a row's ``level`` and buy ``limit``.
-
-    ``max_single_position`` applies to single holdings (ticker rows), ``group_caps`` to the
-    categories they name; a category over its cap is sold pro rata across its members. Adds a
-    ``limit`` column (fraction; +inf when none).
-    """
-    o = portfolio.origin
-    single = rows["kind"] != "category"
-    limit = pd.Series(np.inf, index=rows.index)
-    if o.max_single_position is not None:
-        limit[single] = o.max_single_position
-    caps = pd.Series(dict(o.group_caps), dtype=float)
-    in_caps = rows.index.isin(caps.index) & ~single
-    limit[in_caps] = caps.reindex(rows.index[in_caps]).to_numpy()
-    out = rows.assign(limit=limit)
-    hit = (out["weight"] > limit + EPS) & (limit < out["level"] - EPS)
-    out.loc[hit, "level"] = limit[hit]
-    out.loc[hit, "rule"] = "risk_limit"
-    out.loc[hit, "reason"] = [
-        (f"group cap: {k} {w * 100:.2f} % > cap {c * 100:g} %, trimmed pro rata to the cap")
-        if k in caps.index
-        else (f"max_single_position: {w * 100:.2f} % > {c * 100:g} %, trimmed to the limit")
-        for k, w, c in zip(out.index[hit], out.loc[hit, "weight"], limit[hit], strict=True)
-    ]
-    return out
 
 
 # --------------------------------------------------------------------------- planning
@@ -534,81 +338,15 @@ def rebalance(
     )
     cash += exit_cash
     orders += exit_orders
-    alerts += origin.origin_alerts(
-        dec, set(portfolio.holdings), portfolio.origin.reversion or 0.0
-    )
+    alerts += origin.origin_alerts(dec, set(portfolio.holdings), portfolio.origin.reversion or 0.0)
 
     # 1. harvest
-    blocks: dict[str, str] = {}
-    if pol.tax.enabled:
-        blocks = taxlib.wash_sale_blocks(portfolio.recent_sales, as_of, pol.tax.wash_sale_days)
-        cl = taxlib.classify_lots(lots, prices, as_of, pol.tax.short_term_days)
-        harvest, skipped = taxlib.harvest_candidates(cl, pol.tax, as_of, blocks)
-        for s in skipped:
-            alerts.append(
-                {
-                    "type": "harvest_skipped",
-                    "ticker": s["ticker"],
-                    "value": np.nan,
-                    "limit": pol.tax.harvest_loss_pct,
-                    "level": "INFO",
-                    "message": f"lot {s['lot']} of {s['ticker']} not harvested: {s['reason']}",
-                }
-            )
-        for h in harvest.itertuples():
-            sub = h.substitute
-            if sub not in prices:
-                raise DataGapError(
-                    f"no price for substitute {sub} of {h.ticker}: give it in "
-                    "prices: or use --data",
-                    file=where,
-                    ticker=sub,
-                )
-            sold = taxlib.take_lots(cl.loc[[h.Index]], h.shares * h.price, whole=False)
-            proceeds = h.shares * h.price
-            orders.append(
-                {
-                    "ticker": h.ticker,
-                    "side": "SELL",
-                    "shares": h.shares,
-                    "price": h.price,
-                    "notional": proceeds,
-                    "row": owner[h.ticker],
-                    "reason": f"harvest: lot {h.lot} down {-h.gain_pct * 100:.1f} % "
-                    f"(> {pol.tax.harvest_loss_pct * 100:g} %)",
-                    "kind": "harvest",
-                    "pnl": h.shares * h.gain_per_share,
-                    "cost_basis": h.shares * h.cost,
-                    "urgent": False,
-                    "lots": sold,
-                }
-            )
-            n = floor_shares(proceeds / prices[sub], whole)
-            orders.append(
-                {
-                    "ticker": sub,
-                    "side": "BUY",
-                    "shares": n,
-                    "price": prices[sub],
-                    "notional": n * prices[sub],
-                    "row": owner.get(sub, sub),
-                    "reason": f"harvest substitute for {h.ticker}",
-                    "kind": "harvest",
-                    "pnl": np.nan,
-                    "cost_basis": np.nan,
-                    "urgent": False,
-                    "lots": None,
-                }
-            )
-            cash += proceeds - n * prices[sub]
-            new_lot = pd.DataFrame(
-                [[sub, 0, as_of, n, prices[sub], True]],
-                columns=lots.columns,
-                index=[lots.index.max() + 1],
-            )
-            lots = pd.concat([lots.drop(index=h.Index), new_lot])
-            owner.setdefault(sub, owner[h.ticker])
-            blocks.setdefault(h.ticker, "sold at a loss in this rebalance (harvest)")
+    lots, harvest_cash, harvest_orders, harvest_alerts, blocks = harvest_step(
+        portfolio, lots, prices, as_of, owner, whole=whole, where=where
+    )
+    cash += harvest_cash
+    orders += harvest_orders
+    alerts += harvest_alerts
 
     # 2. rows on the post-harvest state
     hold = lots.groupby("ticker").agg(shares=("shares", "sum"))
@@ -764,15 +502,15 @@ def rebalance(
         )
 
     # show the weights before any trade: add back what the origin rules sold
-    exit_by_row = pd.Series(
-        {o["row"]: 0.0 for o in exit_orders}, dtype=float
-    ).reindex(rows.index).fillna(0.0)
+    exit_by_row = (
+        pd.Series({o["row"]: 0.0 for o in exit_orders}, dtype=float).reindex(rows.index).fillna(0.0)
+    )
     for o in exit_orders:
         exit_by_row[o["row"]] += o["notional"]
     rows["value"] = rows["value"] + exit_by_row
     rows["weight"] = rows["value"] / tv
     rows["drift"] = rows["weight"] - rows["target"]
-    more = _alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
+    more = policy_alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
     if portfolio.origin.reversion is not None:  # the reversion rule answers "add or exit"
         more = [a for a in more if a["type"] != "below_half_target"]
     alerts += more
@@ -810,79 +548,3 @@ def rebalance(
         if (portfolio.origin.scored or portfolio.origin.exit_triggers)
         else pd.DataFrame(),
     )
-
-
-def _alerts(
-    rows: pd.DataFrame,
-    hold: pd.DataFrame,
-    portfolio: Portfolio,
-    history: pd.DataFrame | None,
-    as_of: pd.Timestamp,
-    cash: float,
-) -> list[dict]:
-    """Concentration, below half target, trailing stop and cash-below-reserve alerts."""
-    pol = portfolio.policy
-    out: list[dict] = []
-    conc = rows[rows["rule"] == "concentration"]
-    for key, r in conc.iterrows():
-        rule = next(c for c in pol.concentration if r["weight"] > c.above + EPS)
-        out.append(
-            {
-                "type": "concentration",
-                "ticker": key,
-                "value": r["weight"],
-                "limit": rule.above,
-                "level": "URGENT" if rule.urgent else "ACTION",
-                "message": f"{key} is {r['weight'] * 100:.1f} % of the portfolio "
-                f"(> {rule.above * 100:g} %): trim to {rule.trim_to * 100:g} %",
-            }
-        )
-    low = rows[(rows["target"] > 0) & (rows["weight"] < rows["target"] / 2 - EPS)]
-    for key, r in low.iterrows():
-        out.append(
-            {
-                "type": "below_half_target",
-                "ticker": key,
-                "value": r["weight"],
-                "limit": r["target"] / 2,
-                "level": "REVIEW",
-                "message": f"{key} is {r['weight'] * 100:.1f} %, below half its target "
-                f"{r['target'] * 100:g} %: add or exit",
-            }
-        )
-    if pol.trailing_stop is not None and history is not None and not history.empty:
-        for tk, h in portfolio.holdings.items():
-            start = h.first_purchase
-            if tk not in history.columns or pd.isna(start) or tk not in hold.index:
-                continue
-            closes = history.loc[start:as_of, tk].dropna()
-            if closes.empty:
-                continue
-            peak = float(closes.max())
-            dd = hold.loc[tk, "price"] / peak - 1.0
-            if dd < -pol.trailing_stop - EPS:
-                out.append(
-                    {
-                        "type": "trailing_stop",
-                        "ticker": tk,
-                        "value": dd,
-                        "limit": -pol.trailing_stop,
-                        "level": "ACTION",
-                        "message": f"{tk} is {-dd * 100:.1f} % below its peak close "
-                        f"{peak:.2f} since {start:%Y-%m-%d} (stop "
-                        f"{pol.trailing_stop * 100:g} %)",
-                    }
-                )
-    if cash < portfolio.cash_reserve - EPS:
-        out.append(
-            {
-                "type": "cash_below_reserve",
-                "ticker": "CASH",
-                "value": cash,
-                "limit": portfolio.cash_reserve,
-                "level": "ACTION",
-                "message": f"cash {cash:,.2f} is below the reserve "
-                f"{portfolio.cash_reserve:,.2f}: no buys",
-            }
-        )
-    return out

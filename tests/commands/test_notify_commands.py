@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.tiny import TINY_RULES, write_tiny_book
+from helpers.webhook import free_closed_port
 
 import fimonitor.notify as notify_pkg
 from fimonitor.cli import main
-from helpers.tiny import TINY_RULES, write_tiny_book
-from helpers.webhook import free_closed_port
 
 pytestmark = pytest.mark.usefixtures("loopback_only")
 
@@ -59,8 +59,17 @@ def test_rebalance_cli_url_replaces_file_url_and_on_breach(tmp_path, hook):
     path = write_portfolio(tmp_path, notify=f"json://127.0.0.1:{port_file}/file")
     url = f"json://127.0.0.1:{port_cli}/cli"
     code = main(
-        ["rebalance", "--portfolio", str(path), "--as-of", "2026-04-30", "--notify", url]
-        + ["--notify-on", "breach"]
+        [
+            "rebalance",
+            "--portfolio",
+            str(path),
+            "--as-of",
+            "2026-04-30",
+            "--notify",
+            url,
+            "--notify-on",
+            "breach",
+        ]
     )
     assert code == 0 and got_file == [] and len(got_cli) == 1
 
@@ -75,8 +84,17 @@ def test_rebalance_no_orders_sends_nothing_on_change(tmp_path, hook):
     assert main(args) == 0
     assert received == []
     code = main(
-        ["rebalance", "--portfolio", str(path), "--as-of", "2026-04-30", "--notify", url]
-        + ["--notify-on", "always"]
+        [
+            "rebalance",
+            "--portfolio",
+            str(path),
+            "--as-of",
+            "2026-04-30",
+            "--notify",
+            url,
+            "--notify-on",
+            "always",
+        ]
     )
     assert code == 0 and len(received) == 1
     assert "Orders: none" in received[0]["json"]["message"]
@@ -98,13 +116,29 @@ def test_dca_run_posts_its_orders(tmp_path, hook):
     port, received = hook()
     data = write_tiny_book(tmp_path / "d")
     path = tmp_path / "dca.yaml"
-    path.write_text(
-        yaml.safe_dump({"name": "dca-hook", "cash": 10_000, "targets": {"TSY": 100}})
-    )
+    path.write_text(yaml.safe_dump({"name": "dca-hook", "cash": 10_000, "targets": {"TSY": 100}}))
     code = main(
-        ["dca", "run", "--portfolio", str(path), "--amount", "1000", "--frequency", "weekly"]
-        + ["--start", "2024-01-29", "--end", "2024-02-09", "--data", str(data)]
-        + ["--out", str(tmp_path / "o"), "--no-record", "--notify", f"json://127.0.0.1:{port}/d"]
+        [
+            "dca",
+            "run",
+            "--portfolio",
+            str(path),
+            "--amount",
+            "1000",
+            "--frequency",
+            "weekly",
+            "--start",
+            "2024-01-29",
+            "--end",
+            "2024-02-09",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-record",
+            "--notify",
+            f"json://127.0.0.1:{port}/d",
+        ]
     )
     assert code == 0 and len(received) == 1
     msg = received[0]["json"]

@@ -130,8 +130,9 @@ def test_quarter_review_returns_contributions_classes():
         {"A": [90.0, 100.0, 120.0], "B": [55.0, 50.0, 45.0], "C": [190.0, 200.0, 205.0]},
         index=pd.to_datetime(["2026-01-29", "2026-01-30", "2026-03-02"]),
     )
-    rv, total = quarter_review(p, {"A": 130.0, "B": 44.0, "C": 210.0}, hist, AS_OF.replace(
-        month=1, day=31))  # a Saturday: the last close on or before it (Jan 30)
+    rv, total = quarter_review(
+        p, {"A": 130.0, "B": 44.0, "C": 210.0}, hist, AS_OF.replace(month=1, day=31)
+    )  # a Saturday: the last close on or before it (Jan 30)
     rv = rv.set_index("ticker")
     assert rv["return"].to_dict() == pytest.approx({"A": 0.30, "B": -0.12, "C": 0.05})
     assert rv["contribution"].to_dict() == pytest.approx({"A": 0.075, "B": -0.03, "C": 0.0125})

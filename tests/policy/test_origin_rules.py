@@ -333,8 +333,9 @@ def test_group_cap_trims_pro_rata_and_blocks_buys():
 
 
 def test_max_single_position_caps_a_ticker():
-    p = port({"A": 30, "B": 70}, {"A": 32_000, "B": 68_000},
-             risk_management={"max_single_position": 25})
+    p = port(
+        {"A": 30, "B": 70}, {"A": 32_000, "B": 68_000}, risk_management={"max_single_position": 25}
+    )
     r = rebalance(p, {}, as_of=AS_OF)
     assert orders(r)[("A", "SELL")] == pytest.approx(7_000)
     assert order(r, "A", "SELL")["reason"].startswith("max_single_position")
