@@ -381,3 +381,24 @@ def test_downgrade_and_trigger_together_largest_wins():
     )
     r = rebalance(p, {}, as_of=AS_OF)
     assert order(r, "CRWV", "SELL")["notional"] == pytest.approx(6_000)
+
+
+# --------------------------------------------------------------------------- 003: strategies
+@pytest.mark.parametrize(
+    ("method", "alab", "sold"),
+    [
+        ("threshold", 28_000, 0.0),  # A: drift +3 within 5: do nothing
+        ("threshold", 32_000, 7_000),  # A2: drift +7: trim to 25 %, sell 7,000
+        ("calendar", 28_000, 3_000),  # B: trim to exactly 25 %
+        ("tiered", 35_000, 7_500),  # C: +10 is not "> 10": band middle 27.5 % (guide: 25 %)
+        ("tiered", 35_001, 10_001),  # just above 10 points: to target
+        ("tiered", 30_000, 0.0),  # C2: +5 is not "> 5": hold (guide: 27.5 %)
+        ("tiered", 30_001, 2_501),  # just above 5 points: to 27.5 %
+    ],
+)
+def test_003_strategies_on_100k(method, alab, sold):
+    p = port(
+        {"ALAB": 25, "REST": 75}, {"ALAB": alab, "REST": 100_000 - alab}, policy={"method": method}
+    )
+    r = rebalance(p, {}, as_of=AS_OF)
+    assert orders(r).get(("ALAB", "SELL"), 0.0) == pytest.approx(sold)
