@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from helpers.tiny import TINY_RULES, write_tiny_book
@@ -169,4 +170,8 @@ def test_pack_sends_after_publishing(tmp_path, hook, monkeypatch, no_render):
     n_warn = sum(line.endswith(",WARN") for line in alerts)
     assert msg["title"] == f"fimonitor Tiny Test Book 2024-02-09: {n_breach} BREACH, {n_warn} WARN"
     assert f"Pack: {out / '20240209'}" in body
-    assert "Orders (POST_MIN)" in body or "Orders" not in body
+    orders = pd.read_csv(out / "20240209" / "rebalance_orders.csv")
+    post_min = orders[orders["scenario"] == "POST_MIN"]
+    assert len(post_min) > 0 and f"Orders (POST_MIN) ({len(post_min)}):" in body
+    for o in post_min.itertuples():
+        assert f"{o.side} {int(o.shares):,} {o.ticker} @ {o.price:.2f}" in body
