@@ -298,3 +298,49 @@ def parse_origin(raw: dict, *, file: Path, categories: set[str]) -> OriginSettin
         )
     kw["notify"] = parse_notify(raw.get("notify"), source=file.name)
     return OriginSettings(**kw)
+
+
+def load_notes(
+    concentration: tuple, targets: dict[str, float], categories: dict, origin: OriginSettings
+) -> list[str]:
+    """Rules that contradict a target of the same file (reported when the file is loaded).
+
+    Parameters
+    ----------
+    concentration : tuple of ConcentrationRule
+        ``policy.concentration`` (fractions).
+    targets : dict
+        Target key -> fraction.
+    categories : dict
+        Category -> tickers (category targets are not single holdings).
+    origin : OriginSettings
+
+    Returns
+    -------
+    list of str
+        One line per contradiction.
+    """
+    notes = []
+    tickers = {k: w for k, w in targets.items() if k not in categories}
+    for rule in concentration:
+        below = sorted(t for t, w in tickers.items() if rule.trim_to < w - 1e-12)
+        if below:
+            notes.append(
+                f"policy.concentration: trim_to {rule.trim_to * 100:g} % is below the target of "
+                f"{', '.join(below)}; such a holding is never trimmed below its own target"
+            )
+    cap = origin.max_single_position
+    if cap is not None:
+        over = sorted(t for t, w in tickers.items() if w > cap + 1e-12)
+        if over:
+            notes.append(
+                f"risk_management.max_single_position {cap * 100:g} % is below the target of "
+                f"{', '.join(over)}; the limit wins"
+            )
+    for g, c in origin.group_caps.items():
+        if targets.get(g, 0.0) > c + 1e-12:
+            notes.append(
+                f"risk_management.group_caps.{g} {c * 100:g} % is below its target "
+                f"{targets[g] * 100:g} %; the cap wins"
+            )
+    return notes

@@ -339,3 +339,46 @@ def buy_priority(
         dtype=object,
     )
     return priority, rule
+
+
+def default_fund_row(
+    rows: pd.DataFrame,
+    buyers: Mapping[str, list[str]],
+    owner: Mapping[str, str],
+    portfolio: Portfolio,
+) -> tuple[pd.DataFrame, dict[str, list[str]], str | None]:
+    """Add the row that receives the default fund's purchase (target 0) when it has none.
+
+    Returns
+    -------
+    rows, buyers, default_row
+        ``default_row`` is None when proceeds stay in cash (no ``default_fund``, or
+        ``hold_cash_when_no_candidates: true``).
+    """
+    fund = portfolio.origin.default_fund
+    buyers = dict(buyers)
+    if fund is None or portfolio.origin.hold_cash:
+        return rows, buyers, None
+    key = owner.get(fund, fund)
+    if key in rows.index:
+        return rows, buyers, key
+    extra = pd.DataFrame(
+        {
+            "kind": "untargeted",
+            "target": 0.0,
+            "value": 0.0,
+            "weight": 0.0,
+            "drift": 0.0,
+            "level": 0.0,
+            "rule": "hold",
+            "urgent": False,
+            "reason": "default fund",
+            "limit": np.inf,
+            "cap": 0.0,
+            "priority": np.nan,
+            "buy_rule": "",
+        },
+        index=pd.Index([key], name="row"),
+    )
+    buyers[key] = [fund]
+    return pd.concat([rows, extra]), buyers, key

@@ -37,7 +37,7 @@ import pandas as pd
 from fimonitor.dates import parse_date
 from fimonitor.errors import ConfigError
 from fimonitor.fileio import read_yaml
-from fimonitor.policy.origin_config import ORIGIN_KEYS, OriginSettings, parse_origin
+from fimonitor.policy.origin_config import ORIGIN_KEYS, OriginSettings, load_notes, parse_origin
 
 log = logging.getLogger(__name__)
 
@@ -557,7 +557,7 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
     name = str(raw["name"]) if raw.get("name") is not None else file.stem
     origin = parse_origin(raw, file=file, categories=set(categories))
     policy = _policy(raw.get("policy"), file=file)
-    notes = _load_notes(policy, norm_targets, categories, origin)
+    notes = load_notes(policy.concentration, norm_targets, categories, origin)
     for n in notes:
         log.warning("%s: %s", file.name, n)
     return Portfolio(
@@ -575,36 +575,6 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         origin=origin,
         load_notes=tuple(notes),
     )
-
-
-def _load_notes(
-    policy: Policy, targets: dict[str, float], categories: dict, origin: OriginSettings
-) -> list[str]:
-    """Rules that contradict a target of the same file (reported when the file is loaded)."""
-    notes = []
-    tickers = {k: w for k, w in targets.items() if k not in categories}
-    for rule in policy.concentration:
-        below = sorted(t for t, w in tickers.items() if rule.trim_to < w - 1e-12)
-        if below:
-            notes.append(
-                f"policy.concentration: trim_to {rule.trim_to * 100:g} % is below the target of "
-                f"{', '.join(below)}; such a holding is never trimmed below its own target"
-            )
-    cap = origin.max_single_position
-    if cap is not None:
-        over = sorted(t for t, w in tickers.items() if w > cap + 1e-12)
-        if over:
-            notes.append(
-                f"risk_management.max_single_position {cap * 100:g} % is below the target of "
-                f"{', '.join(over)}; the limit wins"
-            )
-    for g, c in origin.group_caps.items():
-        if targets.get(g, 0.0) > c + 1e-12:
-            notes.append(
-                f"risk_management.group_caps.{g} {c * 100:g} % is below its target "
-                f"{targets[g] * 100:g} %; the cap wins"
-            )
-    return notes
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

@@ -46,7 +46,7 @@ from fimonitor.policy import tax as taxlib
 from fimonitor.policy.alerts import policy_alerts
 from fimonitor.policy.harvest import harvest_step
 from fimonitor.policy.levels import policy_levels, row_map
-from fimonitor.policy.origin_rules import buy_priority, origin_sales
+from fimonitor.policy.origin_rules import buy_priority, default_fund_row, origin_sales
 from fimonitor.policy.portfolio import Portfolio
 from fimonitor.policy.result import (  # noqa: F401  (re-exported)
     POLICY_ALERT_COLUMNS,
@@ -375,34 +375,7 @@ def rebalance(
     rows["cap"] = np.minimum(rows["target"], rows["limit"])
     rows["priority"], rows["buy_rule"] = buy_priority(rows, dec, buyers, exit_orders)
     fund = portfolio.origin.default_fund
-    default_row = None
-    if fund is not None and not portfolio.origin.hold_cash:
-        default_row = owner.get(fund, fund)
-        if default_row not in rows.index:
-            rows = pd.concat(
-                [
-                    rows,
-                    pd.DataFrame(
-                        {
-                            "kind": "untargeted",
-                            "target": 0.0,
-                            "value": 0.0,
-                            "weight": 0.0,
-                            "drift": 0.0,
-                            "level": 0.0,
-                            "rule": "hold",
-                            "urgent": False,
-                            "reason": "default fund",
-                            "limit": np.inf,
-                            "cap": 0.0,
-                            "priority": np.nan,
-                            "buy_rule": "",
-                        },
-                        index=pd.Index([default_row], name="row"),
-                    ),
-                ]
-            )
-            buyers = {**buyers, default_row: [fund]}
+    rows, buyers, default_row = default_fund_row(rows, buyers, owner, portfolio)
 
     # 3-5. policy trades under the limits
     sellable = lots[~lots["fresh"]]
