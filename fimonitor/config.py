@@ -45,6 +45,7 @@ TOP_KEYS = (
     "rebalance",
     "risk_levels",
     "benchmarks",
+    "notify",
 )
 #: the largest accepted value of each whole-number setting (100 years of weeks / days)
 INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
@@ -109,6 +110,7 @@ class MonitorConfig:
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     benchmark_primary: str | None = None  # benchmarks.primary: the benchmark rules use
     source: Path | None = None
+    notify: Any = None  # the raw `notify:` value, read by fimonitor.notify.parse_notify
 
 
 def _frac(value: Any, *, file: Path, key: str, percent_ok: bool = True) -> float:
@@ -288,6 +290,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
     if raw.get("benchmarks") is not None:
         top["benchmark_primary"] = _benchmarks(raw["benchmarks"], file=file)
+    if raw.get("notify") is not None:
+        top["notify"] = raw["notify"]
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

@@ -27,6 +27,7 @@ from helpers.tiny import (  # noqa: F401
     TINY_TRANSACTIONS,
     write_tiny_book,
 )
+from helpers.webhook import hook, loopback_only  # noqa: F401
 
 
 @pytest.fixture

@@ -342,7 +342,8 @@ def test_policy_percent_units():
         pol.max_turnover,
         pol.tax.harvest_loss_pct,
     ) == pytest.approx((0.07, 0.12, 0.06, 0.20, 0.15))
-    assert [c.above for c in pol.concentration] == [0.5, 0.4]
+    # no concentration rule unless the file lists them (issue: rules fought the targets)
+    assert pol.concentration == ()
 
 
 @settings(max_examples=60, deadline=None)

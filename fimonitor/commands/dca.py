@@ -15,10 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from fimonitor.commands import notify_options
 from fimonitor.commands._common import positive_float
 from fimonitor.dates import parse_date
 from fimonitor.errors import InputError
 from fimonitor.fileio import atomic_write_csv
+from fimonitor.notify import policy_message, send, should_send
 from fimonitor.paths import default_data_dir
 from fimonitor.policy.dca import FREQUENCIES, MODES, cure_inputs_from_folder, run_dca, schedule
 from fimonitor.policy.portfolio import load_portfolio
@@ -82,6 +84,7 @@ def add_parser(subparsers) -> None:
         help="history database (default: sqlite:///OUT/fimonitor.sqlite)",
     )
     r.add_argument("--no-record", action="store_true", help="do not record the run")
+    notify_options.add_arguments(r)
     r.set_defaults(func=run_run)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
@@ -104,6 +107,7 @@ def run_schedule(args: argparse.Namespace) -> int:
 def run_run(args: argparse.Namespace) -> int:
     """Run ``fimonitor dca run``: invest, write the CSVs, record; return the exit code."""
     portfolio = load_portfolio(args.portfolio)
+    settings = notify_options.settings_from(args, portfolio.origin.notify)
     dates = schedule(
         args.frequency, parse_date(args.start, "--start"), parse_date(args.end, "--end")
     )
@@ -198,4 +202,8 @@ def run_run(args: argparse.Namespace) -> int:
             post_state={r.ticker: float(r.end_weight) for r in result.summary.itertuples()},
         )
         print(f"recorded event {event_id} in {url}")
+    if settings.enabled and should_send(settings.on, "dca run", False, False, len(result.orders)):
+        orders = result.orders.assign(side="BUY", reason=f"dca {args.mode}")
+        msg = policy_message(portfolio.name, dates[-1], orders, None, command="dca run")
+        send(settings.urls, msg, strict=settings.strict)
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from fimonitor.commands import notify_options
 from fimonitor.commands._common import add_data_arg, data_dir
 from fimonitor.errors import InputError
 
@@ -65,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="week",
         help="batch frequency: the last trading day of each week (default) or every day",
     )
+    notify_options.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from fimonitor.engines import PackRequest, run_engine
 
     folder = data_dir(args)
+    settings = _notify_settings(args, folder)  # bad URLs stop the run before any work
     if args.date_from is not None:
         if args.engine != "direct":
             raise InputError("--from/--to batches use the direct engine only")
@@ -84,7 +87,28 @@ def run(args: argparse.Namespace) -> int:
     if done.note and str(args.as_of).lower() != "latest":
         sys.stderr.write(f"fimonitor: note: {done.note}\n")
     print(done.folder)
+    _notify(settings, done.folder)  # only after the pack is published
     return 0
+
+
+def _notify_settings(args: argparse.Namespace, folder: Path):
+    from fimonitor.config import load_config
+    from fimonitor.notify import parse_notify
+
+    path = args.config if args.config is not None else Path(folder) / "monitor.yaml"
+    raw = load_config(path).notify if Path(path).is_file() else None
+    return notify_options.settings_from(args, parse_notify(raw, source=Path(path).name))
+
+
+def _notify(settings, folder: Path) -> None:
+    from fimonitor.notify import send, should_send
+    from fimonitor.notify.pack_files import pack_notice
+
+    if not settings.enabled:
+        return
+    n = pack_notice(folder)
+    if should_send(settings.on, "pack", n.has_changes, n.has_breach, n.has_orders):
+        send(settings.urls, n.message, strict=settings.strict)
 
 
 def _batch(args: argparse.Namespace, folder: Path) -> int:

@@ -11,8 +11,8 @@ __all__, __getattr__ = lazy_exports(
     __name__,
     {
         "CureInputs": "dca",
-        "POLICY_ALERT_LEVELS": "rebalancer",
-        "PolicyResult": "rebalancer",
+        "POLICY_ALERT_LEVELS": "result",
+        "PolicyResult": "result",
         "Portfolio": "portfolio",
         "cure_inputs_from_folder": "dca",
         "load_portfolio": "portfolio",

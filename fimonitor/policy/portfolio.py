@@ -25,6 +25,7 @@ as the contract shows, and stored here as a fraction. Money is in currency units
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ from fimonitor.data.tables import ticker_problem
 from fimonitor.dates import parse_date
 from fimonitor.errors import ConfigError, cut, fmt_number
 from fimonitor.fileio import read_yaml
+from fimonitor.policy.origin_config import ORIGIN_KEYS, OriginSettings, load_notes, parse_origin
+
+log = logging.getLogger(__name__)
 
 TOP_KEYS = (
     "name",
@@ -49,6 +53,7 @@ TOP_KEYS = (
     "holdings",
     "recent_sales",
     "policy",
+    *ORIGIN_KEYS,
 )
 HOLDING_KEYS = ("shares", "price", "avg_cost", "lots", "purchase_date")
 LOT_KEYS = ("date", "shares", "cost")
@@ -142,10 +147,9 @@ class TaxPolicy:
     substitutes: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
 
-DEFAULT_CONCENTRATION = (
-    ConcentrationRule(above=0.50, trim_to=0.40, urgent=True),
-    ConcentrationRule(above=0.40, trim_to=0.35, urgent=False),
-)
+# No concentration rule unless the file lists them (the origin's 40 %/50 % rules are written
+# out in the bundled examples).
+DEFAULT_CONCENTRATION: tuple[ConcentrationRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ class Portfolio:
     policy: Policy
     min_investment_per_stock: float = 1.0
     source: Path | None = None
+    origin: OriginSettings = field(default_factory=OriginSettings)
+    load_notes: tuple[str, ...] = ()
 
     def file_prices(self) -> dict[str, float]:
         """Every price given in the file (holding prices win over ``prices:``)."""
@@ -559,6 +565,11 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         )
 
     name = str(raw["name"]) if raw.get("name") is not None else file.stem
+    origin = parse_origin(raw, file=file, categories=set(categories))
+    policy = _policy(raw.get("policy"), file=file)
+    notes = load_notes(policy.concentration, norm_targets, categories, origin)
+    for n in notes:
+        log.warning("%s: %s", file.name, n)
     return Portfolio(
         name=name,
         cash=cash,
@@ -568,9 +579,11 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
         holdings=MappingProxyType(holdings),
         prices=MappingProxyType(prices),
         recent_sales=tuple(sales),
-        policy=_policy(raw.get("policy"), file=file),
+        policy=policy,
         min_investment_per_stock=min_inv,
         source=file,
+        origin=origin,
+        load_notes=tuple(notes),
     )
 
 

@@ -40,8 +40,9 @@ def price_panel(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def needed_tickers(portfolio: Portfolio) -> list[str]:
-    """Held, target, category and substitute tickers (the prices a run may need)."""
+    """Held, target, category, substitute and default-fund tickers (prices a run may need)."""
     out = [*portfolio.holdings, *portfolio.target_tickers()]
+    out += [portfolio.origin.default_fund] if portfolio.origin.default_fund else []
     out += [t for members in portfolio.categories.values() for t in members]
     out += [*portfolio.policy.tax.substitutes.values()]
     return list(dict.fromkeys(out))

@@ -20,7 +20,7 @@ Order of work (each step documented where it happens):
    row ends at or below its level. Shares bought in this run (substitutes) are not sold.
 4. Buys: the pool = cash above ``cash_reserve`` + sale proceeds goes to rows under target that
    did not sell, largest shortfall (target − weight) first, each at most up to its target (and
-   never above the lowest concentration ``above``); whole shares round *down*, so a row never
+   its ``risk_management`` limit); whole shares round *down*, so a row never
    passes its target and cash never falls below the reserve. A row buys its first ticker that
    is priced and not blocked by the wash-sale guard.
 5. Limits on the policy trades (harvest swaps are exempt): ``max_trades_per_session`` keeps the
@@ -34,168 +34,32 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.orders import floor_shares
 from fimonitor.errors import DataGapError
+from fimonitor.policy import origin_rules as origin
 from fimonitor.policy import tax as taxlib
+from fimonitor.policy.alerts import policy_alerts
+from fimonitor.policy.harvest import harvest_step
+from fimonitor.policy.levels import policy_levels, row_map
+from fimonitor.policy.origin_rules import buy_priority, default_fund_row, origin_sales
 from fimonitor.policy.portfolio import Portfolio
+from fimonitor.policy.result import (  # noqa: F401  (re-exported)
+    POLICY_ALERT_COLUMNS,
+    POLICY_ALERT_LEVELS,
+    POLICY_CSV_COLUMNS,
+    POLICY_DETAIL_COLUMNS,
+    POLICY_ORDER_COLUMNS,
+    PolicyResult,
+)
 
 log = logging.getLogger(__name__)
 
 EPS = 1e-9  # tolerance on weight comparisons ("exceeds" = strictly greater, beyond rounding)
-POLICY_ORDER_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason"]
-POLICY_DETAIL_COLUMNS = [*POLICY_ORDER_COLUMNS, "row", "kind", "pnl", "cost_basis", "urgent"]
-# the orders file of `fimonitor rebalance --csv` and the orders of its recorded event
-POLICY_CSV_COLUMNS = ["ticker", "side", "shares", "price", "notional", "reason", "pnl", "kind"]
-POLICY_ALERT_COLUMNS = ["type", "ticker", "value", "limit", "level", "message"]
-# Policy-alert levels, most pressing first. They are the portfolio-file rebalancer's own scale,
-# not the WARN/BREACH severity of the monitoring rules (fimonitor.severity).
-POLICY_ALERT_LEVELS = ("URGENT", "ACTION", "REVIEW", "INFO")
-
-
-@dataclass(frozen=True)
-class PolicyResult:
-    """The outcome of one policy rebalance.
-
-    rows      one row per target key / untargeted holding: ``row, kind, target, value, weight,
-              drift, level, action, reason, urgent, post_value, post_weight`` (fractions; money)
-    orders    :data:`POLICY_DETAIL_COLUMNS`: ``side`` BUY/SELL, ``notional`` = shares × price,
-              ``pnl`` = realised gain vs cost (SELL; NaN when the cost is unknown),
-              ``kind`` ``policy`` or ``harvest``
-    alerts    :data:`POLICY_ALERT_COLUMNS`
-    realised  realised gain of all sells by term (``short_term, long_term, unknown_term,
-              total``), from lots in tax mode, from the average cost otherwise
-    lots_sold the lots sold (tax mode), :data:`fimonitor.policy.tax.SOLD_COLUMNS`
-    turnover  Σ policy trade notional / total value (fraction)
-    """
-
-    as_of: pd.Timestamp | None
-    total_value: float
-    cash_before: float
-    cash_after: float
-    rows: pd.DataFrame
-    orders: pd.DataFrame
-    alerts: pd.DataFrame
-    realised: dict
-    lots_sold: pd.DataFrame
-    turnover: float
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_json_dict(self) -> dict:
-        """Return the plan JSON (weights as fractions) plus a few extra top-level keys."""
-        rows = [
-            {
-                "ticker": r.row,
-                "target": float(r.target),
-                "weight": float(r.weight),
-                "drift": float(r.drift),
-                "action": r.action,
-            }
-            for r in self.rows.itertuples()
-        ]
-        orders = [
-            {
-                "ticker": o.ticker,
-                "side": o.side,
-                "shares": float(o.shares),
-                "price": float(o.price),
-                "notional": float(o.notional),
-                "reason": o.reason,
-            }
-            for o in self.orders.itertuples()
-        ]
-        alerts = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in a.items()}
-            for a in self.alerts.to_dict("records")
-        ]
-        return {
-            "total_value": float(self.total_value),
-            "rows": rows,
-            "orders": orders,
-            "alerts": alerts,
-            "as_of": None if self.as_of is None else f"{self.as_of:%Y-%m-%d}",
-            "cash_before": float(self.cash_before),
-            "cash_after": float(self.cash_after),
-            "turnover": float(self.turnover),
-            "realised_gain": self.realised,
-            "pnl": [None if math.isnan(p) else float(p) for p in self.orders["pnl"]],
-            "notes": list(self.notes),
-        }
-
-
-# --------------------------------------------------------------------------- structure
-def row_map(portfolio: Portfolio) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Ticker -> row key for every held/target ticker, and row -> tickers that may receive buys.
-
-    A substitute (tax) that has no row of its own joins the row of the ticker it replaces.
-    """
-    owner: dict[str, str] = {}
-    buyers: dict[str, list[str]] = {}
-    subs = portfolio.policy.tax.substitutes
-    for key in portfolio.targets:
-        members = list(portfolio.categories.get(key, (key,)))
-        for t in members:
-            owner[t] = key
-        buyers[key] = members + [subs[t] for t in members if t in subs]
-    for key, members in list(buyers.items()):
-        for s in members[len(portfolio.categories.get(key, (key,))) :]:
-            if s not in owner:
-                owner[s] = key
-    for t in portfolio.holdings:
-        if t not in owner:
-            owner[t] = t
-            buyers[t] = []
-    return owner, buyers
-
-
-def policy_levels(rows: pd.DataFrame, portfolio: Portfolio) -> pd.DataFrame:
-    """Add ``level`` (the weight a row is sold down to), ``rule``, ``urgent``, ``reason``.
-
-    Vectorised over rows; ``rows`` needs ``target, weight, drift`` (fractions).
-    """
-    pol = portfolio.policy
-    t, w, d = rows["target"], rows["weight"], rows["drift"]
-    ad = d.abs()
-    if pol.method == "calendar":
-        level = t.copy()
-        reason = pd.Series("calendar: back to target", index=rows.index)
-        moved = ad > EPS
-    elif pol.method == "threshold":
-        moved = ad > pol.drift_threshold + EPS
-        level = t.where(moved, w)
-        reason = pd.Series(
-            f"threshold: |drift| > {pol.drift_threshold * 100:g} pts, to target", index=rows.index
-        )
-    else:
-        full = ad > pol.full_above + EPS
-        part = ~full & (ad > pol.partial_above + EPS)
-        level = t.where(full, (t + np.sign(d) * pol.partial_above / 2).where(part, w))
-        moved = full | part
-        reason = pd.Series(
-            f"tiered: |drift| > {pol.full_above * 100:g} pts, to target", index=rows.index
-        ).where(full, f"tiered: |drift| > {pol.partial_above * 100:g} pts, to the band middle")
-    out = rows.assign(
-        level=level,
-        rule=np.where(moved, "policy", "hold"),
-        urgent=False,
-        reason=reason.where(moved, "within band"),
-    )
-    done = pd.Series(False, index=rows.index)
-    for rule in pol.concentration:  # highest 'above' first
-        hit = ~done & (w > rule.above + EPS)
-        out.loc[hit, "level"] = rule.trim_to
-        out.loc[hit, "rule"] = "concentration"
-        out.loc[hit, "urgent"] = rule.urgent
-        tag = " (URGENT)" if rule.urgent else ""
-        out.loc[hit, "reason"] = (
-            f"concentration: weight > {rule.above * 100:g} %, trim to {rule.trim_to * 100:g} %{tag}"
-        )
-        done |= hit
-    return out
 
 
 # --------------------------------------------------------------------------- planning
@@ -211,6 +75,8 @@ class _Ctx:
     tv: float
     whole: bool
     tax: bool
+    default_fund: str | None = None
+    default_row: str | None = None
 
 
 def _sell_row(ctx: _Ctx, row: str, dollars: float) -> list[dict]:
@@ -274,9 +140,14 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
             )
     pool = max((k if ctx.spare > 0 else 1.0) * ctx.spare + sum(o["notional"] for o in orders), 0.0)
     blocked: list[dict] = []
-    cand = rows[(rows["cap"] > rows["weight"] + EPS) & ~rows.index.isin(sell_rows.index)]
+    proceeds = sum(o["notional"] for o in orders)
+    cand = rows[
+        (rows["cap"] > rows["weight"] + EPS)
+        & ~rows.index.isin(sell_rows.index)
+        & rows["priority"].notna()
+    ]
     cand = cand.assign(short=cand["target"] - cand["weight"]).sort_values(
-        ["short", "target"], ascending=False, kind="stable"
+        ["priority", "short", "target"], ascending=[True, False, False], kind="stable"
     )
     for key, r in cand.iterrows():
         if pool <= 0:
@@ -304,6 +175,7 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
         notional = shares * ctx.prices[tk]
         pool -= notional
         why = f"under target by {(r['target'] - r['weight']) * 100:.2f} pts"
+        why = f"{r['buy_rule']}; {why}" if r["buy_rule"] else why
         if tk != ctx.buyers[key][0]:
             first = ctx.buyers[key][0]
             why += (
@@ -324,6 +196,28 @@ def _plan(ctx: _Ctx, allowed: frozenset[str] | None, k: float) -> tuple[list[dic
                 "lots": None,
             }
         )
+    fund = ctx.default_fund
+    if fund is not None and pool > EPS and proceeds > EPS and fund in ctx.prices:
+        sells_fund = ctx.default_row in set(sell_rows.index) or any(
+            o["ticker"] == fund and o["side"] == "SELL" for o in orders
+        )
+        shares = floor_shares(min(pool, proceeds) / ctx.prices[fund], ctx.whole)
+        if shares > 0 and not sells_fund and ctx.default_row in ctx.rows.index:
+            orders.append(
+                {
+                    "ticker": fund,
+                    "side": "BUY",
+                    "shares": shares,
+                    "price": ctx.prices[fund],
+                    "notional": shares * ctx.prices[fund],
+                    "row": ctx.default_row,
+                    "reason": "default fund: proceeds with no under-target candidate",
+                    "urgent": False,
+                    "pnl": np.nan,
+                    "cost_basis": np.nan,
+                    "lots": None,
+                }
+            )
     return orders, blocked
 
 
@@ -417,7 +311,8 @@ def rebalance(
         if p is not None and not math.isnan(p)
     }
     where = portfolio.source.name if portfolio.source else None
-    for t in [*portfolio.holdings, *portfolio.target_tickers()]:
+    fund = portfolio.origin.default_fund
+    for t in [*portfolio.holdings, *portfolio.target_tickers(), *([fund] if fund else [])]:
         if t not in prices:
             raise DataGapError(
                 "no price: give price: in the portfolio file or use --data with "
@@ -433,81 +328,29 @@ def rebalance(
     alerts: list[dict] = []
     notes: list[str] = []
 
+    # 0. exits, downgrades and reversion exits (origin rules), on the state before any trade
+    pre_value = (lots["shares"] * lots["ticker"].map(prices)).groupby(lots["ticker"]).sum()
+    tv0 = float(pre_value.sum() + cash)
+    pre_w = (pre_value.groupby(pre_value.index.map(owner)).sum() / tv0) if tv0 > 0 else pre_value
+    dec = origin.decisions(portfolio, pre_w, owner)
+    lots, exit_cash, exit_orders = origin_sales(
+        dec, lots, prices, as_of, owner, whole=whole, tax=pol.tax.enabled, pol=pol
+    )
+    cash += exit_cash
+    orders += exit_orders
+    alerts += origin.origin_alerts(dec, set(portfolio.holdings), portfolio.origin.reversion or 0.0)
+
     # 1. harvest
-    blocks: dict[str, str] = {}
-    if pol.tax.enabled:
-        blocks = taxlib.wash_sale_blocks(portfolio.recent_sales, as_of, pol.tax.wash_sale_days)
-        cl = taxlib.classify_lots(lots, prices, as_of, pol.tax.short_term_days)
-        harvest, skipped = taxlib.harvest_candidates(cl, pol.tax, as_of, blocks)
-        for s in skipped:
-            alerts.append(
-                {
-                    "type": "harvest_skipped",
-                    "ticker": s["ticker"],
-                    "value": np.nan,
-                    "limit": pol.tax.harvest_loss_pct,
-                    "level": "INFO",
-                    "message": f"lot {s['lot']} of {s['ticker']} not harvested: {s['reason']}",
-                }
-            )
-        for h in harvest.itertuples():
-            sub = h.substitute
-            if sub not in prices:
-                raise DataGapError(
-                    f"no price for substitute {sub} of {h.ticker}: give it in "
-                    "prices: or use --data",
-                    file=where,
-                    ticker=sub,
-                )
-            sold = taxlib.take_lots(cl.loc[[h.Index]], h.shares * h.price, whole=False)
-            proceeds = h.shares * h.price
-            orders.append(
-                {
-                    "ticker": h.ticker,
-                    "side": "SELL",
-                    "shares": h.shares,
-                    "price": h.price,
-                    "notional": proceeds,
-                    "row": owner[h.ticker],
-                    "reason": f"harvest: lot {h.lot} down {-h.gain_pct * 100:.1f} % "
-                    f"(> {pol.tax.harvest_loss_pct * 100:g} %)",
-                    "kind": "harvest",
-                    "pnl": h.shares * h.gain_per_share,
-                    "cost_basis": h.shares * h.cost,
-                    "urgent": False,
-                    "lots": sold,
-                }
-            )
-            n = floor_shares(proceeds / prices[sub], whole)
-            orders.append(
-                {
-                    "ticker": sub,
-                    "side": "BUY",
-                    "shares": n,
-                    "price": prices[sub],
-                    "notional": n * prices[sub],
-                    "row": owner.get(sub, sub),
-                    "reason": f"harvest substitute for {h.ticker}",
-                    "kind": "harvest",
-                    "pnl": np.nan,
-                    "cost_basis": np.nan,
-                    "urgent": False,
-                    "lots": None,
-                }
-            )
-            cash += proceeds - n * prices[sub]
-            new_lot = pd.DataFrame(
-                [[sub, 0, as_of, n, prices[sub], True]],
-                columns=lots.columns,
-                index=[lots.index.max() + 1],
-            )
-            lots = pd.concat([lots.drop(index=h.Index), new_lot])
-            owner.setdefault(sub, owner[h.ticker])
-            blocks.setdefault(h.ticker, "sold at a loss in this rebalance (harvest)")
+    lots, harvest_cash, harvest_orders, harvest_alerts, blocks = harvest_step(
+        portfolio, lots, prices, as_of, owner, whole=whole, where=where
+    )
+    cash += harvest_cash
+    orders += harvest_orders
+    alerts += harvest_alerts
 
     # 2. rows on the post-harvest state
     hold = lots.groupby("ticker").agg(shares=("shares", "sum"))
-    hold["price"] = hold.index.map(prices)
+    hold["price"] = pd.Series(hold.index.map(prices), index=hold.index, dtype=float)
     hold["value"] = hold["shares"] * hold["price"]
     cost = (lots["shares"] * lots["cost"]).groupby(lots["ticker"]).sum(min_count=1)
     hold["avg_cost"] = cost / hold["shares"]
@@ -528,8 +371,11 @@ def rebalance(
     rows["weight"] = rows["value"] / tv
     rows["drift"] = rows["weight"] - rows["target"]
     rows = policy_levels(rows, portfolio)
-    lowest_above = min((c.above for c in pol.concentration), default=1.0)
-    rows["cap"] = np.minimum(rows["target"], lowest_above)
+    # buys stop at the target (a concentration rule never trims below it) and at the limits
+    rows["cap"] = np.minimum(rows["target"], rows["limit"])
+    rows["priority"], rows["buy_rule"] = buy_priority(rows, dec, buyers, exit_orders)
+    fund = portfolio.origin.default_fund
+    rows, buyers, default_row = default_fund_row(rows, buyers, owner, portfolio)
 
     # 3-5. policy trades under the limits
     sellable = lots[~lots["fresh"]]
@@ -546,6 +392,8 @@ def rebalance(
         tv=tv,
         whole=whole,
         tax=pol.tax.enabled,
+        default_fund=fund if default_row is not None else None,
+        default_row=default_row,
     )
     planned, blocked, plan_notes = _constrained_plan(ctx, portfolio)
     notes += plan_notes
@@ -611,9 +459,34 @@ def rebalance(
     rows.loc[rows["action"] == "HOLD", "reason"] = rows["reason"].where(
         rows["rule"] == "hold", rows["reason"] + " (no trade: limits or funds)"
     )
-    rows.loc[(rows["action"] == "BUY"), "reason"] = "under target: funded by proceeds/spare cash"
+    buy_reason = pd.Series("under target: funded by proceeds/spare cash", index=rows.index)
+    buy_reason = buy_reason.where(rows["buy_rule"] == "", rows["buy_rule"] + "; " + buy_reason)
+    if default_row is not None:
+        buy_reason[default_row] = "default fund: proceeds with no under-target candidate"
+    rows.loc[(rows["action"] == "BUY"), "reason"] = buy_reason
+    # a row sold by an origin rule shows that rule
+    sold_by = pd.Series({o["row"]: o["reason"] for o in exit_orders}, dtype=object)
+    sold_by = sold_by[sold_by.index.isin(rows.index)]
+    if len(sold_by):
+        rows.loc[sold_by.index, "action"] = "SELL"
+        rows.loc[sold_by.index, "reason"] = sold_by.where(
+            signed[sold_by.index] >= 0,
+            sold_by + "; then " + rows.loc[sold_by.index, "reason"],
+        )
 
-    alerts += _alerts(rows, hold, portfolio, price_history, as_of, cash)
+    # show the weights before any trade: add back what the origin rules sold
+    exit_by_row = (
+        pd.Series({o["row"]: 0.0 for o in exit_orders}, dtype=float).reindex(rows.index).fillna(0.0)
+    )
+    for o in exit_orders:
+        exit_by_row[o["row"]] += o["notional"]
+    rows["value"] = rows["value"] + exit_by_row
+    rows["weight"] = rows["value"] / tv
+    rows["drift"] = rows["weight"] - rows["target"]
+    more = policy_alerts(rows, hold, portfolio, price_history, as_of, cash - exit_cash)
+    if portfolio.origin.reversion is not None:  # the reversion rule answers "add or exit"
+        more = [a for a in more if a["type"] != "below_half_target"]
+    alerts += more
     out_rows = rows.reset_index()[
         [
             "row",
@@ -641,81 +514,10 @@ def rebalance(
         realised=realised,
         lots_sold=lots_sold,
         turnover=float(turnover),
-        notes=tuple(notes),
+        notes=(*portfolio.load_notes, *notes),
+        holdings=dec[dec["ticker"].isin(list(hold.index) + [o["ticker"] for o in exit_orders])]
+        .drop(columns=["reason"])
+        .reset_index(drop=True)
+        if (portfolio.origin.scored or portfolio.origin.exit_triggers)
+        else pd.DataFrame(),
     )
-
-
-def _alerts(
-    rows: pd.DataFrame,
-    hold: pd.DataFrame,
-    portfolio: Portfolio,
-    history: pd.DataFrame | None,
-    as_of: pd.Timestamp,
-    cash: float,
-) -> list[dict]:
-    """Concentration, below half target, trailing stop and cash-below-reserve alerts."""
-    pol = portfolio.policy
-    out: list[dict] = []
-    conc = rows[rows["rule"] == "concentration"]
-    for key, r in conc.iterrows():
-        rule = next(c for c in pol.concentration if r["weight"] > c.above + EPS)
-        out.append(
-            {
-                "type": "concentration",
-                "ticker": key,
-                "value": r["weight"],
-                "limit": rule.above,
-                "level": "URGENT" if rule.urgent else "ACTION",
-                "message": f"{key} is {r['weight'] * 100:.1f} % of the portfolio "
-                f"(> {rule.above * 100:g} %): trim to {rule.trim_to * 100:g} %",
-            }
-        )
-    low = rows[(rows["target"] > 0) & (rows["weight"] < rows["target"] / 2 - EPS)]
-    for key, r in low.iterrows():
-        out.append(
-            {
-                "type": "below_half_target",
-                "ticker": key,
-                "value": r["weight"],
-                "limit": r["target"] / 2,
-                "level": "REVIEW",
-                "message": f"{key} is {r['weight'] * 100:.1f} %, below half its target "
-                f"{r['target'] * 100:g} %: add or exit",
-            }
-        )
-    if pol.trailing_stop is not None and history is not None and not history.empty:
-        for tk, h in portfolio.holdings.items():
-            start = h.first_purchase
-            if tk not in history.columns or pd.isna(start) or tk not in hold.index:
-                continue
-            closes = history.loc[start:as_of, tk].dropna()
-            if closes.empty:
-                continue
-            peak = float(closes.max())
-            dd = hold.loc[tk, "price"] / peak - 1.0
-            if dd < -pol.trailing_stop - EPS:
-                out.append(
-                    {
-                        "type": "trailing_stop",
-                        "ticker": tk,
-                        "value": dd,
-                        "limit": -pol.trailing_stop,
-                        "level": "ACTION",
-                        "message": f"{tk} is {-dd * 100:.1f} % below its peak close "
-                        f"{peak:.2f} since {start:%Y-%m-%d} (stop "
-                        f"{pol.trailing_stop * 100:g} %)",
-                    }
-                )
-    if cash < portfolio.cash_reserve - EPS:
-        out.append(
-            {
-                "type": "cash_below_reserve",
-                "ticker": "CASH",
-                "value": cash,
-                "limit": portfolio.cash_reserve,
-                "level": "ACTION",
-                "message": f"cash {cash:,.2f} is below the reserve "
-                f"{portfolio.cash_reserve:,.2f}: no buys",
-            }
-        )
-    return out

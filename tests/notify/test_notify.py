@@ -8,20 +8,17 @@ local server.
 from __future__ import annotations
 
 import argparse
-import http.server
-import json
 import logging
-import socket
 import subprocess
 import sys
 import threading
 from itertools import product
 from pathlib import Path
-from typing import ClassVar
 
 import pandas as pd
 import pytest
 import yaml
+from helpers.webhook import free_closed_port
 
 from fimonitor.commands import notify_options
 from fimonitor.errors import ConfigError, FimonitorError, InputError, NotifyError
@@ -41,84 +38,10 @@ from fimonitor.notify import (
 )
 from fimonitor.notify.message import MAX_BODY, MAX_TITLE, fmt_money, fmt_number, fmt_pct
 
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
 REPO = Path(__file__).resolve().parents[2]
 ALERT_COLS = ["date", "rule", "ticker", "value", "limit", "severity"]
-LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Fail on any connection or DNS lookup that is not the loopback interface."""
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-    violations: list[str] = []  # checked after the test: a library may swallow the error
-
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in LOCAL:
-            violations.append(f"connect {address!r}")
-            raise OSError("network access outside 127.0.0.1 is blocked in tests")
-        return real_connect(self, address)
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in LOCAL:
-            violations.append(f"lookup {host!r}")
-            raise socket.gaierror("name lookup outside 127.0.0.1 is blocked in tests")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "*")
-    yield violations
-    assert violations == [], "network access outside 127.0.0.1"
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    status = 200
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0))
-        body = self.rfile.read(n)
-        self.received.append(
-            {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
-        )
-        self.send_response(self.status)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
-@pytest.fixture
-def hook():
-    """A JSON webhook on 127.0.0.1 (free port) that records what it receives."""
-
-    def start(status: int = 200):
-        handler = type("Hook", (_Hook,), {"status": status, "received": []})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        servers.append(server)
-        return server.server_address[1], handler.received
-
-    servers: list[http.server.ThreadingHTTPServer] = []
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
-
-
-def _free_closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _alerts(rows) -> pd.DataFrame:
@@ -475,7 +398,7 @@ def test_send_to_several_urls_reports_each(hook):
 
 @pytest.mark.parametrize("where", ["error500", "closed_port"])
 def test_failed_send_warns_once_without_the_secret(hook, caplog, where):
-    port = hook(status=500)[0] if where == "error500" else _free_closed_port()
+    port = hook(status=500)[0] if where == "error500" else free_closed_port()
     url = f"json://user:s3cretpw@127.0.0.1:{port}/hook?-token=tok123"
     with caplog.at_level(logging.DEBUG):
         outcomes = send([url], Message("t", "b"))
@@ -493,7 +416,7 @@ def test_failed_send_warns_once_without_the_secret(hook, caplog, where):
 
 
 def test_strict_send_raises_notify_error_in_one_line(caplog):
-    port = _free_closed_port()
+    port = free_closed_port()
     url = f"json://user:s3cretpw@127.0.0.1:{port}/hook"
     with pytest.raises(NotifyError) as err:
         send([url], Message("t", "b"), strict=True)
@@ -506,7 +429,7 @@ def test_strict_send_raises_notify_error_in_one_line(caplog):
 def test_apprise_logger_is_restored_after_sending():
     lg = logging.getLogger("apprise")
     before = (lg.level, lg.propagate, list(lg.handlers))
-    send([f"json://127.0.0.1:{_free_closed_port()}/x"], Message("t", "b"))
+    send([f"json://127.0.0.1:{free_closed_port()}/x"], Message("t", "b"))
     assert (lg.level, lg.propagate, list(lg.handlers)) == before
 
 
