@@ -258,8 +258,13 @@ def build_pack(
     *,
     with_risk: bool = True,
     with_rebalance: bool = True,
+    previous_as_of: pd.Timestamp | None | str = "auto",
 ) -> Pack:
-    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
+    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`).
+
+    ``previous_as_of`` "auto" compares with the last date at least 7 days earlier; a batch
+    passes the date it fixed before dispatch (a price date of the book, or None for none).
+    """
     resolved = resolve_as_of(book, as_of)
     d = resolved.date
     h = compute_history(book, end=d, max_stale_days=config.max_stale_days)
@@ -278,6 +283,8 @@ def build_pack(
 
     prev_candidates = h.dates[h.dates <= d - pd.Timedelta(days=7)]
     prev = prev_candidates[-1] if len(prev_candidates) else None
+    if not isinstance(previous_as_of, str):
+        prev = None if previous_as_of is None else pd.Timestamp(previous_as_of)
     prev_counts = counts(alerts_all[alerts_all["date"] == prev]) if prev is not None else None
 
     positions = positions_on(h, d)

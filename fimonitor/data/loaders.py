@@ -460,13 +460,16 @@ def _panel(prices: pd.DataFrame, col: str) -> pd.DataFrame:
     return panel
 
 
-def load_book(data_dir: str | Path = "data") -> Book:
+def load_book(data_dir: str | Path = "data", *, prices: pd.DataFrame | None = None) -> Book:
     """Load and validate every input file of ``data_dir`` into a frozen :class:`Book`.
 
     Parameters
     ----------
     data_dir : str or Path
         The input folder (CONTRACT §2).
+    prices : DataFrame or None
+        ``read_prices(data_dir / "prices.csv")`` already read (a batch worker's cache of a
+        shared prices file); None reads it. Only read, never modified.
 
     Returns
     -------
@@ -483,7 +486,8 @@ def load_book(data_dir: str | Path = "data") -> Book:
         raise InputError(f"data folder {data_dir} does not exist")
     files = {k: data_dir / v for k, v in FILES.items()}
     sec = read_security_master(files["security_master"])
-    prices = read_prices(files["prices"])
+    if prices is None:
+        prices = read_prices(files["prices"])
     known = sec.index
     dur_table = read_duration_table(files["durations"], known)
     benchmarks, notes = read_benchmarks(files["benchmark"], known)

@@ -107,13 +107,17 @@ def write_pack(
     render: bool = True,
     engine: str = "direct",
     extra: dict[str, Path] | None = None,
+    png: bool = True,
 ) -> Path:
-    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder."""
+    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
+
+    ``png`` False skips the PNG pages (the PDF is still rendered when ``render``).
+    """
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final) as tmp:
         write_tables(pack, tmp)
         if render:
-            write_report(pack, tmp)
+            write_report(pack, tmp, png=png)
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)
