@@ -77,6 +77,7 @@ def test_process_pool_gives_identical_csvs(books, serial_out, tmp_path):
     assert manifests(tmp_path) == manifests(serial_out)
 
 
+@pytest.mark.slow  # ~40 s: spawning two Dask worker processes that import the package
 def test_dask_local_cluster_gives_identical_csvs(books, serial_out, tmp_path):
     pytest.importorskip("distributed")
     result = run_batch(
@@ -199,11 +200,15 @@ def test_broken_book_is_reported_and_the_others_complete(tmp_path, capsys):
 
 def test_crashing_book_exits_1_and_the_others_complete(books, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(CRASH_ENV, "book_2")
+    two = books / "two.yaml"  # book_1 and book_2 only: one PDF to render
+    two.write_text("\n".join(
+        f"- {{name: {b}, data: {b}, config: {b}/monitor.yaml}}" for b in ("book_1", "book_2")
+    ))
     code = main(
         [
             "batch",
             "--books",
-            str(books / "books.yaml"),
+            str(two),
             "--out",
             str(tmp_path),
             "--as-of",
@@ -220,9 +225,8 @@ def test_crashing_book_exits_1_and_the_others_complete(books, tmp_path, monkeypa
     assert failed[0].startswith("fimonitor: book book_2: internal error: RuntimeError: injected")
     assert not (tmp_path / "book_2").exists()
     assert (tmp_path / "book_1" / "20260430" / "alerts.csv").is_file()
-    assert (tmp_path / "book_3" / "20260430" / "alerts.csv").is_file()
     firm = pd.read_csv(tmp_path / "firm" / "20260430" / "firm_summary.csv", dtype=str)
-    assert list(firm["status"]) == ["ok", "internal_error", "ok"]
+    assert list(firm["status"]) == ["ok", "internal_error"]
 
 
 def test_previous_dates_are_fixed_before_dispatch(books, tmp_path):
@@ -233,17 +237,21 @@ def test_previous_dates_are_fixed_before_dispatch(books, tmp_path):
         assert not any((tmp_path / t.book.name).exists() for t in tasks)  # nothing built yet
 
     opts = BatchOptions(
-        out=tmp_path, date_from="2026-04-01", date_to=AS_OF, every="week", render=False
+        out=tmp_path, date_from="2026-04-13", date_to=AS_OF, every="week", render=False
     )
-    run_batch(read_books(books)[:2], opts, parse_executor("process:2"), on_plan=on_plan)
-    assert len(seen) == 2 * 5
+    run_batch(read_books(books)[:1], opts, parse_executor("process:2"), on_plan=on_plan)
+    assert [t.as_of.date().isoformat() for t in seen] == ["2026-04-17", "2026-04-24", AS_OF]
     book, config = load_inputs(books / "book_1")
     for t in seen:
         auto = build_pack(book, config, t.as_of, with_risk=False, with_rebalance=False)
         assert t.previous_as_of == auto.previous_as_of
         s = _summary(tmp_path / t.book.name / t.as_of.strftime("%Y%m%d"))
         assert s["previous_as_of"] == t.previous_as_of.date().isoformat()
-    assert sorted((tmp_path / "firm").iterdir())[0].name == "20260402"
+    assert [p.name for p in sorted((tmp_path / "firm").iterdir())] == [
+        "20260417",
+        "20260424",
+        "20260430",
+    ]
 
 
 def test_worker_uses_the_dispatched_previous_date(books, tmp_path):
