@@ -258,7 +258,7 @@ def build_pack(
     *,
     with_risk: bool = True,
     with_rebalance: bool = True,
-    previous_as_of: pd.Timestamp | None | str = "auto",
+    previous_as_of: pd.Timestamp | str | None = "auto",
 ) -> Pack:
     """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`).
 

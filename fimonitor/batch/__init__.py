@@ -1,5 +1,7 @@
-"""Many books, one command: plan, dispatch through any ``concurrent.futures.Executor``,
-publish packs under ``OUT/<book>/YYYYMMDD/`` and a firm view under ``OUT/firm/YYYYMMDD/``.
+"""Many books, one command.
+
+Plan, dispatch through any ``concurrent.futures.Executor``, publish packs under
+``OUT/<book>/YYYYMMDD/`` and a firm view under ``OUT/firm/YYYYMMDD/``.
 
 See ``docs/scaling.md`` and the README section "Many books".
 """

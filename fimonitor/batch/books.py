@@ -62,7 +62,9 @@ def _from_yaml(path: Path) -> list[BookSpec]:
     if isinstance(raw, dict) and "books" in raw:
         raw = raw["books"]
     if not isinstance(raw, list) or not raw:
-        raise ConfigError("expected a non-empty list of books {name, data, config, tags}", file=path)
+        raise ConfigError(
+            "expected a non-empty list of books {name, data, config, tags}", file=path
+        )
     base = path.parent
     books = []
     for i, item in enumerate(raw, start=1):
@@ -76,9 +78,7 @@ def _from_yaml(path: Path) -> list[BookSpec]:
             raise ConfigError(f"book {name}: 'data' (input folder) is missing", file=path)
         data = (base / str(item["data"])).resolve()
         config = (
-            (base / str(item["config"])).resolve()
-            if item.get("config")
-            else data / "monitor.yaml"
+            (base / str(item["config"])).resolve() if item.get("config") else data / "monitor.yaml"
         )
         tags = item.get("tags") or ()
         if isinstance(tags, str):

@@ -105,7 +105,10 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
         with Client(spec.address) as client:
             yield client.get_executor()
         return
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client.get_executor()

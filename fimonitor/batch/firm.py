@@ -147,7 +147,9 @@ def write_firm(
     png: bool = True,
 ) -> list[Path]:
     """Write ``OUT/firm/YYYYMMDD/`` for every as-of date of the batch; returns the folders."""
-    book_order = list(dict.fromkeys([r.book for r in results] + [p.book.name for p in failed_plans]))
+    book_order = list(
+        dict.fromkeys([r.book for r in results] + [p.book.name for p in failed_plans])
+    )
     days = sorted({pd.Timestamp(r.as_of) for r in results})
     folders = []
     for day in days:
@@ -164,5 +166,3 @@ def write_firm(
         log.info("firm view -> %s", final)
         folders.append(final)
     return folders
-
-

@@ -90,8 +90,14 @@ def _table(ax, ranked: pd.DataFrame) -> None:
         elif (rec["n_warn"] or 0) > 0:
             cell.set_facecolor(style.severity_fill("WARN"))
     if len(ranked) > MAX_ROWS:
-        ax.text(0, -0.02, f"… and {len(ranked) - MAX_ROWS} more in firm_summary.csv",
-                transform=ax.transAxes, color=style.MUTED, va="top")
+        ax.text(
+            0,
+            -0.02,
+            f"… and {len(ranked) - MAX_ROWS} more in firm_summary.csv",
+            transform=ax.transAxes,
+            color=style.MUTED,
+            va="top",
+        )
 
 
 def _by_rule(ax, alerts: pd.DataFrame) -> None:
@@ -101,7 +107,9 @@ def _by_rule(ax, alerts: pd.DataFrame) -> None:
         ax.set_axis_off()
         return
     counts = (
-        alerts.groupby(["rule", "severity"]).size().unstack(fill_value=0)
+        alerts.groupby(["rule", "severity"])
+        .size()
+        .unstack(fill_value=0)
         .reindex(columns=["BREACH", "WARN"], fill_value=0)
     )
     counts = counts.sort_values(["BREACH", "WARN"], ascending=True)
@@ -136,23 +144,44 @@ def firm_figure(
         n_w = int(summary["n_warn"].fillna(0).sum())
         books_b = int((summary["n_breach"].fillna(0) > 0).sum())
         fig.suptitle(
-            f"Firm summary — {pd.Timestamp(day).date()}", x=0.03, ha="left",
-            fontsize=style.TITLE_SIZE, fontweight="bold", color=style.PORTFOLIO,
+            f"Firm summary — {pd.Timestamp(day).date()}",
+            x=0.03,
+            ha="left",
+            fontsize=style.TITLE_SIZE,
+            fontweight="bold",
+            color=style.PORTFOLIO,
         )
         fig.text(
-            0.03, 0.925,
+            0.03,
+            0.925,
             f"{len(summary)} books: {len(summary) - n_fail} built, {n_fail} failed · "
             f"{n_b} BREACH in {books_b} books, {n_w} WARN · total market value "
-            f"{_money(summary['market_value'].sum())}, DV01 {_money(summary['portfolio_dv01'].sum())}",
-            fontsize=style.SUBTITLE_SIZE, color=style.MUTED,
+            f"{_money(summary['market_value'].sum())}, "
+            f"DV01 {_money(summary['portfolio_dv01'].sum())}",
+            fontsize=style.SUBTITLE_SIZE,
+            color=style.MUTED,
         )
-        gs = fig.add_gridspec(2, 2, width_ratios=[1.5, 1], left=0.03, right=0.97,
-                              top=0.88, bottom=0.07, hspace=0.35, wspace=0.42)
+        gs = fig.add_gridspec(
+            2,
+            2,
+            width_ratios=[1.5, 1],
+            left=0.03,
+            right=0.97,
+            top=0.88,
+            bottom=0.07,
+            hspace=0.35,
+            wspace=0.42,
+        )
         _table(fig.add_subplot(gs[:, 0]), ranked)
         _by_rule(fig.add_subplot(gs[0, 1]), alerts)
         _dv01(fig.add_subplot(gs[1, 1]), dv01)
-        fig.text(0.03, 0.02, "fimonitor batch · firm_summary.csv, firm_alerts.csv",
-                 fontsize=style.FOOTER_SIZE, color=style.MUTED)
+        fig.text(
+            0.03,
+            0.02,
+            "fimonitor batch · firm_summary.csv, firm_alerts.csv",
+            fontsize=style.FOOTER_SIZE,
+            color=style.MUTED,
+        )
     return fig
 
 

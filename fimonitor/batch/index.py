@@ -21,8 +21,9 @@ STAMP = re.compile(r"^\d{8}$")
 
 
 def _stamps(folder: Path) -> list[str]:
-    return sorted((d.name for d in folder.iterdir() if d.is_dir() and STAMP.match(d.name)),
-                  reverse=True)
+    return sorted(
+        (d.name for d in folder.iterdir() if d.is_dir() and STAMP.match(d.name)), reverse=True
+    )
 
 
 def render_batch_index(out: Path) -> str:

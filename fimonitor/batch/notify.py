@@ -57,8 +57,7 @@ def batch_message(result: BatchResult, out: Path) -> Message:
     day = days[-1].date().isoformat() if days else "-"
     books = {r.book for r in result.results} | {p.book.name for p in result.failed_plans}
     title = (
-        f"fimonitor batch {day}: {len(books)} books, {len(failed)} failed, "
-        f"{n_b} BREACH, {n_w} WARN"
+        f"fimonitor batch {day}: {len(books)} books, {len(failed)} failed, {n_b} BREACH, {n_w} WARN"
     )
     lines = [f"Books: {len(books)} ({len(failed)} failed)", f"Alerts: {n_b} BREACH, {n_w} WARN"]
     if failed:

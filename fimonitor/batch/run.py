@@ -211,5 +211,3 @@ def log_line(result: TaskResult) -> str:
             f"-> {result.pack} ({result.seconds:.2f} s CPU)"
         )
     return f"book {result.book} {day}: {result.status}: {result.message}"
-
-

@@ -183,7 +183,18 @@ class TaskResult:
     previous_alerts: pd.DataFrame | None = None
     dv01_by_group: pd.Series | None = None
     record: object | None = None  # the Pack to record by the parent (None: already recorded)
-    seconds: float = 0.0
+    seconds: float = 0.0  # CPU seconds of this task in the worker
+    pid: int = 0  # the worker process
+    max_rss_mb: float = 0.0  # the worker's peak resident memory so far, MiB
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (``resource``; 0 where unavailable)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def _summary_values(pack) -> dict:
@@ -255,6 +266,8 @@ def run_task(task: Task) -> TaskResult:
             dv01_by_group=pos.groupby("group")["dv01"].sum(),
             record=None if task.db else _slim(recorded),
             seconds=time.process_time() - t0,
+            pid=os.getpid(),
+            max_rss_mb=_peak_rss_mb(),
         )
     except InputError as exc:
         return TaskResult(name, task.as_of, "input_error", str(exc))

@@ -60,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     from fimonitor.batch.notify import batch_message, has_breach, has_changes
     from fimonitor.notify import send, should_send
 
+    from fimonitor.errors import InputError
+
+    if args.date_from is None and args.date_to is not None:
+        raise InputError("--to needs --from")
+    if args.date_from is not None and str(args.as_of).lower() != "latest":
+        raise InputError("give either --as-of or --from/--to, not both")
     settings = notify_options.settings_from(args)
     executor = parse_executor(args.executor)
     books = read_books(args.books)

@@ -31,7 +31,9 @@ def books(tmp_path_factory) -> Path:
 def serial_out(books, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("serial")
     result = run_batch(
-        read_books(books), BatchOptions(out=out, as_of=AS_OF, render=False), parse_executor("serial")
+        read_books(books),
+        BatchOptions(out=out, as_of=AS_OF, render=False),
+        parse_executor("serial"),
     )
     assert result.failures() == []
     return out
@@ -146,9 +148,7 @@ def test_firm_summary_matches_the_books_packs(serial_out):
     expected = pd.concat(all_alerts, ignore_index=True)[list(firm_alerts.columns)]
     pd.testing.assert_frame_equal(firm_alerts, expected)
     # aggregate DV01 by group = the sum over books of each pack's holdings' DV01
-    pos = pd.concat(
-        pd.read_csv(serial_out / p / "today_positions.csv") for p in firm["pack"]
-    )
+    pos = pd.concat(pd.read_csv(serial_out / p / "today_positions.csv") for p in firm["pack"])
     pos = pos[pos["ticker"] != "CASH"]
     dv01 = pd.read_csv(serial_out / "firm" / "20260430" / "firm_dv01_by_group.csv")
     want = pos.groupby("group")["dv01"].sum()
@@ -201,9 +201,11 @@ def test_broken_book_is_reported_and_the_others_complete(tmp_path, capsys):
 def test_crashing_book_exits_1_and_the_others_complete(books, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(CRASH_ENV, "book_2")
     two = books / "two.yaml"  # book_1 and book_2 only: one PDF to render
-    two.write_text("\n".join(
-        f"- {{name: {b}, data: {b}, config: {b}/monitor.yaml}}" for b in ("book_1", "book_2")
-    ))
+    two.write_text(
+        "\n".join(
+            f"- {{name: {b}, data: {b}, config: {b}/monitor.yaml}}" for b in ("book_1", "book_2")
+        )
+    )
     code = main(
         [
             "batch",
@@ -257,7 +259,7 @@ def test_previous_dates_are_fixed_before_dispatch(books, tmp_path):
 def test_worker_uses_the_dispatched_previous_date(books, tmp_path):
     """The worker builds against the date it was given, it does not pick its own."""
     plan = plan_book(read_books(books)[0], AS_OF)
-    (day, prev), = plan.dates
+    ((day, prev),) = plan.dates
     forced = pd.Timestamp("2026-03-31")
     assert prev != forced
     spec = read_books(books)[0]

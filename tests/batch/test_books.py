@@ -26,7 +26,9 @@ def test_books_yaml_and_folder(tmp_path):
     assert [b.name for b in books] == ["a", "b"]
     assert books[0].config == (tmp_path / "a" / "monitor.yaml").resolve()
     y = tmp_path / "list.yaml"
-    y.write_text("- {name: x, data: a, config: b/monitor.yaml, tags: [desk1]}\n- {name: y, data: b}\n")
+    y.write_text(
+        "- {name: x, data: a, config: b/monitor.yaml, tags: [desk1]}\n- {name: y, data: b}\n"
+    )
     books = read_books(y)
     assert [(b.name, b.data.name, b.config.parent.name, b.tags) for b in books] == [
         ("x", "a", "b", ("desk1",)),
@@ -114,12 +116,8 @@ def test_demo_books_are_deterministic_and_share_prices(tmp_path):
 
 def test_previous_pack_date():
     dates = pd.bdate_range("2026-01-01", "2026-01-31")
-    assert previous_pack_date(dates, pd.Timestamp("2026-01-16"), None) == pd.Timestamp(
-        "2026-01-09"
-    )
-    assert previous_pack_date(dates, pd.Timestamp("2026-01-12"), None) == pd.Timestamp(
-        "2026-01-05"
-    )
+    assert previous_pack_date(dates, pd.Timestamp("2026-01-16"), None) == pd.Timestamp("2026-01-09")
+    assert previous_pack_date(dates, pd.Timestamp("2026-01-12"), None) == pd.Timestamp("2026-01-05")
     assert previous_pack_date(dates, pd.Timestamp("2026-01-12"), pd.Timestamp("2026-01-06")) is None
 
 
