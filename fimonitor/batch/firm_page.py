@@ -71,7 +71,7 @@ def _table(ax, ranked: pd.DataFrame) -> None:
         colLabels=cols,
         loc="upper left",
         cellLoc="left",
-        colWidths=[0.15, 0.1, 0.14, 0.08, 0.1, 0.05, 0.05, 0.33],
+        colWidths=[0.13, 0.13, 0.14, 0.08, 0.1, 0.05, 0.05, 0.32],
     )
     t.auto_set_font_size(False)
     t.set_fontsize(style.TABLE_SIZE - 0.5)
