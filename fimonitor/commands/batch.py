@@ -58,9 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     from fimonitor.batch import BatchOptions, exit_code, log_line, parse_executor, read_books
     from fimonitor.batch.notify import batch_message, has_breach, has_changes
-    from fimonitor.notify import send, should_send
-
     from fimonitor.errors import InputError
+    from fimonitor.notify import send, should_send
 
     if args.date_from is None and args.date_to is not None:
         raise InputError("--to needs --from")
