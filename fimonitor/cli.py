@@ -34,6 +34,8 @@ COMMANDS: tuple[str, ...] = (
     "prices",
     "performance",
     "assets",
+    "batch",
+    "demo-books",
 )
 
 
@@ -52,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        importlib.import_module(f"fimonitor.commands.{name}").add_parser(sub)
+        importlib.import_module(f"fimonitor.commands.{name.replace('-', '_')}").add_parser(sub)
     return parser
 
 

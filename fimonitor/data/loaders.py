@@ -561,6 +561,7 @@ def load_book(
     primary: str | None = None,
     *,
     config_file: str | Path | None = None,
+    prices: pd.DataFrame | None = None,
 ) -> Book:
     """Load and validate every input file of ``data_dir`` into a frozen :class:`Book`.
 
@@ -573,6 +574,9 @@ def load_book(
         (checked with :func:`choose_primary`). None keeps :func:`primary_benchmark`.
     config_file : path, optional
         The rules file, named in a primary-benchmark error.
+    prices : DataFrame or None
+        ``read_prices(data_dir / "prices.csv")`` already read (a batch worker's cache of a
+        shared prices file); None reads it. Only read, never modified.
 
     Returns
     -------
@@ -589,7 +593,8 @@ def load_book(
         raise InputError(f"data folder {data_dir} does not exist")
     files = {k: data_dir / v for k, v in FILES.items()}
     sec = read_security_master(files["security_master"])
-    prices = read_prices(files["prices"])
+    if prices is None:
+        prices = read_prices(files["prices"])
     known = sec.index
     dur_table = read_duration_table(files["durations"], known)
     benchmarks, notes = read_benchmarks(files["benchmark"], known)

@@ -52,13 +52,14 @@ def pdf_metadata(pack: Pack) -> dict[str, object]:
     }
 
 
-def write_report(pack: Pack, folder: Path) -> list[Path]:
+def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
     """Render the 3-page PDF and the three PNG pages of ``pack`` into ``folder``.
 
     Parameters
     ----------
     pack : the computed monitoring pack (only read).
     folder : an existing folder; files are named ``YYYYMMDD_...`` from ``pack.as_of``.
+    png : False writes the PDF only (batches with ``--no-png``).
 
     Returns
     -------
@@ -73,8 +74,9 @@ def write_report(pack: Pack, folder: Path) -> list[Path]:
     with style.pack_style():
         pages = build_pages(pack)
         with PdfPages(pdf_path, metadata=pdf_metadata(pack)) as pdf:
-            for (name, fig), png in zip(pages, png_paths, strict=True):
+            for (name, fig), png_path in zip(pages, png_paths, strict=True):
                 pdf.savefig(fig)
-                fig.savefig(png, dpi=style.PNG_DPI, metadata={"Software": None})
-                log.info("rendered page %s -> %s", name, png.name)
-    return [pdf_path, *png_paths]
+                if png:
+                    fig.savefig(png_path, dpi=style.PNG_DPI, metadata={"Software": None})
+                log.info("rendered page %s", name)
+    return [pdf_path, *(png_paths if png else [])]

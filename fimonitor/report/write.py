@@ -128,6 +128,7 @@ def write_pack(
     engine: str = "direct",
     extra: dict[str, Path] | None = None,
     commit: Callable[[Path], None] | None = None,
+    png: bool = True,
 ) -> Path:
     """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
 
@@ -135,12 +136,14 @@ def write_pack(
     pack is in its temporary folder and before it replaces ``out_root/YYYYMMDD``
     (:func:`fimonitor.fileio.atomic_folder`); when it raises, nothing is published, the
     index is not rewritten and any earlier pack of that date stays.
+
+    ``png`` False skips the PNG pages (the PDF is still rendered when ``render``).
     """
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final, commit=commit) as tmp:
         write_tables(pack, tmp)
         if render:
-            write_report(pack, tmp)
+            write_report(pack, tmp, png=png)
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)
