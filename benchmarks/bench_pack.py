@@ -89,9 +89,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10, 1000])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=4, help="dates in the batch pack (0: skip)")
+    ap.add_argument("--batch", type=int, default=1, help="1: time a batch pack, 0: skip it")
+    ap.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="the fimonitor checkout to time (default: this one; e.g. an export of main)",
+    )
     args = ap.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONPATH=str(args.root), MPLBACKEND="Agg")
     py = [sys.executable]
     fim = [*py, "-m", "fimonitor"]
     tmp = Path(tempfile.mkdtemp(prefix="bench_pack_"))
@@ -103,7 +109,7 @@ def main() -> None:
             m = measure([*fim, flag], env, args.repeat)
             rows.append((f"fimonitor {flag}", m, f"goal <= 0.15 s: {m['wall']:.2f} s wall"))
         demo = measure(
-            [*fim, "pack", "--data", str(ROOT / "data"), "--out", str(tmp / "demo@RUN@")],
+            [*fim, "pack", "--data", str(args.root / "data"), "--out", str(tmp / "demo@RUN@")],
             env,
             args.repeat,
         )
@@ -129,7 +135,7 @@ def main() -> None:
                 *fim,
                 "pack",
                 "--data",
-                str(ROOT / "data"),
+                str(args.root / "data"),
                 "--out",
                 str(tmp / "batch@RUN@"),
                 "--from",
@@ -149,9 +155,8 @@ def main() -> None:
     print(f"median of {args.repeat} runs; CPU = user + sys of the process; ratio = CPU / floor CPU")
     print(f"{'run':<42} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9} {'x floor':>8}  note")
     for name, m, note in rows:
-        print(
-            f"{name:<42} {m['wall']:7.2f} {m['cpu']:7.2f} {m['rss']:9.0f} {m['cpu'] / f:8.2f}  {note}"
-        )
+        ratio = m["cpu"] / f
+        print(f"{name:<42} {m['wall']:7.2f} {m['cpu']:7.2f} {m['rss']:9.0f} {ratio:8.2f}  {note}")
 
 
 def _batch_size(cmd: list[str], env: dict[str, str], tmp: Path) -> int:

@@ -11,10 +11,12 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr, no traceback);
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Iterable, Sequence
 
@@ -123,5 +125,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def run() -> None:
+    """Console entry point: :func:`main`, then end the process without interpreter teardown.
+
+    Every output file is closed and the history database committed inside :func:`main`;
+    here stdout/stderr are flushed, logging is shut down and the ``atexit`` handlers run
+    (temporary folders, worker pools), then the process exits with ``os._exit``, skipping
+    the freeing of every module and object (~0.5-0.7 s of CPU after a pack;
+    ``benchmarks/bench_pack.py``). With other threads still running, it exits normally.
+    """
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or broken pipe: nothing more can be written
+            pass
+    logging.shutdown()
+    atexit._run_exitfuncs()  # the registered handlers still run
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

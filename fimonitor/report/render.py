@@ -4,8 +4,9 @@
 the pages of ``YYYYMMDD_FixedIncome_MonitoringPack_3pages.pdf``, and rasterises each PDF page
 with PDFium (``pypdfium2``) into a 150-dpi ``YYYYMMDD_<page>.png``: the PNG is a picture of the
 PDF page, and matplotlib draws each figure once instead of once per format (the Agg redraw
-cost ~6x the rasterisation; ``benchmarks/bench_pack.py``). ``folder`` is an existing (temporary) folder that the pipeline renames
-into place, so a failing render never leaves a partial pack behind.
+cost ~6x the rasterisation; ``benchmarks/bench_pack.py``). ``folder`` is an existing
+(temporary) folder that the pipeline renames into place, so a failing render never leaves a
+partial pack behind.
 """
 
 from __future__ import annotations
