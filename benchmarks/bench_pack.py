@@ -61,10 +61,16 @@ def synthetic_book(n: int, days: int = 1260) -> Path:
 
 
 def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall s, user+sys CPU s, peak RSS MiB) of one process, from ``/usr/bin/time``."""
+    """(wall s, user+sys CPU s, peak RSS MiB) of one process, from ``/usr/bin/time``.
+
+    The process runs in the timed checkout (``python -m`` puts the working folder first on
+    ``sys.path``).
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["/usr/bin/time", "-o", tf.name, "-f", "%e %U %S %M", *cmd]
-        proc = subprocess.run(full, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(
+            full, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         if proc.returncode != 0:
             raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
         wall, user, sys_, rss = Path(tf.name).read_text().split()[-4:]
@@ -161,7 +167,9 @@ def main() -> None:
 
 def _batch_size(cmd: list[str], env: dict[str, str], tmp: Path) -> int:
     """Number of packs the batch command writes (one warm-up run, counted from stdout)."""
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        cmd, env=env, cwd=env["PYTHONPATH"], capture_output=True, text=True, check=True
+    ).stdout
     shutil.rmtree(tmp / "batch@RUN@", ignore_errors=True)
     return sum(1 for line in out.splitlines() if not line.endswith("index.html"))
 
