@@ -43,3 +43,24 @@ def test_version_and_help_import_no_command_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_console_entry_flushes_piped_output_and_keeps_exit_codes(tmp_path):
+    """``run()`` ends with ``os._exit``: buffered stdout still arrives, codes are kept."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    ok = subprocess.run(
+        [sys.executable, "-m", "fimonitor", "validate", "--data", str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0
+    assert ok.stdout.startswith("data: OK")
+    bad = subprocess.run(
+        [sys.executable, "-m", "fimonitor", "validate", "--data", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "error" in bad.stderr
