@@ -56,7 +56,7 @@ def test_console_entry_flushes_piped_output_and_keeps_exit_codes(tmp_path):
         text=True,
     )
     assert ok.returncode == 0
-    assert ok.stdout.startswith("data: OK")
+    assert ok.stdout.startswith(f"{data}: OK")
     bad = subprocess.run(
         [sys.executable, "-m", "fimonitor", "validate", "--data", str(tmp_path / "none")],
         capture_output=True,
