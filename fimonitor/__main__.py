@@ -1,5 +1,3 @@
-import sys
+from fimonitor.cli import run
 
-from fimonitor.cli import main
-
-sys.exit(main())
+run()

@@ -1,16 +1,21 @@
 """The one writer of the monitoring pack's PDF and PNG pages.
 
-``write_report(pack, folder)`` renders the three pages of :mod:`fimonitor.report.pages` once
-and saves each as a page of ``YYYYMMDD_FixedIncome_MonitoringPack_3pages.pdf`` and as a 150-dpi
-``YYYYMMDD_<page>.png``. ``folder`` is an existing (temporary) folder that the pipeline renames
-into place, so a failing render never leaves a partial pack behind.
+``write_report(pack, folder)`` draws the three pages of :mod:`fimonitor.report.pages` once, as
+the pages of ``YYYYMMDD_FixedIncome_MonitoringPack_3pages.pdf``, and rasterises each PDF page
+with PDFium (``pypdfium2``) into a 150-dpi ``YYYYMMDD_<page>.png``: the PNG is a picture of the
+PDF page, and matplotlib draws each figure once instead of once per format (the Agg redraw
+cost ~6x the rasterisation; ``benchmarks/bench_pack.py``). ``folder`` is an existing
+(temporary) folder that the pipeline renames into place, so a failing render never leaves a
+partial pack behind.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
+import pypdfium2 as pdfium
 from matplotlib.backends.backend_pdf import PdfPages
 
 from fimonitor.dates import stamp as date_stamp
@@ -74,9 +79,45 @@ def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
     with style.pack_style():
         pages = build_pages(pack)
         with PdfPages(pdf_path, metadata=pdf_metadata(pack)) as pdf:
-            for (name, fig), png_path in zip(pages, png_paths, strict=True):
+            for name, fig in pages:
                 pdf.savefig(fig)
-                if png:
-                    fig.savefig(png_path, dpi=style.PNG_DPI, metadata={"Software": None})
-                log.info("rendered page %s", name)
-    return [pdf_path, *(png_paths if png else [])]
+                log.info("rendered page %s -> %s", name, pdf_path.name)
+    if not png:
+        return [pdf_path]
+    sizes = [fig.get_size_inches() for _, fig in pages]
+    rasterise(pdf_path, png_paths, sizes, style.PNG_DPI)
+    return [pdf_path, *png_paths]
+
+
+def rasterise(pdf_path: Path, png_paths: list[Path], sizes: list, dpi: int) -> None:
+    """Write page ``i`` of ``pdf_path`` as the RGB PNG ``png_paths[i]`` at ``dpi``.
+
+    Parameters
+    ----------
+    pdf_path : the PDF (one page per PNG).
+    png_paths : the PNG files to write, in page order.
+    sizes : each page's (width, height) in inches; the image is ``floor(size x dpi)`` pixels,
+        the size matplotlib's own PNG writer gives (PDFium rounds up, so one edge pixel row
+        or column may be cut).
+    dpi : pixels per inch.
+
+    Notes
+    -----
+    PDFium renders on a white page with anti-aliased text and paths; the PNG carries no
+    text chunks (no software name or date; only the pHYs resolution, as matplotlib writes),
+    so the same PDF gives byte-identical PNGs.
+    """
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        for i, (png, (w_in, h_in)) in enumerate(zip(png_paths, sizes, strict=True)):
+            page = doc[i]
+            try:
+                bitmap = page.render(scale=dpi / 72.0)
+                image = bitmap.to_pil()
+                box = (0, 0, math.floor(w_in * dpi), math.floor(h_in * dpi))
+                image.crop(box).save(png, format="PNG", dpi=(dpi, dpi))
+                log.info("rasterised page %d -> %s", i + 1, png.name)
+            finally:
+                page.close()
+    finally:
+        doc.close()

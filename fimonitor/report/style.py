@@ -72,7 +72,9 @@ RC: dict[str, object] = {
     "legend.frameon": False,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
-    "pdf.fonttype": 42,  # embed TrueType so that text is extractable and searchable
+    # Type 3 glyph procedures: text stays extractable and searchable (pypdf, PDFium) and the
+    # PDF is written ~0.6 s faster than Type 42 (no fontTools subsetting; bench_pack.py)
+    "pdf.fonttype": 3,
     "svg.hashsalt": "fimonitor",
     "text.parse_math": False,  # "$" in money text is a dollar sign, never mathtext
 }
