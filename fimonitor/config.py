@@ -43,7 +43,9 @@ TOP_KEYS = (
     "rules",
     "rebalance",
     "risk_levels",
+    "labels",
 )
+LABEL_KEYS = ("groups",)
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
@@ -100,6 +102,8 @@ class MonitorConfig:
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
+    # ``labels: {groups: {hy_credit: High yield}}``: display names of group codes on the pages
+    group_labels: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     source: Path | None = None
 
 
@@ -250,6 +254,16 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         )
     if raw.get("risk_levels") is not None:
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
+    labels = raw.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ConfigError("labels must be a mapping such as {groups: {code: label}}", file=file)
+    _check_keys(labels, LABEL_KEYS, file=file, where="labels")
+    groups_lab = labels.get("groups") or {}
+    if not isinstance(groups_lab, dict):
+        raise ConfigError("labels.groups must map group code -> display label", file=file)
+    top["group_labels"] = MappingProxyType(
+        {str(k).lower(): str(v) for k, v in groups_lab.items()}
+    )
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

@@ -328,6 +328,10 @@ def build_pack(
         correlations=corr,
         rolling_risk=rolling,
         thresholds=_thresholds(config),
+        display={
+            "group_labels": dict(config.group_labels),
+            "lookback_weeks": config.lookback_weeks,
+        },
         inputs=file_hashes(book, config),
     )
 

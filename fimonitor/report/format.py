@@ -203,3 +203,60 @@ def rule_value(rule: object, x: object, signed: bool = False) -> str:
     if str(rule) in YEAR_RULES:
         return years(x, 2, signed=signed)
     return pct(x, 2, signed=signed)
+
+
+# Display names of security-master group codes (monitor.yaml ``labels: {groups: …}`` wins).
+GROUP_LABELS: dict[str, str] = {
+    "treasury": "Treasury",
+    "tips": "TIPS",
+    "ig_credit": "IG credit",
+    "hy_credit": "High yield",
+    "mbs": "MBS",
+    "em": "EM debt",
+    "muni": "Munis",
+    "munis": "Munis",
+    "intl": "International",
+    "cash": "Cash",
+}
+
+# Rating scale, best first; anything else sorts after D, then NR, then cash.
+RATING_SCALE: tuple[str, ...] = (
+    *("AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-"),
+    *("BB+", "BB", "BB-", "B+", "B", "B-", "CCC+", "CCC", "CCC-", "CC", "C", "D"),
+)
+
+# Short rule names for the pages (the CSVs keep the rules file's keys).
+RULE_LABELS: dict[str, str] = {
+    "max_single_name_weight": "single-name weight",
+    "min_cash_weight": "cash weight",
+    "duration_gap": "duration gap",
+    "active_weight": "active weight",
+    "group_max_weight": "group weight",
+    "key_rate_dv01": "key-rate DV01",
+}
+
+
+def group_label(code: object, labels: dict | None = None) -> str:
+    """Display label of a group code: the configured one, else the default, else the code."""
+    c = text(code)
+    if c == MISSING:
+        return c
+    return (labels or {}).get(c.lower()) or GROUP_LABELS.get(c.lower(), c)
+
+
+def rule_label(rule: object) -> str:
+    """Short display name of a rule key (``max_single_name_weight`` -> ``single-name weight``)."""
+    r = text(rule)
+    return RULE_LABELS.get(r, r.replace("_", " "))
+
+
+def rating_rank(bucket: object) -> int:
+    """Sort key on the rating scale: AAA = 0 … D; other buckets, then NR, then cash last."""
+    b = text(bucket).upper()
+    if b in RATING_SCALE:
+        return RATING_SCALE.index(b)
+    if b == "CASH":
+        return len(RATING_SCALE) + 2
+    if b == "NR":
+        return len(RATING_SCALE) + 1
+    return len(RATING_SCALE)

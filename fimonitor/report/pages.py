@@ -140,12 +140,10 @@ def _headline(fig: Figure, pack: Pack) -> None:
     gap = _num(_metric(pack, "duration_gap"))
     if not np.isfinite(gap):
         gap = _num(dp) - _num(db)
-    warn_gap, breach_gap = figures._limits(pack.thresholds, "duration_gap")
-    gap_colour = style.TEXT
-    if breach_gap is not None and abs(gap) > breach_gap:
-        gap_colour = style.BREACH
-    elif warn_gap is not None and abs(gap) > warn_gap:
-        gap_colour = style.WARN
+    warn_gap, _ = figures._limits(pack.thresholds, "duration_gap")
+    sev = alert_severity(pack)
+    gap_colour = style.severity_colour(sev.get(("duration_gap", ""), ""))
+    cash_sev = sev.get(("min_cash_weight", ""), "")
     since = (
         f"vs {fmt.date(pack.previous_as_of)}"
         if pack.previous_as_of is not None
@@ -161,8 +159,8 @@ def _headline(fig: Figure, pack: Pack) -> None:
         (
             "Cash weight",
             fmt.pct(_metric(pack, "cash_weight"), 2),
-            "CASH + cash proxies",
-            style.TEXT,
+            "CASH + cash proxies" + (f" · {cash_sev}" if cash_sev else ""),
+            style.severity_colour(cash_sev),
         ),
         (
             "Duration: portfolio | benchmark",
@@ -203,13 +201,87 @@ def _headline(fig: Figure, pack: Pack) -> None:
         x += w + gap_x
 
 
-def _alert_text(row: pd.Series) -> str:
-    who = fmt.text(row.get("ticker")) if fmt.text(row.get("ticker")) != fmt.MISSING else "portfolio"
-    return f"{row['rule']} · {who}"
+def alert_severity(pack: Pack) -> dict[tuple[str, str], str]:
+    """(rule, ticker) -> severity of today's alerts (ticker "" for portfolio-level rules)."""
+    a = pack.alerts
+    if a is None or a.empty:
+        return {}
+    t = a["ticker"].fillna("").astype(str)
+    return dict(zip(zip(a["rule"], t, strict=True), a["severity"], strict=True))
+
+
+def _labels(pack: Pack) -> dict:
+    return (getattr(pack, "display", None) or {}).get("group_labels", {}) or {}
+
+
+def _who(row: pd.Series, labels: dict | None = None) -> str:
+    t = fmt.text(row.get("ticker"))
+    if t == fmt.MISSING:
+        return "portfolio"
+    return fmt.group_label(t, labels) if row.get("rule") == "group_max_weight" else t
+
+
+def _alert_text(row: pd.Series, labels: dict | None = None) -> str:
+    return f"{fmt.rule_label(row['rule'])} · {_who(row, labels)}"
+
+
+def signed_value(row: pd.Series) -> str:
+    """The alert's measure with its sign (active weight in pp, duration gap in years)."""
+    rule = str(row.get("rule"))
+    v = row.get("signed_value")
+    if not np.isfinite(_num(v)):
+        v = row.get("value")
+    if rule == "active_weight":
+        return fmt.pp(v, 2)
+    return fmt.rule_value(rule, v, signed=rule in fmt.YEAR_RULES)
+
+
+def excess_text(row: pd.Series) -> str:
+    """How far beyond the crossed limit (pp for weights, years for the duration gap)."""
+    ex = _num(row.get("excess"))
+    if not np.isfinite(ex):
+        ex = abs(_num(row.get("value")) - _num(row.get("limit")))
+    if str(row.get("rule")) in fmt.YEAR_RULES:
+        return fmt.years(ex, signed=True)
+    return fmt.pp(ex, 2)
+
+
+def streak_path(row: pd.Series) -> str:
+    """The streak's severity path: ``WARN 2026-03-16 → BREACH 2026-03-18`` or one date."""
+    since, sev = row.get("since"), fmt.text(row.get("severity"))
+    fb, ss = row.get("first_breach"), row.get("severity_since")
+    has_fb = fb is not None and not pd.isna(fb)
+    if sev == "BREACH":
+        if has_fb and pd.Timestamp(fb) > pd.Timestamp(since):
+            return f"WARN {fmt.date(since)} → BREACH {fmt.date(fb)}"
+        return f"BREACH since {fmt.date(since)}"
+    if has_fb:
+        return f"BREACH {fmt.date(fb)} → WARN {fmt.date(ss)}"
+    return f"WARN since {fmt.date(since)}"
+
+
+def age_text(row: pd.Series) -> str:
+    """Exact age of the streak in trading days (evaluated dates, today included)."""
+    a = _num(row.get("age_days"))
+    return fmt.count(a) + " d" if np.isfinite(a) else fmt.MISSING
 
 
 def _changes_table(ax, pack: Pack) -> None:
     ch = pack.changes.copy() if pack.changes is not None else pd.DataFrame()
+    labels = _labels(pack)
+    if not ch.empty and pack.alerts is not None and not pack.alerts.empty:
+        extra = [
+            c
+            for c in ("signed_value", "excess", "age_days", "severity_since", "first_breach")
+            if c in pack.alerts.columns and c not in ch.columns
+        ]
+        if extra:
+            a = pack.alerts.assign(ticker=pack.alerts["ticker"].fillna("").astype(str))
+            ch = ch.assign(_t=ch["ticker"].fillna("").astype(str)).merge(
+                a[["rule", "ticker", *extra]].rename(columns={"ticker": "_t"}),
+                on=["rule", "_t"],
+                how="left",
+            )
     if not ch.empty:
         ch["_s"] = ch["status"].map(STATUS_ORDER).fillna(9)
         sev = ch["severity"].where(ch["severity"].notna(), ch.get("previous_severity"))
@@ -220,12 +292,18 @@ def _changes_table(ax, pack: Pack) -> None:
         prev, now = fmt.text(r.get("previous_severity")), fmt.text(r.get("severity"))
         return f"{prev} → {now}"
 
+    def value(r: pd.Series) -> str:
+        return signed_value(r) if r["status"] != "cured" else fmt.MISSING
+
+    def path(r: pd.Series) -> str:
+        return streak_path(r) if r["status"] != "cured" else "cured"
+
     cols = [
-        Column("Status", lambda r: fmt.text(r["status"]), "left", 1.05),
-        Column("Alert", _alert_text, "left", 2.55),
-        Column("Prev → now", sev_now, "left", 1.55),
-        Column("Value", lambda r: fmt.rule_value(r["rule"], r.get("value")), "right", 0.8),
-        Column("Since", lambda r: fmt.date(r.get("since")), "right", 1.05),
+        Column("Status", lambda r: fmt.text(r["status"]), "left", 0.85),
+        Column("Alert", lambda r: _alert_text(r, labels), "left", 2.0),
+        Column("Prev → now", sev_now, "left", 1.4),
+        Column("Value", value, "right", 0.8),
+        Column("Streak", path, "left", 3.3),
     ]
     prev = fmt.date(pack.previous_as_of) if pack.previous_as_of is not None else "–"
     counts = ch["status"].value_counts() if not ch.empty else pd.Series(dtype=int)
@@ -237,7 +315,8 @@ def _changes_table(ax, pack: Pack) -> None:
         title=f"Alerts vs {prev}: {tally}",
         row_fill=lambda r: style.severity_fill(r.get("severity") if r["status"] != "cured" else ""),
         empty="no alerts today or at the previous pack",
-        fontsize=6.6,
+        fontsize=6.3,
+        note="Value: the signed measure (active weight in pp, duration gap in years)",
     )
 
 
@@ -297,10 +376,18 @@ RISK_ROWS = (
 )
 
 
-def _risk_table(ax, pack: Pack) -> None:
+def _risk_table(ax, pack: Pack, compact: bool = False) -> None:
     rm = pack.risk_metrics
     vals = rm.set_index("metric")["value"] if rm is not None and len(rm) else pd.Series()
     rows = [(label, fmt.metric(k, vals.get(k))) for k, label in RISK_ROWS]
+    if compact:
+        df = pd.DataFrame(rows, columns=["m1", "v1"])
+        cols = [
+            Column("Measure", lambda r: r["m1"], "left", 1.6),
+            Column("Value", lambda r: r["v1"], "right", 0.7),
+        ]
+        figures.table(ax, df, cols, title="Risk (daily returns, 252 days)", fontsize=5.8)
+        return
     half = (len(rows) + 1) // 2
     left, right = rows[:half], rows[half:]
     right += [("", "")] * (half - len(right))
@@ -317,6 +404,12 @@ def _risk_table(ax, pack: Pack) -> None:
     figures.table(ax, df, cols, title="Risk figures (daily returns, 252-day look-back)")
 
 
+def _frame(pack: Pack, name: str) -> pd.DataFrame:
+    """A Pack table that may not exist yet (older packs): empty frame when absent."""
+    v = getattr(pack, name, None)
+    return v if isinstance(v, pd.DataFrame) else pd.DataFrame()
+
+
 def summary_page(pack: Pack, top_n: int = 12) -> Figure:
     """Page 1: headline, active weights, duration vs benchmark, DV01, exposures, changes."""
     n_hold = int((pack.positions["weight"].abs() > 0).sum()) if len(pack.positions) else 0
@@ -324,30 +417,50 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
         pack,
         1,
         f"{n_hold} holdings incl. cash · weights in % of market value · "
-        "durations in years · DV01 in $ per 1 bp",
+        "durations in years · DV01 in $ per 1 bp · as of the date above",
     )
     _headline(fig, pack)
-    chart_y, chart_h = 0.505, 0.28
+    labels = _labels(pack)
+    chart_y, chart_h = 0.515, 0.27
     figures.active_weights_chart(
-        pack.positions, pack.thresholds, fig.add_axes((0.065, chart_y, 0.245, chart_h)), top_n=top_n
+        pack.positions, pack.thresholds, fig.add_axes((0.065, chart_y, 0.235, chart_h)), top_n=top_n
     )
     figures.duration_chart(
-        pack.duration_history, pack.thresholds, fig.add_axes((0.365, chart_y, 0.30, chart_h))
+        pack.duration_history, pack.thresholds, fig.add_axes((0.355, chart_y, 0.30, chart_h))
     )
-    figures.dv01_chart(pack.positions, fig.add_axes((0.73, chart_y, 0.24, chart_h)), top_n=top_n)
+    krd = _frame(pack, "key_rate_dv01")
+    if krd.empty:
+        figures.dv01_chart(pack.positions, fig.add_axes((0.73, chart_y, 0.24, chart_h)), top_n=top_n)
+    else:
+        figures.dv01_chart(pack.positions, fig.add_axes((0.73, 0.695, 0.24, 0.09)), top_n=5)
+        figures.key_rate_chart(
+            krd, pack.as_of, pack.thresholds, fig.add_axes((0.73, chart_y, 0.24, 0.1))
+        )
+    sev = alert_severity(pack)
+    group_alerts = {t: v for (r, t), v in sev.items() if r == "group_max_weight"}
     figures.exposure_table(
-        fig.add_axes((0.03, 0.225, 0.215, 0.19)), pack.sector_exposure, "group", "Exposure by group"
+        fig.add_axes((0.03, 0.235, 0.2, 0.19)),
+        pack.sector_exposure,
+        "group",
+        "Exposure by group",
+        labels=labels,
+        alerting=group_alerts,
     )
     figures.exposure_table(
-        fig.add_axes((0.03, 0.045, 0.215, 0.142)),
+        fig.add_axes((0.03, 0.045, 0.2, 0.15)),
         pack.rating_exposure,
         "rating_bucket",
         "Exposure by rating",
     )
-    _changes_table(fig.add_axes((0.265, 0.2, 0.38, 0.215)), pack)
-    _moves_table(fig.add_axes((0.265, 0.045, 0.38, 0.117)), pack)
-    _data_quality(fig.add_axes((0.665, 0.2, 0.305, 0.215)), pack)
-    _risk_table(fig.add_axes((0.665, 0.045, 0.305, 0.117)), pack)
+    _changes_table(fig.add_axes((0.25, 0.2, 0.46, 0.225)), pack)
+    _moves_table(fig.add_axes((0.25, 0.045, 0.46, 0.117)), pack)
+    perf = _frame(pack, "performance")
+    if perf.empty:
+        _data_quality(fig.add_axes((0.73, 0.2, 0.24, 0.225)), pack)
+        _risk_table(fig.add_axes((0.73, 0.045, 0.24, 0.117)), pack, compact=True)
+    else:
+        _data_quality(fig.add_axes((0.73, 0.235, 0.24, 0.19)), pack)
+        figures.returns_table(fig.add_axes((0.73, 0.045, 0.24, 0.15)), perf, pack.as_of)
     return fig
 
 
@@ -367,7 +480,9 @@ def open_alerts(pack: Pack) -> pd.DataFrame:
         return a.assign(age_days=pd.Series(dtype=float), age_capped=pd.Series(dtype=bool))
     a["ticker"] = a["ticker"].fillna("")
     h = pack.alerts_history
-    if h is None or h.empty or "since" not in a:
+    if "age_days" in a.columns and a["age_days"].notna().all():
+        a["age_capped"] = False  # the rules engine counted the whole streak
+    elif h is None or h.empty or "since" not in a:
         a["age_days"] = np.nan
         a["age_capped"] = False
     else:
@@ -381,68 +496,68 @@ def open_alerts(pack: Pack) -> pd.DataFrame:
     return a.sort_values(["_v", "age_days"], ascending=[True, False]).drop(columns="_v")
 
 
-def weekly_page(pack: Pack, top_n: int = 10) -> Figure:
-    """Page 2: weekly alert days and peaks, alert drivers, alerts open today with their age."""
+def _lookback_weeks(pack: Pack) -> int:
+    lw = (getattr(pack, "display", None) or {}).get("lookback_weeks")
+    if lw:
+        return int(lw)
     h = pack.alerts_history
-    if h is not None and len(h):
-        d = pd.to_datetime(h["date"])
-        window = f"look-back {fmt.date(d.min())} to {fmt.date(d.max())}"
-    else:
-        window = "no alerts in the look-back window"
+    if h is None or h.empty:
+        return 26
+    span = (pack.as_of - pd.to_datetime(h["date"]).min()).days
+    return max(int(np.ceil(span / 7)), 1)
+
+
+def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
+    """Page 2: alert timeline, alerts open today, rolling risk, performance vs benchmark."""
+    lw = _lookback_weeks(pack)
+    start = pack.as_of - pd.Timedelta(weeks=lw)
     n_b = int((pack.alerts["severity"] == "BREACH").sum()) if len(pack.alerts) else 0
     n_w = int((pack.alerts["severity"] == "WARN").sum()) if len(pack.alerts) else 0
     fig = _new_page(
         pack,
         2,
-        f"{window} · {len(pack.weekly)} weeks · alerts open today: {n_b} BREACH, {n_w} WARN",
+        f"look-back {lw} weeks: {fmt.date(start + pd.Timedelta(days=1))} to "
+        f"{fmt.date(pack.as_of)} · alerts open today: {n_b} BREACH, {n_w} WARN",
     )
-    figures.weekly_alert_days_chart(pack.weekly, fig.add_axes((0.06, 0.545, 0.42, 0.33)))
-    figures.weekly_peak_chart(pack.weekly, fig.add_axes((0.55, 0.545, 0.42, 0.33)))
-    figures.drivers_chart(
-        pack.drivers_rule,
-        "rule",
-        fig.add_axes((0.145, 0.09, 0.15, 0.36)),
-        top_n=top_n,
-        title="Alert drivers: rules",
-    )
-    n_tick = len(pack.drivers_ticker)
-    figures.drivers_chart(
-        pack.drivers_ticker,
-        "ticker",
-        fig.add_axes((0.36, 0.09, 0.18, 0.36)),
-        top_n=top_n,
-        title=f"Alert drivers: holdings ({min(top_n, n_tick)} of {n_tick})",
+    labels = _labels(pack)
+    codes, partial = figures.alert_timeline(pack.alerts_history, pack.as_of, lw)
+    figures.alert_timeline_chart(
+        codes, partial, fig.add_axes((0.2, 0.585, 0.77, 0.27)), max_rows=top_n, labels=labels
     )
     oa = open_alerts(pack)
-
-    def age(r: pd.Series) -> str:
-        if not np.isfinite(_num(r.get("age_days"))):
-            return fmt.MISSING
-        return ("≥ " if bool(r.get("age_capped")) else "") + fmt.count(r["age_days"])
-
     sev_colour = lambda r: style.severity_colour(r["severity"])  # noqa: E731
     cols = [
-        Column("Rule", lambda r: fmt.text(r["rule"]), "left", 2.0),
-        Column(
-            "Ticker", lambda r: fmt.text(r["ticker"]) if r["ticker"] else "portfolio", "left", 1.1
-        ),
-        Column("Value", lambda r: fmt.rule_value(r["rule"], r["value"]), "right", 0.8),
-        Column("Limit", lambda r: fmt.rule_value(r["rule"], r["limit"]), "right", 0.8),
-        Column("Severity", lambda r: fmt.text(r["severity"]), "center", 0.8, sev_colour),
-        Column("Open since", lambda r: fmt.date(r.get("since")), "right", 1.0),
-        Column("Age", age, "right", 0.6),
+        Column("Alert", lambda r: _alert_text(r, labels), "left", 2.0),
+        Column("Value", signed_value, "right", 0.8),
+        Column("Limit", lambda r: fmt.rule_value(r["rule"], r["limit"]), "right", 0.7),
+        Column("Excess", excess_text, "right", 0.75),
+        Column("Severity", lambda r: fmt.text(r["severity"]), "center", 0.75, sev_colour),
+        Column("Streak", streak_path, "left", 2.45),
+        Column("Age", age_text, "right", 0.5),
     ]
     figures.table(
-        fig.add_axes((0.585, 0.06, 0.385, 0.39)),
+        fig.add_axes((0.03, 0.285, 0.52, 0.22)),
         oa,
         cols,
-        fontsize=6.6,
+        fontsize=6.4,
         title=f"Alerts open today ({len(oa)})",
         row_fill=figures.severity_row_fill,
-        note="Age: trading days in the current streak (≥: the streak began before "
-        "the look-back window).",
+        note="Value: signed measure; Excess: beyond the crossed limit; "
+        "Age: trading days in the streak, today included",
         empty="no alerts open today",
     )
+    figures.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.065, 0.25, 0.15)))
+    _risk_table(fig.add_axes((0.345, 0.065, 0.205, 0.15)), pack, compact=True)
+    attr, daily = _frame(pack, "attribution"), _frame(pack, "daily_returns")
+    if not attr.empty:
+        figures.attribution_chart(attr, fig.add_axes((0.665, 0.3, 0.305, 0.2)), labels=labels)
+    else:
+        figures.drivers_chart(
+            pack.drivers_rule, "rule", fig.add_axes((0.73, 0.3, 0.24, 0.2)),
+            title="Alert days by rule (look-back)",
+        )
+    if not daily.empty:
+        figures.cumulative_active_chart(daily, pack.as_of, fig.add_axes((0.63, 0.065, 0.34, 0.15)))
     return fig
 
 
@@ -451,59 +566,145 @@ def weekly_page(pack: Pack, top_n: int = 10) -> Figure:
 # ---------------------------------------------------------------------------------------------
 
 
-def _scenario_table(ax, rb) -> None:
-    s = rb.summary.copy()
-    cols = [
-        Column("Scenario", lambda r: fmt.text(r["scenario"]), "left", 1.05),
-        Column("Status", lambda r: fmt.text(r.get("status")), "left", 1.15),
-        Column("Breach", lambda r: fmt.count(r["n_breach"]), "right", 0.75),
-        Column("Warn", lambda r: fmt.count(r["n_warn"]), "right", 0.6),
-        Column("Duration", lambda r: fmt.years(r["portfolio_duration"]), "right", 0.95),
-        Column("Gap", lambda r: fmt.years(r["duration_gap"], signed=True), "right", 0.85),
-        Column("Turnover", lambda r: fmt.pct(r["turnover"]), "right", 0.95),
+def scenario_alerts(pack: Pack, scenario: str) -> pd.DataFrame:
+    """The rules' alerts on a rebalance scenario's weights (the one rule engine and classifier).
+
+    The scenario's weights come from ``rebalance.comparison``; durations, groups and cash-proxy
+    flags from today's positions; limits from ``pack.thresholds``.
+    """
+    from fimonitor.config import RulesConfig, Threshold
+    from fimonitor.rules.engine import evaluate_positions
+
+    rb = pack.rebalance
+    c = rb.comparison[rb.comparison["scenario"] == scenario] if rb is not None else None
+    if c is None or c.empty:
+        return pd.DataFrame(columns=["rule", "ticker", "value", "limit", "severity"])
+    pos = pack.positions.set_index("ticker")
+    frame = pd.DataFrame(
+        {
+            "ticker": c["ticker"].to_numpy(),
+            "weight": c["weight"].to_numpy(dtype=float),
+            "benchmark_weight": (c["weight"] - c["active_weight"]).to_numpy(dtype=float),
+        }
+    )
+    for col in ("duration", "group", "is_cash_proxy"):
+        frame[col] = pos[col].reindex(frame["ticker"]).to_numpy() if col in pos else np.nan
+    frame["is_cash_proxy"] = frame["is_cash_proxy"].fillna(False).astype(bool)
+    frame["group"] = frame["group"].fillna("")
+    th = pack.thresholds or {}
+
+    def t(key: str, kind: str = "max"):
+        v = th.get(key)
+        return None if v is None else Threshold(v[0], v[1], kind)
+
+    rules = RulesConfig(
+        max_single_name_weight=t("max_single_name_weight"),
+        min_cash_weight=t("min_cash_weight", "min"),
+        duration_gap=t("duration_gap"),
+        active_weight=t("active_weight"),
+        group_max_weight={g: Threshold(v[0], v[1], "max") for g, v in
+                          (th.get("group_max_weight") or {}).items()},
+    )
+    return evaluate_positions(frame, rules, pack.as_of)
+
+
+def _left_text(pack: Pack, scenario: str, n_breach: float) -> str:
+    """'leaves BREACH cash weight 0.40 %' for a scenario that leaves breaches."""
+    if not np.isfinite(n_breach) or n_breach <= 0:
+        return ""
+    a = scenario_alerts(pack, scenario)
+    b = a[a["severity"] == "BREACH"]
+    if b.empty:
+        return f"leaves {int(n_breach)} BREACH"
+    labels = _labels(pack)
+    parts = [
+        f"{fmt.rule_label(r['rule'])} {_who(r, labels)} {signed_value(r)}"
+        for _, r in b.iterrows()
     ]
+    return "leaves BREACH " + "; ".join(parts)
+
+
+def _scenario_table(ax, pack: Pack) -> pd.DataFrame:
+    rb = pack.rebalance
+    s = rb.summary.copy()
+    s["_left"] = [
+        _left_text(pack, str(r["scenario"]), _num(r["n_breach"])) for _, r in s.iterrows()
+    ]
+
+    def status(r: pd.Series) -> str:
+        st = fmt.text(r.get("status"))
+        return f"{st}, {fmt.count(r['n_breach'])} BREACH left" if r["_left"] else st
+
+    cols = [
+        Column("Scenario", lambda r: fmt.text(r["scenario"]), "left", 1.0),
+        Column("Status", status, "left", 1.9),
+        Column("Breach", lambda r: fmt.count(r["n_breach"]), "right", 0.65),
+        Column("Warn", lambda r: fmt.count(r["n_warn"]), "right", 0.55),
+        Column("Gap", lambda r: fmt.years(r["duration_gap"], signed=True), "right", 0.8),
+        Column("Turnover", lambda r: fmt.pct(r["turnover"]), "right", 0.85),
+    ]
+
+    def colour(r: pd.Series) -> str:
+        if str(r.get("status")) == "infeasible" or r["_left"]:
+            return style.BREACH
+        return style.TEXT
+
     figures.table(
         ax,
         s,
         cols,
-        title="Scenarios: alerts, duration and turnover",
+        title="Scenarios: alerts left, duration gap and turnover",
         row_fill=lambda r: style.BREACH_FILL if str(r.get("status")) == "infeasible" else "white",
-        row_colour=lambda r: style.BREACH if str(r.get("status")) == "infeasible" else style.TEXT,
-        fontsize=6.8,
+        row_colour=colour,
+        fontsize=6.5,
         note="Gap = portfolio − benchmark duration; turnover = Σ|notional| / market value",
     )
+    return s
 
 
-def _trades_table(ax, rb, scenario: str, mv: float) -> None:
+def _left_block(ax, s: pd.DataFrame) -> None:
+    """Name the breaches each scenario leaves (POST_BM's "ok" included)."""
+    lines = [
+        (style.BREACH, f"{r['scenario']} {r['_left']}") for _, r in s.iterrows() if r["_left"]
+    ]
+    if not lines:
+        lines = [(style.OK, "No scenario leaves a BREACH.")]
+    figures.text_block(ax, "Breaches each scenario leaves", lines, fontsize=6.6)
+
+
+def _trades_table(ax, rb, scenario: str, mv: float, title: str | None = None) -> None:
     o = rb.orders[rb.orders["scenario"] == scenario].copy()
     o = o.reindex(o["notional"].abs().sort_values(ascending=False).index)
     buys = o.loc[o["side"] == "BUY", "notional"].sum()
     sells = o.loc[o["side"] == "SELL", "notional"].sum()
+    wide = scenario == "POST_MIN"
     cols = [
-        Column("Ticker", lambda r: fmt.text(r["ticker"]), "left", 0.75),
-        Column("Side", lambda r: fmt.text(r["side"]), "left", 0.55),
-        Column("Shares", lambda r: fmt.number(r["shares"]), "right", 0.85),
-        Column("Price", lambda r: fmt.money(r["price"], 2), "right", 0.8),
-        Column("Notional", lambda r: fmt.money(r["notional"]), "right", 1.0),
+        Column("Ticker", lambda r: fmt.text(r["ticker"]), "left", 0.7),
+        Column("Side", lambda r: fmt.text(r["side"]), "left", 0.5),
+        Column("Shares", lambda r: fmt.number(r["shares"]), "right", 0.75),
+        Column("Price", lambda r: fmt.money(r["price"], 2), "right", 0.75),
+        Column("Notional", lambda r: fmt.money(r["notional"]), "right", 0.95),
         Column(
             "% of MV",
             lambda r: fmt.pct(_num(r["notional"]) / mv, 2) if mv else fmt.MISSING,
             "right",
-            0.75,
+            0.7,
         ),
     ]
     if "reason" in o:
-        cols.append(Column("Reason", lambda r: fmt.text(r.get("reason")), "left", 2.0))
+        cols.append(
+            Column("Reason", lambda r: fmt.text(r.get("reason")), "left", 3.2 if wide else 2.3)
+        )
     status = rb.summary.set_index("scenario")["status"].get(scenario, "")
-    if scenario == "POST_CONS" and str(status) == "infeasible":
-        empty = "no trades: POST_CONS is infeasible (see the diagnosis above)"
+    if str(status) == "infeasible":
+        empty = f"no trades: {scenario} is infeasible (see the diagnosis)"
     else:
-        empty = "no trades needed"
+        empty = "no trades needed: every rule is within its limits"
     figures.table(
         ax,
         o,
         cols,
-        title=f"Trades {scenario}: {len(o)} orders",
+        title=title or f"Trades {scenario}: {len(o)} orders",
         row_colour=lambda r: style.PORTFOLIO if r["side"] == "BUY" else style.NEGATIVE,
         note=(
             f"Buys {fmt.money(buys)} · sells {fmt.money(sells)} · ordered by notional"
@@ -511,51 +712,63 @@ def _trades_table(ax, rb, scenario: str, mv: float) -> None:
             else ""
         ),
         empty=empty,
+        fontsize=6.6,
     )
 
 
-def _status_banner(fig: Figure, rb) -> None:
-    """Infeasible POST_CONS: a red box with the diagnosis; else the binding constraints."""
-    if rb.status == "infeasible":
-        fig.add_artist(
-            FancyBboxPatch(
-                (0.03, 0.842),
-                0.94,
-                0.062,
-                boxstyle="round,pad=0,rounding_size=0.006",
-                transform=fig.transFigure,
-                facecolor=style.BREACH_FILL,
-                edgecolor=style.BREACH,
-                lw=1.2,
+def _today_box(fig: Figure, pack: Pack) -> None:
+    """'What to do today': POST_MIN's orders, turnover and cost vs POST_CONS, alerts left."""
+    rb = pack.rebalance
+    summ = rb.summary.set_index("scenario")
+    has_min = "POST_MIN" in summ.index
+    st = str(summ["status"].get("POST_MIN", "")) if has_min else ""
+    bad = st in ("infeasible", "failed", "inaccurate") or not has_min
+    edge = style.BREACH if bad else style.PORTFOLIO
+    fig.add_artist(
+        FancyBboxPatch(
+            (0.03, 0.842),
+            0.94,
+            0.064,
+            boxstyle="round,pad=0,rounding_size=0.006",
+            transform=fig.transFigure,
+            facecolor=style.BREACH_FILL if bad else style.ROW_FILL,
+            edgecolor=edge,
+            lw=1.2,
+        )
+    )
+    if not has_min:
+        head = "What to do today: no least-trade scenario (POST_MIN) was computed"
+        detail = ""
+    else:
+        r = summ.loc["POST_MIN"]
+        n_o = int((rb.orders["scenario"] == "POST_MIN").sum())
+        if bad:
+            head = f"What to do today: POST_MIN {st.upper()} — the limits cannot all be met"
+        else:
+            head = (
+                f"What to do today (POST_MIN, the least trade that cures): {n_o} orders, "
+                f"turnover {fmt.pct(r['turnover'], 2)} → {fmt.count(r['n_breach'])} BREACH, "
+                f"{fmt.count(r['n_warn'])} WARN left"
             )
-        )
-        fig.text(
-            0.04,
-            0.889,
-            "POST_CONS INFEASIBLE — the constraints cannot all hold",
-            fontsize=10,
-            fontweight="bold",
-            color=style.BREACH,
-            va="center",
-        )
-        diag = fmt.text(rb.diagnosis) if rb.diagnosis else "no diagnosis given"
-        import textwrap
+        detail = fmt.text(r.get("diagnosis")) if "diagnosis" in r else ""
+        if detail == fmt.MISSING:
+            detail = ""
+    fig.text(0.04, 0.889, head, fontsize=9.5, fontweight="bold", color=edge, va="center")
+    import textwrap
 
-        lines = textwrap.wrap(diag, 190)[:2]
-        for k, line in enumerate(lines):
-            fig.text(0.04, 0.867 - 0.017 * k, line, fontsize=7.5, color=style.TEXT, va="center")
+    cons = ""
+    if rb.status == "infeasible":
+        cons = "POST_CONS INFEASIBLE: " + (fmt.text(rb.diagnosis) if rb.diagnosis else "")
+    lines = [*textwrap.wrap(detail, 200)[:1], *textwrap.wrap(cons, 200)[:1]]
+    for k, line in enumerate(lines):
+        colour = style.BREACH if line.startswith("POST_CONS INF") else style.TEXT
+        fig.text(0.04, 0.868 - 0.016 * k, line, fontsize=7.2, color=colour, va="center")
 
 
 def _binding(ax, rb) -> None:
     b = rb.binding if rb.binding is not None else pd.DataFrame()
     if rb.status == "infeasible":
-        lines = [
-            (
-                style.BREACH,
-                "POST_CONS infeasible: no binding constraints to report; "
-                "the diagnosis is shown at the top of the page.",
-            )
-        ]
+        lines = [(style.BREACH, f"POST_CONS infeasible: {fmt.text(rb.diagnosis)}")]
     elif b.empty:
         lines = [
             (
@@ -565,16 +778,16 @@ def _binding(ax, rb) -> None:
         ]
     else:
         lines = [(style.TEXT, f"• {fmt.text(t)}") for t in b["text"]]
-    figures.text_block(ax, "Binding constraints in POST_CONS", lines)
+    figures.text_block(ax, "Binding constraints in POST_CONS", lines, fontsize=6.6)
 
 
 def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
-    """Page 3: PRE vs POST_BM vs POST_CONS active weights, scenario table, trades, constraints."""
+    """Page 3: what to do today (POST_MIN), scenarios compared, trades, constraints."""
     rb = pack.rebalance
     mv = _num(pack.summary_value("market_value")) if len(pack.summary) else float("nan")
     subtitle = (
-        "POST_BM trades to the benchmark weights; POST_CONS to the closest weights that "
-        "satisfy every rebalance constraint · weights in % of market value"
+        "POST_MIN: least trade inside every limit · POST_BM: to the benchmark · "
+        "POST_CONS: closest to the benchmark within the rebalance constraints · weights in % of MV"
     )
     fig = _new_page(pack, 3, subtitle)
     if rb is None:
@@ -587,16 +800,27 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
             color=style.MUTED,
         )
         return fig
-    _status_banner(fig, rb)
-    top = 0.80 if rb.status == "infeasible" else 0.865
-    h = top - 0.535
+    _today_box(fig, pack)
     figures.scenario_active_chart(
-        rb.comparison, pack.thresholds, fig.add_axes((0.06, 0.535, 0.56, h)), top_n=top_n
+        rb.comparison, pack.thresholds, fig.add_axes((0.06, 0.48, 0.5, 0.31)), top_n=top_n
     )
-    _scenario_table(fig.add_axes((0.655, 0.535 + h - 0.115, 0.315, 0.115)), rb)
-    _binding(fig.add_axes((0.655, 0.535, 0.315, h - 0.17)), rb)
-    _trades_table(fig.add_axes((0.03, 0.05, 0.455, 0.41)), rb, "POST_BM", mv)
-    _trades_table(fig.add_axes((0.515, 0.05, 0.455, 0.41)), rb, "POST_CONS", mv)
+    s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
+    rs = _frame(pack, "rate_scenarios")
+    if rs.empty:
+        _left_block(fig.add_axes((0.6, 0.56, 0.37, 0.065)), s)
+        _binding(fig.add_axes((0.6, 0.45, 0.37, 0.075)), rb)
+    else:
+        _left_block(fig.add_axes((0.6, 0.585, 0.37, 0.045)), s)
+        _binding(fig.add_axes((0.6, 0.515, 0.37, 0.04)), rb)
+        figures.rate_scenario_table(fig.add_axes((0.6, 0.37, 0.37, 0.115)), rs, pack.as_of)
+    _trades_table(
+        fig.add_axes((0.03, 0.05, 0.5, 0.3)),
+        rb,
+        "POST_MIN",
+        mv,
+        title="What to do today — POST_MIN orders, with the alert each one cures",
+    )
+    _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.28)), rb, "POST_CONS", mv)
     return fig
 
 
