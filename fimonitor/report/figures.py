@@ -649,6 +649,7 @@ def rolling_risk_chart(rolling: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.text(0.5, 0.5, "not enough history for 60-day risk", ha="center", va="center",
                 transform=ax.transAxes, color=style.MUTED)
         ax.set_title("Rolling 60-day volatility and tracking error")
+        ax.set_xlabel("Date")
         return ax
     last = r.iloc[-1]
     ax.plot(r.index, r["volatility"], color=style.PORTFOLIO, lw=1.3,
@@ -661,6 +662,7 @@ def rolling_risk_chart(rolling: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.set_xlim(r.index.min(), r.index.max())
     ax.set_ylabel("% per year")
+    ax.set_xlabel("Date (trading days)")
     ax.set_title(f"Rolling 60-day risk (ann.) to {fmt.date(r.index.max())}")
     ax.legend(loc="upper left", ncol=1, fontsize=6.2)
     ax.set_ylim(0, float(np.nanmax(r[["volatility", "tracking_error"]].to_numpy())) * 1.45)
@@ -891,6 +893,7 @@ def cumulative_active_chart(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.set_xlim(d["date"].min(), d["date"].max())
     ax.set_ylabel("pp")
+    ax.set_xlabel("Date")
     ax.set_title(
         f"Cumulative active return, {fmt.date(d['date'].min())} to "
         f"{fmt.date(d['date'].max())}: {fmt.pp(act[-1], 2)}"
