@@ -861,7 +861,7 @@ def attribution_chart(
     total = a["total"].astype(float).sum()
     ax.set_title(f"Attribution by group, {period}: active {fmt.bp(total, 0, signed=True)}")
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right", fontsize=6.2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=6.2)
     return ax
 
 
@@ -893,10 +893,9 @@ def cumulative_active_chart(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.set_xlim(d["date"].min(), d["date"].max())
     ax.set_ylabel("pp")
-    ax.set_xlabel("Date")
+    ax.set_xlabel(f"Date (from {fmt.date(d['date'].min())}; Π(1+r_p) − Π(1+r_b))")
     ax.set_title(
-        f"Cumulative active return, {fmt.date(d['date'].min())} to "
-        f"{fmt.date(d['date'].max())}: {fmt.pp(act[-1], 2)}"
+        f"Cumulative active return to {fmt.date(d['date'].max())}: {fmt.pp(act[-1], 2)}"
     )
     return ax
 

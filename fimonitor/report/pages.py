@@ -300,10 +300,10 @@ def _changes_table(ax, pack: Pack) -> None:
 
     cols = [
         Column("Status", lambda r: fmt.text(r["status"]), "left", 0.85),
-        Column("Alert", lambda r: _alert_text(r, labels), "left", 2.0),
+        Column("Alert", lambda r: _alert_text(r, labels), "left", 2.35),
         Column("Prev → now", sev_now, "left", 1.4),
         Column("Value", value, "right", 0.8),
-        Column("Streak", path, "left", 3.3),
+        Column("Streak", path, "left", 3.15),
     ]
     prev = fmt.date(pack.previous_as_of) if pack.previous_as_of is not None else "–"
     counts = ch["status"].value_counts() if not ch.empty else pd.Series(dtype=int)
@@ -546,18 +546,18 @@ def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
         "Age: trading days in the streak, today included",
         empty="no alerts open today",
     )
-    figures.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.065, 0.25, 0.15)))
-    _risk_table(fig.add_axes((0.345, 0.065, 0.205, 0.15)), pack, compact=True)
+    figures.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.09, 0.25, 0.14)))
+    _risk_table(fig.add_axes((0.345, 0.07, 0.205, 0.16)), pack, compact=True)
     attr, daily = _frame(pack, "attribution"), _frame(pack, "daily_returns")
     if not attr.empty:
-        figures.attribution_chart(attr, fig.add_axes((0.665, 0.3, 0.305, 0.2)), labels=labels)
+        figures.attribution_chart(attr, fig.add_axes((0.665, 0.33, 0.305, 0.175)), labels=labels)
     else:
         figures.drivers_chart(
             pack.drivers_rule, "rule", fig.add_axes((0.73, 0.3, 0.24, 0.2)),
             title="Alert days by rule (look-back)",
         )
     if not daily.empty:
-        figures.cumulative_active_chart(daily, pack.as_of, fig.add_axes((0.63, 0.065, 0.34, 0.15)))
+        figures.cumulative_active_chart(daily, pack.as_of, fig.add_axes((0.63, 0.09, 0.34, 0.14)))
     return fig
 
 
@@ -679,11 +679,11 @@ def _trades_table(ax, rb, scenario: str, mv: float, title: str | None = None) ->
     sells = o.loc[o["side"] == "SELL", "notional"].sum()
     wide = scenario == "POST_MIN"
     cols = [
-        Column("Ticker", lambda r: fmt.text(r["ticker"]), "left", 0.7),
-        Column("Side", lambda r: fmt.text(r["side"]), "left", 0.5),
-        Column("Shares", lambda r: fmt.number(r["shares"]), "right", 0.75),
-        Column("Price", lambda r: fmt.money(r["price"], 2), "right", 0.75),
-        Column("Notional", lambda r: fmt.money(r["notional"]), "right", 0.95),
+        Column("Ticker", lambda r: fmt.text(r["ticker"]), "left", 0.6),
+        Column("Side", lambda r: fmt.text(r["side"]), "left", 0.45),
+        Column("Shares", lambda r: fmt.number(r["shares"]), "right", 0.7),
+        Column("Price", lambda r: fmt.money(r["price"], 2), "right", 0.7),
+        Column("Notional", lambda r: fmt.money(r["notional"]), "right", 0.9),
         Column(
             "% of MV",
             lambda r: fmt.pct(_num(r["notional"]) / mv, 2) if mv else fmt.MISSING,
@@ -693,7 +693,7 @@ def _trades_table(ax, rb, scenario: str, mv: float, title: str | None = None) ->
     ]
     if "reason" in o:
         cols.append(
-            Column("Reason", lambda r: fmt.text(r.get("reason")), "left", 3.2 if wide else 2.3)
+            Column("Reason", lambda r: fmt.text(r.get("reason")), "left", 3.2 if wide else 2.75)
         )
     status = rb.summary.set_index("scenario")["status"].get(scenario, "")
     if str(status) == "infeasible":
@@ -805,22 +805,20 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         rb.comparison, pack.thresholds, fig.add_axes((0.06, 0.48, 0.5, 0.31)), top_n=top_n
     )
     s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
+    _left_block(fig.add_axes((0.6, 0.575, 0.37, 0.055)), s)
+    _binding(fig.add_axes((0.6, 0.48, 0.37, 0.06)), rb)
     rs = _frame(pack, "rate_scenarios")
-    if rs.empty:
-        _left_block(fig.add_axes((0.6, 0.56, 0.37, 0.065)), s)
-        _binding(fig.add_axes((0.6, 0.45, 0.37, 0.075)), rb)
-    else:
-        _left_block(fig.add_axes((0.6, 0.585, 0.37, 0.045)), s)
-        _binding(fig.add_axes((0.6, 0.515, 0.37, 0.04)), rb)
-        figures.rate_scenario_table(fig.add_axes((0.6, 0.37, 0.37, 0.115)), rs, pack.as_of)
+    min_bottom = 0.05 if rs.empty else 0.2
     _trades_table(
-        fig.add_axes((0.03, 0.05, 0.5, 0.3)),
+        fig.add_axes((0.03, min_bottom, 0.5, 0.4 - min_bottom)),
         rb,
         "POST_MIN",
         mv,
         title="What to do today — POST_MIN orders, with the alert each one cures",
     )
-    _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.28)), rb, "POST_CONS", mv)
+    if not rs.empty:
+        figures.rate_scenario_table(fig.add_axes((0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
+    _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
     return fig
 
 
