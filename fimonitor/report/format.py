@@ -260,3 +260,75 @@ def rating_rank(bucket: object) -> int:
     if b == "NR":
         return len(RATING_SCALE) + 1
     return len(RATING_SCALE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole tables (the notebook shows the pack's CSVs formatted as on the pages)
+# ---------------------------------------------------------------------------------------------
+
+_RULE_COLUMNS = ("value", "limit", "signed_value", "excess")
+_MONEY_COLUMNS = {"market_value", "notional", "est_cost", "cash", "final_value"}
+
+
+def _column_formatter(col: str):
+    c = col.lower()
+    if c in {"date", "since", "start", "end", "as_of", "week_ending", "severity_since"}:
+        return date
+    if c.startswith("n_") or c in {"age_days", "alert_days", "warn_days", "breach_days"}:
+        return count
+    if c == "shares":
+        return number
+    if c == "price":
+        return lambda x: money(x, 2)
+    if "dv01" in c:
+        return dv01
+    if c in _MONEY_COLUMNS or c.endswith("_pnl"):
+        return lambda x: money(x, signed=c.endswith("_pnl"))
+    if "duration" in c or c.endswith("gap") or c in {"krd", "convexity"}:
+        return years
+    if c.startswith("active") or c in {"allocation", "selection", "interaction", "total"}:
+        return lambda x: pp(x, 2)
+    if any(k in c for k in ("weight", "turnover", "return", "cost", "volatility", "error")):
+        return lambda x: pct(x, 2)
+    return text
+
+
+def _metric_or_text(name: object, value: object) -> str:
+    shown = metric(str(name), value)
+    return text(value) if shown == MISSING else shown
+
+
+def _alert_cell(col: str, rule: object, value: object) -> str:
+    """An alert's value/limit by its rule; the signed value and the excess as differences."""
+    if col == "excess" or (col == "signed_value" and str(rule) == "active_weight"):
+        return years(value, 2, True) if str(rule) in YEAR_RULES else pp(value, 2)
+    return rule_value(rule, value, signed=col == "signed_value" and str(rule) in YEAR_RULES)
+
+
+def format_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A pack table as the pages print it: every cell text, units by column, "–" for missing.
+
+    ``metric,value`` tables use :func:`metric`; alert tables format ``value, limit,
+    signed_value, excess`` by their rule (:func:`rule_value`); other columns by their name
+    (weights and returns in %, active figures in pp, durations in years, DV01 in $/bp, money
+    with thousands separators, dates ISO). No scientific notation, no raw NaN.
+    """
+    out = pd.DataFrame(index=df.index)
+    is_metric = list(df.columns[:2]) == ["metric", "value"]
+    for col in df.columns:
+        s = df[col]
+        if is_metric and col == "value":
+            out[col] = [_metric_or_text(m, v) for m, v in zip(df["metric"], s, strict=True)]
+        elif "rule" in df.columns and col in _RULE_COLUMNS:
+            out[col] = [_alert_cell(col, r, v) for r, v in zip(df["rule"], s, strict=True)]
+        elif col == "metric":
+            out[col] = [text(v) for v in s]
+        else:
+            f = _column_formatter(str(col))
+            out[col] = [f(v) for v in s]
+    return out
+
+
+def csv_table(path) -> pd.DataFrame:
+    """Read one of the pack's CSVs and return it formatted (:func:`format_frame`)."""
+    return format_frame(pd.read_csv(path, keep_default_na=True))
