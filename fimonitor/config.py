@@ -261,9 +261,7 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
     groups_lab = labels.get("groups") or {}
     if not isinstance(groups_lab, dict):
         raise ConfigError("labels.groups must map group code -> display label", file=file)
-    top["group_labels"] = MappingProxyType(
-        {str(k).lower(): str(v) for k, v in groups_lab.items()}
-    )
+    top["group_labels"] = MappingProxyType({str(k).lower(): str(v) for k, v in groups_lab.items()})
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

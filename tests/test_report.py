@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers.report import DIAGNOSIS, make_pack
 
-from fimonitor.report import figures, pages, style
+from fimonitor.report import figures, figures_alerts, figures_rebalance, pages, style
 from fimonitor.report import format as fmt
 from fimonitor.report.index import read_counts, write_index
 from fimonitor.report.render import report_names, write_report
@@ -249,9 +249,9 @@ def test_units_on_value_axes(pack):
         assert "years" in ax.get_ylabel()
         ax = figures.dv01_chart(pack.positions)
         assert "$ per 1 bp" in ax.get_xlabel()
-        ax = figures.rolling_risk_chart(pack.rolling_risk)
+        ax = figures_alerts.rolling_risk_chart(pack.rolling_risk)
         assert "%" in ax.get_ylabel() or "not enough" in ax.texts[0].get_text()
-        ax = figures.scenario_active_chart(pack.rebalance.comparison, pack.thresholds)
+        ax = figures_rebalance.scenario_active_chart(pack.rebalance.comparison, pack.thresholds)
         assert "%" in ax.get_ylabel()
 
 
@@ -296,7 +296,7 @@ def test_duration_zones_coloured_by_severity(pack):
             assert np.isclose(np.abs(ys - np.median(bench)).min(), 0.5, atol=0.6)
         else:
             assert colour == to_hex(style.BREACH_FILL)
-    up = [c for c in zones if c.get_gid() == "zone:WARN"][0].get_paths()[0].vertices[:, 1]
+    up = next(c for c in zones if c.get_gid() == "zone:WARN").get_paths()[0].vertices[:, 1]
     assert np.isclose(up.min(), (bench + 0.5).min()) or np.isclose(up.max(), (bench - 0.5).max())
     # nothing is painted between benchmark − 0.5 and benchmark + 0.5 (the no-alert zone)
     for c in zones:
@@ -332,7 +332,7 @@ def test_alert_timeline_cells_are_worst_severity_per_week():
             "severity": ["WARN", "BREACH", "WARN", "WARN", "WARN"],
         }
     )
-    codes, partial = figures.alert_timeline(h, "2026-04-30", 3)
+    codes, partial = figures_alerts.alert_timeline(h, "2026-04-30", 3)
     weeks = list(codes.columns.strftime("%Y-%m-%d"))
     assert weeks == ["2026-04-10", "2026-04-17", "2026-04-24", "2026-05-01"]
     assert codes.loc[("active_weight", "TLT")].tolist() == [0, 0, 2, 1]  # worst of the week
@@ -341,17 +341,25 @@ def test_alert_timeline_cells_are_worst_severity_per_week():
     # window 2026-04-10 (Fri, after 04-09) .. 2026-04-30 (Thu): first and last week partial
     assert partial.tolist() == [True, False, False, True]
     with style.pack_style():
-        ax = figures.alert_timeline_chart(codes, partial)
-    mesh = [c for c in ax.collections if c.get_gid() == "timeline"][0]
+        ax = figures_alerts.alert_timeline_chart(codes, partial)
+    mesh = next(c for c in ax.collections if c.get_gid() == "timeline")
     assert np.asarray(mesh.get_array()).reshape(codes.shape).tolist() == codes.to_numpy().tolist()
     assert any(t.get_text().endswith("*") for t in ax.get_xticklabels())
-    assert all(t.get_text()[-5:-1].isdigit() or t.get_text()[-4:].isdigit()
-               for t in ax.get_xticklabels())  # the year is on every date label
+    assert all(
+        t.get_text()[-5:-1].isdigit() or t.get_text()[-4:].isdigit() for t in ax.get_xticklabels()
+    )  # the year is on every date label
 
 
 def test_ratings_sorted_by_scale_and_groups_labelled():
     assert sorted(["BB", "A", "NR", "BBB", "cash", "AA", "AAA", "D"], key=fmt.rating_rank) == [
-        "AAA", "AA", "A", "BBB", "BB", "D", "NR", "cash"
+        "AAA",
+        "AA",
+        "A",
+        "BBB",
+        "BB",
+        "D",
+        "NR",
+        "cash",
     ]
     assert fmt.group_label("hy_credit") == "High yield"
     assert fmt.group_label("hy_credit", {"hy_credit": "HY"}) == "HY"
@@ -361,10 +369,17 @@ def test_ratings_sorted_by_scale_and_groups_labelled():
 def test_alert_value_signed_and_streak_path():
     row = pd.Series(
         {
-            "rule": "active_weight", "ticker": "MBB", "value": 0.0433, "signed_value": -0.0433,
-            "limit": 0.03, "excess": 0.0133, "severity": "WARN",
-            "since": pd.Timestamp("2026-03-16"), "first_breach": pd.Timestamp("2026-03-16"),
-            "severity_since": pd.Timestamp("2026-04-15"), "age_days": 33,
+            "rule": "active_weight",
+            "ticker": "MBB",
+            "value": 0.0433,
+            "signed_value": -0.0433,
+            "limit": 0.03,
+            "excess": 0.0133,
+            "severity": "WARN",
+            "since": pd.Timestamp("2026-03-16"),
+            "first_breach": pd.Timestamp("2026-03-16"),
+            "severity_since": pd.Timestamp("2026-04-15"),
+            "age_days": 33,
         }
     )
     assert pages.signed_value(row) == "-4.33 pp"

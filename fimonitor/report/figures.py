@@ -27,15 +27,19 @@ from fimonitor.severity import classify
 
 Thresholds = dict
 
+# Scenario order in every rebalance table and chart (PRE first, the least trade next).
+SCENARIOS = ("PRE", "POST_MIN", "POST_BM", "POST_CONS")
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
+
+def new_axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
+    """``ax``, or the Axes of a new stand-alone Figure when ``ax`` is None."""
     if ax is not None:
         return ax
     fig = Figure(figsize=size, layout="constrained")  # no pyplot: nothing global, no leaks
     return fig.add_subplot()
 
 
-def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, float | None]:
+def rule_limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, float | None]:
     """(warn, breach) for ``rule``; (None, None) when the rule is absent."""
     if not thresholds:
         return None, None
@@ -48,18 +52,20 @@ def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, flo
     return warn, breach
 
 
-def _severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
+def max_severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
     """WARN/BREACH/'' for the absolute value of a max-type measure (the rules' classifier)."""
     code, _ = classify(values.abs().to_numpy(dtype=float), warn, breach, "max")
     names = np.array(["", "WARN", "BREACH"], dtype=object)
     return pd.Series(names[code], index=values.index, dtype=object)
 
 
-def _bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:
+def bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:
+    """Bar colours: BREACH red, WARN amber, else ``base``."""
     return [{"BREACH": style.BREACH, "WARN": style.WARN}.get(s, base) for s in sev]
 
 
-def _shown(n_shown: int, n_total: int, what: str) -> str:
+def shown_text(n_shown: int, n_total: int, what: str) -> str:
+    """Return 'top N of M <what>' when items were left out, else 'all M <what>'."""
     return f"top {n_shown} of {n_total} {what}" if n_total > n_shown else f"all {n_total} {what}"
 
 
@@ -134,15 +140,15 @@ def active_weights_chart(
     thresholds : ``pack.thresholds``; ``active_weight`` -> (warn, breach) draws the limits.
     top_n : number of bars; the title states "top N of M".
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     aw = positions.set_index("ticker")["active_weight"].astype(float).dropna()
     aw = aw[aw.abs() > 0]
     total = len(aw)
     top = aw.reindex(aw.abs().sort_values(ascending=False).index[:top_n])[::-1]
-    warn, breach = _limits(thresholds, "active_weight")
-    sev = _severity(top, warn, breach)
+    warn, breach = rule_limits(thresholds, "active_weight")
+    sev = max_severity(top, warn, breach)
     y = np.arange(len(top))
-    ax.barh(y, top.values, color=_bar_colours(sev), height=0.7)
+    ax.barh(y, top.values, color=bar_colours(sev), height=0.7)
     ax.set_yticks(y, top.index)
     ax.axvline(0, color=style.TEXT, lw=0.6)
     limits = []
@@ -159,7 +165,7 @@ def active_weights_chart(
     if limits:
         label += "\ndashed: " + ", ".join(limits)
     ax.set_xlabel(label)
-    ax.set_title(f"Active weights — {_shown(len(top), total, 'tickers')}")
+    ax.set_title(f"Active weights — {shown_text(len(top), total, 'tickers')}")
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -174,12 +180,12 @@ def duration_chart(
     The amber band is benchmark ± warn, the red band benchmark ± breach (years), so the
     portfolio line leaving a band is exactly a duration_gap alert.
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     dh = duration_history.sort_index()
     idx = pd.DatetimeIndex(dh.index)
     bench = dh["benchmark_duration"].astype(float).to_numpy()
     port = dh["portfolio_duration"].astype(float).to_numpy()
-    warn, breach = _limits(thresholds, "duration_gap")
+    warn, breach = rule_limits(thresholds, "duration_gap")
     outer = max(v for v in (warn, breach, 0.0) if v is not None)
     lo = np.nanmin([np.nanmin(port), np.nanmin(bench - outer)])
     hi = np.nanmax([np.nanmax(port), np.nanmax(bench + outer)])
@@ -195,8 +201,13 @@ def duration_chart(
         zones.append(("WARN", bottom, bench - warn, style.WARN_FILL, None))
     if breach is not None:
         zones.append(
-            ("BREACH", bench + breach, np.full_like(bench, y1), style.BREACH_FILL,
-             f"BREACH zone |gap| > {breach:g} y")
+            (
+                "BREACH",
+                bench + breach,
+                np.full_like(bench, y1),
+                style.BREACH_FILL,
+                f"BREACH zone |gap| > {breach:g} y",
+            )
         )
         zones.append(("BREACH", np.full_like(bench, y0), bench - breach, style.BREACH_FILL, None))
     for sev, a, b, colour, label in zones:
@@ -220,7 +231,7 @@ def duration_chart(
 
 def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12) -> Axes:
     """Horizontal bars of DV01 by holding (currency per 1 bp), largest first."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     d = positions.set_index("ticker")["dv01"].astype(float).dropna()
     d = d[d.abs() > 0]
     total = len(d)
@@ -232,7 +243,7 @@ def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12)
     money_axis(ax.xaxis)
     ax.set_xlabel("DV01 ($ per 1 bp)")
     rest = d.drop(top.index).sum()
-    title = f"DV01 by holding — {_shown(len(top), total, 'holdings')}"
+    title = f"DV01 by holding — {shown_text(len(top), total, 'holdings')}"
     ax.set_title(title)
     if total > len(top):
         ax.text(
@@ -492,472 +503,3 @@ def text_block(
         )
         y -= line
     return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Page 2 charts
-# ---------------------------------------------------------------------------------------------
-
-
-def alert_timeline(
-    history: pd.DataFrame, as_of: object, lookback_weeks: int
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Worst severity per (rule, holding) and week over the look-back window.
-
-    Parameters
-    ----------
-    history : DataFrame
-        Alerts with ``date, rule, ticker, severity`` (every evaluated date of the window).
-    as_of : date-like
-        Last date of the window.
-    lookback_weeks : int
-        Window length: dates after ``as_of − lookback_weeks`` weeks, as the alerts history.
-
-    Returns
-    -------
-    codes : DataFrame
-        Index ``(rule, ticker)`` of every pair that alerted in the window (ticker "" for
-        portfolio-level rules), columns the week-ending Fridays (``W-FRI``) of the window,
-        values 0 (no alert that week), 1 (worst WARN) or 2 (worst BREACH). Rows sorted by worst
-        severity, then weeks in alert, then rule and ticker.
-    partial : Series
-        Week -> True when the window covers only part of that Monday–Friday week (the first
-        and the last week when the window does not start on a Monday or end on a Friday).
-    """
-    end = pd.Timestamp(as_of).normalize()
-    start = end - pd.Timedelta(weeks=lookback_weeks)  # window: dates > start
-    weeks = pd.date_range(start + pd.Timedelta(days=1), end, freq="W-FRI")
-    last = (end + pd.offsets.Week(weekday=4)) if end.weekday() != 4 else end
-    if len(weeks) == 0 or weeks[-1] < last:
-        weeks = weeks.append(pd.DatetimeIndex([last]))
-    first_day = start + pd.Timedelta(days=1)
-    mondays = weeks - pd.Timedelta(days=4)
-    partial = pd.Series((mondays < first_day) | (weeks > end), index=weeks)
-    h = history if history is not None else pd.DataFrame()
-    if h.empty:
-        return pd.DataFrame(columns=weeks, dtype=int), partial
-    h = h.assign(
-        ticker=h["ticker"].fillna("").astype(str),
-        week=pd.to_datetime(h["date"]).dt.to_period("W-FRI").dt.end_time.dt.normalize(),
-        code=h["severity"].map({"WARN": 1, "BREACH": 2}).fillna(0).astype(int),
-    )
-    h = h[(pd.to_datetime(h["date"]) > start) & (pd.to_datetime(h["date"]) <= end)]
-    codes = h.pivot_table(index=["rule", "ticker"], columns="week", values="code", aggfunc="max")
-    codes = codes.reindex(columns=weeks).fillna(0).astype(int)
-    order = pd.DataFrame(
-        {
-            "worst": codes.max(axis=1),
-            "breach_weeks": (codes == 2).sum(axis=1),
-            "weeks": (codes > 0).sum(axis=1),
-        }
-    )
-    order = order.reset_index().sort_values(
-        ["worst", "breach_weeks", "weeks", "rule", "ticker"],
-        ascending=[False, False, False, True, True],
-        kind="stable",
-    )
-    codes = codes.loc[list(zip(order["rule"], order["ticker"], strict=True))]
-    codes.columns.name = "week_ending"
-    return codes, partial
-
-
-TIMELINE_COLOURS = ("#F3F5F7", style.WARN, style.BREACH)  # none, WARN, BREACH
-
-
-def alert_timeline_chart(
-    codes: pd.DataFrame,
-    partial: pd.Series,
-    ax: Axes | None = None,
-    max_rows: int = 14,
-    labels: dict | None = None,
-) -> Axes:
-    """Rows (rule, holding) × weeks, cell colour = worst severity that week.
-
-    Partial weeks (the window covers only part of them) carry a ``*`` on their date label.
-    """
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-
-    ax = _axes(ax)
-    weeks = pd.DatetimeIndex(partial.index)
-    total = len(codes)
-    shown = codes.iloc[:max_rows]
-    n = len(shown)
-    cmap = ListedColormap(list(TIMELINE_COLOURS))
-    norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cmap.N)
-    grid = shown.to_numpy(dtype=float) if n else np.zeros((0, len(weeks)))
-    ax.pcolormesh(
-        np.arange(len(weeks) + 1) - 0.5,
-        np.arange(n + 1) - 0.5,
-        grid,
-        cmap=cmap,
-        norm=norm,
-        edgecolors="white",
-        linewidth=0.8,
-        gid="timeline",
-    )
-    ax.set_ylim(max(n, 1) - 0.5, -0.5)
-    ax.set_xlim(-0.5, len(weeks) - 0.5)
-
-    def row_label(rule: str, ticker: str) -> str:
-        who = ticker if rule != "group_max_weight" else fmt.group_label(ticker, labels)
-        return f"{fmt.rule_label(rule)} · {who or 'portfolio'}"
-
-    ax.set_yticks(np.arange(n), [row_label(r, t) for r, t in shown.index])
-    step = max(int(np.ceil(len(weeks) / 9)), 1)
-    pos = np.arange(len(weeks))
-    ticks = sorted(set(pos[::step]) | {len(weeks) - 1}) if len(weeks) else []
-    if len(ticks) > 1 and ticks[-1] - ticks[-2] < step:
-        ticks.pop(-2)
-    ax.set_xticks(
-        ticks,
-        [weeks[i].strftime("%d %b %Y") + ("*" if partial.iloc[i] else "") for i in ticks],
-    )
-    ax.grid(False)
-    ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(
-        "Week ending (Friday) · * partial week: the look-back window covers only part of it"
-    )
-    shown_txt = _shown(n, total, "rule/holding pairs that alerted")
-    ax.set_title(f"Alert timeline, worst severity per week — {shown_txt}")
-    ax.legend(
-        handles=[
-            Patch(color=TIMELINE_COLOURS[2], label="BREACH"),
-            Patch(color=TIMELINE_COLOURS[1], label="WARN"),
-            Patch(facecolor=TIMELINE_COLOURS[0], edgecolor="#BBBBBB", label="no alert"),
-        ],
-        loc="lower right",
-        bbox_to_anchor=(1.0, 1.005),
-        ncol=3,
-        fontsize=6.5,
-        borderaxespad=0,
-    )
-    if n == 0:
-        ax.text(0.5, 0.5, "no alerts in the look-back window", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
-    return ax
-
-
-def rolling_risk_chart(rolling: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Rolling 60-day annualised volatility and tracking error (percent) over time."""
-    ax = _axes(ax)
-    r = rolling.copy()
-    if "date" in r.columns:
-        r = r.set_index("date")
-    r.index = pd.DatetimeIndex(r.index)
-    r = r.dropna(how="all")
-    if r.empty:
-        ax.text(0.5, 0.5, "not enough history for 60-day risk", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
-        ax.set_title("Rolling 60-day volatility and tracking error")
-        ax.set_xlabel("Date")
-        return ax
-    last = r.iloc[-1]
-    ax.plot(r.index, r["volatility"], color=style.PORTFOLIO, lw=1.3,
-            label=f"Volatility (now {fmt.pct(last['volatility'], 2)})")
-    ax.plot(r.index, r["tracking_error"], color=style.ACCENT, lw=1.3,
-            label=f"Tracking error (now {fmt.pct(last['tracking_error'], 2)})")
-    pct_axis(ax.yaxis, 1)
-    ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, 3)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.set_xlim(r.index.min(), r.index.max())
-    ax.set_ylabel("% per year")
-    ax.set_xlabel("Date (trading days)")
-    ax.set_title(f"Rolling 60-day risk (ann.) to {fmt.date(r.index.max())}")
-    ax.legend(loc="upper left", ncol=1, fontsize=6.2)
-    ax.set_ylim(0, float(np.nanmax(r[["volatility", "tracking_error"]].to_numpy())) * 1.45)
-    return ax
-
-
-def drivers_chart(
-    drivers: pd.DataFrame,
-    by: str,
-    ax: Axes | None = None,
-    top_n: int = 10,
-    title: str | None = None,
-) -> Axes:
-    """Alert days per rule or holding over the look-back window, BREACH vs WARN bars."""
-    ax = _axes(ax)
-    d = drivers.sort_values("alert_days", ascending=False)
-    total = len(d)
-    d = d.head(top_n).iloc[::-1]
-    y = np.arange(len(d))
-    ax.barh(y + 0.2, d["breach_days"], height=0.4, color=style.BREACH, label="BREACH days")
-    ax.barh(y - 0.2, d["warn_days"], height=0.4, color=style.WARN, label="WARN days")
-    ax.set_yticks(y, [fmt.text(v) for v in d[by]])
-    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-    ax.set_xlabel("Alert days in look-back (trading days)")
-    what = "rules" if by == "rule" else "holdings"
-    ax.set_title(title or f"Drivers by {by} ({_shown(len(d), total, what)})")
-    ax.grid(axis="y", visible=False)
-    if len(d):
-        ax.legend(loc="lower right", fontsize=6.5)
-    else:
-        ax.text(
-            0.5,
-            0.5,
-            "no alerts in the look-back window",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            color=style.MUTED,
-        )
-    return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Page 3 charts
-# ---------------------------------------------------------------------------------------------
-
-SCENARIOS = ("PRE", "POST_MIN", "POST_BM", "POST_CONS")
-
-
-def scenario_active_chart(
-    comparison: pd.DataFrame,
-    thresholds: Thresholds | None = None,
-    ax: Axes | None = None,
-    top_n: int = 15,
-) -> Axes:
-    """Draw grouped bars of active weight per ticker for PRE, POST_MIN, POST_BM and POST_CONS.
-
-    Tickers are the ``top_n`` largest |PRE active weight|; warn/breach limits drawn as lines.
-    POST_BM is drawn as diamond markers on its value (≈ 0: "at benchmark"), so it stays
-    visible where a bar would have zero height.
-    """
-    ax = _axes(ax)
-    wide = comparison.pivot_table(
-        index="ticker", columns="scenario", values="active_weight", aggfunc="first"
-    )
-    if "PRE" in wide:
-        order = wide["PRE"].abs().sort_values(ascending=False).index
-    else:
-        order = wide.abs().max(axis=1).sort_values(ascending=False).index
-    total = len(order)
-    tickers = list(order[:top_n])
-    x = np.arange(len(tickers))
-    present = [s for s in SCENARIOS if s in wide.columns]
-    bars = [s for s in SCENARIOS if s != "POST_BM"]
-    w = 0.8 / len(bars)
-    for k, s in enumerate(bars):
-        off = (k - (len(bars) - 1) / 2) * w
-        if s in present:
-            ax.bar(
-                x + off,
-                wide.loc[tickers, s].to_numpy(dtype=float),
-                width=w,
-                color=style.SCENARIO_COLOURS[s],
-                label=s,
-                gid=f"bars:{s}",
-            )
-        else:
-            ax.bar([0], [0], width=0, color=style.SCENARIO_COLOURS[s], label=f"{s} (not computed)")
-    if "POST_BM" in present:
-        ax.plot(
-            x,
-            wide.loc[tickers, "POST_BM"].to_numpy(dtype=float),
-            ls="none",
-            marker="D",
-            ms=3.5,
-            mfc="white",
-            mec=style.SCENARIO_COLOURS["POST_BM"],
-            mew=1.1,
-            label="POST_BM (at benchmark ≈ 0)",
-            gid="markers:POST_BM",
-            zorder=3,
-        )
-    warn, breach = _limits(thresholds, "active_weight")
-    for lim, colour in ((warn, style.WARN), (breach, style.BREACH)):
-        if lim is not None:
-            for sgn in (-1, 1):
-                ax.axhline(sgn * lim, color=colour, lw=0.8, ls="--")
-    ax.axhline(0, color=style.TEXT, lw=0.6)
-    ax.set_xticks(x, tickers, rotation=0 if len(tickers) <= 16 else 45)
-    pct_axis(ax.yaxis, 0, signed=True)
-    ax.set_ylabel("Active weight (% of market value)")
-    lims = ", ".join(
-        f"±{fmt.pct(v, exact_digits([v * 100]))} {n}"
-        for v, n in ((warn, "warn"), (breach, "breach"))
-        if v is not None
-    )
-    ax.set_xlabel(
-        "Ticker (largest |active weight| before rebalancing first)"
-        + (f" · dashed: {lims}" if lims else "")
-    )
-    ax.set_title(
-        "Active weights before and after rebalancing — " + _shown(len(tickers), total, "tickers")
-    )
-    ax.grid(axis="x", visible=False)
-    ax.legend(
-        loc="upper right",
-        ncol=2,
-        fontsize=6.3,
-        frameon=True,
-        facecolor="white",
-        edgecolor="#CCCCCC",
-        framealpha=0.95,
-    )
-    return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Performance and rates (issues 13 and 14): drawn only when the pack carries the data
-# ---------------------------------------------------------------------------------------------
-
-RETURN_PERIODS = ("MTD", "QTD", "YTD", "1Y")
-
-
-def returns_table(ax: Axes, performance: pd.DataFrame, as_of: object) -> Axes:
-    """Period returns (MTD, QTD, YTD, 1Y): portfolio, benchmark, active (percent)."""
-    p = performance.copy() if performance is not None else pd.DataFrame()
-    if not p.empty:
-        p = p[p["period"].isin(RETURN_PERIODS)]
-        p = p.iloc[np.argsort(p["period"].map(RETURN_PERIODS.index).to_numpy(), kind="stable")]
-
-    def active_colour(r: pd.Series) -> str:
-        v = fmt._number(r.get("active_return"))
-        return style.NEGATIVE if v is not None and round(v * 1e4) < 0 else style.TEXT
-
-    cols = [
-        Column("Period", lambda r: fmt.text(r["period"]), "left", 0.6),
-        Column("Portfolio", lambda r: fmt.pct(r["portfolio_return"], 2, signed=True)),
-        Column("Benchmark", lambda r: fmt.pct(r["benchmark_return"], 2, signed=True)),
-        Column("Active", lambda r: fmt.pp(r["active_return"], 2), colour=active_colour),
-    ]
-    return table(
-        ax,
-        p,
-        cols,
-        title=f"Returns to {fmt.date(as_of)} (TWR)",
-        note="Active = portfolio − benchmark, arithmetic",
-        empty="no return history",
-    )
-
-
-def attribution_chart(
-    attribution: pd.DataFrame, ax: Axes | None = None, period: str = "YTD", labels=None
-) -> Axes:
-    """Brinson–Fachler allocation and selection (+ interaction) by group for one period (pp)."""
-    ax = _axes(ax)
-    a = attribution[attribution["period"] == period].copy() if len(attribution) else attribution
-    if a is None or a.empty:
-        ax.text(0.5, 0.5, f"no {period} attribution", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
-        ax.set_title(f"Attribution by group, {period}")
-        return ax
-    a = a.reindex(a["total"].abs().sort_values(ascending=True).index)
-    y = np.arange(len(a))
-    sel = a["selection"].astype(float) + a["interaction"].astype(float)
-    ax.barh(y + 0.2, a["allocation"].astype(float), height=0.4, color=style.ACCENT,
-            label="allocation", gid="bars:allocation")
-    ax.barh(y - 0.2, sel, height=0.4, color=style.PORTFOLIO, label="selection + interaction",
-            gid="bars:selection")
-    ax.set_yticks(y, [fmt.group_label(g, labels) for g in a["group"]])
-    ax.axvline(0, color=style.TEXT, lw=0.6)
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda v, _: f"{fmt.number(v * 1e4, exact_digits([v * 1e4]), True)}")
-    )
-    ax.set_xlabel("Contribution to active return (bp)")
-    total = a["total"].astype(float).sum()
-    ax.set_title(f"Attribution by group, {period}: active {fmt.bp(total, 0, signed=True)}")
-    ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=6.2)
-    return ax
-
-
-def cumulative_active_chart(
-    daily: pd.DataFrame, as_of: object, ax: Axes | None = None, days: int = 252
-) -> Axes:
-    """Cumulative active return over the last ``days`` trading days (percentage points).
-
-    Cumulative active = Π(1 + r_p) − Π(1 + r_b) from the window's first day (arithmetic
-    difference of the compounded returns, as the returns table).
-    """
-    ax = _axes(ax)
-    d = daily.copy()
-    d["date"] = pd.to_datetime(d["date"])
-    d = d[d["date"] <= pd.Timestamp(as_of)].tail(days)
-    if d.empty:
-        ax.text(0.5, 0.5, "no return history", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
-        ax.set_title("Cumulative active return")
-        return ax
-    rp = (1 + d["portfolio_return"].astype(float).fillna(0)).cumprod() - 1
-    rb = (1 + d["benchmark_return"].astype(float).fillna(0)).cumprod() - 1
-    act = (rp - rb).to_numpy()
-    ax.plot(d["date"], act, color=style.PORTFOLIO, lw=1.3)
-    ax.fill_between(d["date"], act, 0, color=style.ACCENT, alpha=0.15, lw=0)
-    ax.axhline(0, color=style.TEXT, lw=0.6)
-    pct_axis(ax.yaxis, 1, signed=True)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, 3)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.set_xlim(d["date"].min(), d["date"].max())
-    ax.set_ylabel("pp")
-    ax.set_xlabel(f"Date (from {fmt.date(d['date'].min())}; Π(1+r_p) − Π(1+r_b))")
-    ax.set_title(
-        f"Cumulative active return to {fmt.date(d['date'].max())}: {fmt.pp(act[-1], 2)}"
-    )
-    return ax
-
-
-def key_rate_chart(
-    krd: pd.DataFrame,
-    as_of: object,
-    thresholds: Thresholds | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """Active DV01 by key rate (portfolio − benchmark scaled to the portfolio, $ per bp)."""
-    ax = _axes(ax)
-    act = krd[krd["ticker"] == "ACTIVE"] if len(krd) else krd
-    if act is None or act.empty:
-        ax.set_title("Active DV01 by key rate")
-        ax.text(0.5, 0.5, "no key-rate durations", ha="center", va="center",
-                transform=ax.transAxes, color=style.MUTED)
-        return ax
-    v = act.set_index("tenor")["krd_dv01"].astype(float)
-    warn, breach = _limits(thresholds, "key_rate_dv01")
-    sev = _severity(v, warn, breach)
-    y = np.arange(len(v))[::-1]
-    ax.barh(y, v.to_numpy(), color=_bar_colours(sev, style.ACCENT), height=0.6, gid="bars:krd")
-    ax.set_yticks(y, list(v.index))
-    ax.axvline(0, color=style.TEXT, lw=0.6)
-    for lim, colour in ((warn, style.WARN), (breach, style.BREACH)):
-        if lim is not None:
-            for sgn in (-1, 1):
-                ax.axvline(sgn * lim, color=colour, lw=0.8, ls="--")
-    span = max(float(v.abs().max()), *(x for x in (warn, breach) if x), 1.0) * 1.2
-    ax.set_xlim(-span, span)
-    ax.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
-    money_axis(ax.xaxis)
-    ax.set_xlabel("Active DV01 ($ per 1 bp at the key rate)")
-    ax.set_title(f"Active DV01 by key rate, {fmt.date(as_of)}")
-    ax.grid(axis="y", visible=False)
-    return ax
-
-
-SCENARIO_LABELS = {
-    "parallel_up_100": "Parallel +100 bp",
-    "parallel_down_100": "Parallel −100 bp",
-    "steepener": "Steepener 2y −50 / 30y +50",
-    "flattener": "Flattener 2y +50 / 30y −50",
-}
-
-
-def rate_scenario_table(ax: Axes, scenarios: pd.DataFrame, as_of: object) -> Axes:
-    """P&L of portfolio, scaled benchmark and active under the rate scenarios (currency)."""
-    s = scenarios if scenarios is not None else pd.DataFrame()
-    cols = [
-        Column("Scenario", lambda r: SCENARIO_LABELS.get(str(r["scenario"]),
-                                                         fmt.text(r["scenario"])), "left", 1.9),
-        Column("Portfolio", lambda r: fmt.money(r["portfolio_pnl"], signed=True)),
-        Column("Benchmark", lambda r: fmt.money(r["benchmark_pnl"], signed=True)),
-        Column("Active", lambda r: fmt.money(r["active_pnl"], signed=True)),
-    ]
-    return table(
-        ax,
-        s,
-        cols,
-        title=f"Rate scenarios, P&L today ({fmt.date(as_of)})",
-        note="Key-rate durations + convexity; benchmark scaled to the portfolio's value",
-        empty="no key-rate durations: scenarios not computed",
-    )

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from fimonitor.report import figures, style
+from fimonitor.report import figures, figures_alerts, figures_perf, figures_rebalance, style
 from fimonitor.report import format as fmt
 from fimonitor.report.figures import Column
 from fimonitor.results import Pack
@@ -140,7 +140,7 @@ def _headline(fig: Figure, pack: Pack) -> None:
     gap = _num(_metric(pack, "duration_gap"))
     if not np.isfinite(gap):
         gap = _num(dp) - _num(db)
-    warn_gap, _ = figures._limits(pack.thresholds, "duration_gap")
+    warn_gap, _ = figures.rule_limits(pack.thresholds, "duration_gap")
     sev = alert_severity(pack)
     gap_colour = style.severity_colour(sev.get(("duration_gap", ""), ""))
     cash_sev = sev.get(("min_cash_weight", ""), "")
@@ -430,10 +430,12 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
     )
     krd = _frame(pack, "key_rate_dv01")
     if krd.empty:
-        figures.dv01_chart(pack.positions, fig.add_axes((0.73, chart_y, 0.24, chart_h)), top_n=top_n)
+        figures.dv01_chart(
+            pack.positions, fig.add_axes((0.73, chart_y, 0.24, chart_h)), top_n=top_n
+        )
     else:
         figures.dv01_chart(pack.positions, fig.add_axes((0.73, 0.695, 0.24, 0.09)), top_n=5)
-        figures.key_rate_chart(
+        figures_perf.key_rate_chart(
             krd, pack.as_of, pack.thresholds, fig.add_axes((0.73, chart_y, 0.24, 0.1))
         )
     sev = alert_severity(pack)
@@ -460,7 +462,7 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
         _risk_table(fig.add_axes((0.73, 0.045, 0.24, 0.117)), pack, compact=True)
     else:
         _data_quality(fig.add_axes((0.73, 0.235, 0.24, 0.19)), pack)
-        figures.returns_table(fig.add_axes((0.73, 0.045, 0.24, 0.15)), perf, pack.as_of)
+        figures_perf.returns_table(fig.add_axes((0.73, 0.045, 0.24, 0.15)), perf, pack.as_of)
     return fig
 
 
@@ -520,8 +522,8 @@ def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
         f"{fmt.date(pack.as_of)} · alerts open today: {n_b} BREACH, {n_w} WARN",
     )
     labels = _labels(pack)
-    codes, partial = figures.alert_timeline(pack.alerts_history, pack.as_of, lw)
-    figures.alert_timeline_chart(
+    codes, partial = figures_alerts.alert_timeline(pack.alerts_history, pack.as_of, lw)
+    figures_alerts.alert_timeline_chart(
         codes, partial, fig.add_axes((0.2, 0.585, 0.77, 0.27)), max_rows=top_n, labels=labels
     )
     oa = open_alerts(pack)
@@ -546,18 +548,24 @@ def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
         "Age: trading days in the streak, today included",
         empty="no alerts open today",
     )
-    figures.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.09, 0.25, 0.14)))
+    figures_alerts.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.09, 0.25, 0.14)))
     _risk_table(fig.add_axes((0.345, 0.07, 0.205, 0.16)), pack, compact=True)
     attr, daily = _frame(pack, "attribution"), _frame(pack, "daily_returns")
     if not attr.empty:
-        figures.attribution_chart(attr, fig.add_axes((0.665, 0.33, 0.305, 0.175)), labels=labels)
+        figures_perf.attribution_chart(
+            attr, fig.add_axes((0.665, 0.33, 0.305, 0.175)), labels=labels
+        )
     else:
-        figures.drivers_chart(
-            pack.drivers_rule, "rule", fig.add_axes((0.73, 0.3, 0.24, 0.2)),
+        figures_alerts.drivers_chart(
+            pack.drivers_rule,
+            "rule",
+            fig.add_axes((0.73, 0.3, 0.24, 0.2)),
             title="Alert days by rule (look-back)",
         )
     if not daily.empty:
-        figures.cumulative_active_chart(daily, pack.as_of, fig.add_axes((0.63, 0.09, 0.34, 0.14)))
+        figures_perf.cumulative_active_chart(
+            daily, pack.as_of, fig.add_axes((0.63, 0.09, 0.34, 0.14))
+        )
     return fig
 
 
@@ -602,8 +610,9 @@ def scenario_alerts(pack: Pack, scenario: str) -> pd.DataFrame:
         min_cash_weight=t("min_cash_weight", "min"),
         duration_gap=t("duration_gap"),
         active_weight=t("active_weight"),
-        group_max_weight={g: Threshold(v[0], v[1], "max") for g, v in
-                          (th.get("group_max_weight") or {}).items()},
+        group_max_weight={
+            g: Threshold(v[0], v[1], "max") for g, v in (th.get("group_max_weight") or {}).items()
+        },
     )
     return evaluate_positions(frame, rules, pack.as_of)
 
@@ -618,8 +627,7 @@ def _left_text(pack: Pack, scenario: str, n_breach: float) -> str:
         return f"leaves {int(n_breach)} BREACH"
     labels = _labels(pack)
     parts = [
-        f"{fmt.rule_label(r['rule'])} {_who(r, labels)} {signed_value(r)}"
-        for _, r in b.iterrows()
+        f"{fmt.rule_label(r['rule'])} {_who(r, labels)} {signed_value(r)}" for _, r in b.iterrows()
     ]
     return "leaves BREACH " + "; ".join(parts)
 
@@ -664,9 +672,7 @@ def _scenario_table(ax, pack: Pack) -> pd.DataFrame:
 
 def _left_block(ax, s: pd.DataFrame) -> None:
     """Name the breaches each scenario leaves (POST_BM's "ok" included)."""
-    lines = [
-        (style.BREACH, f"{r['scenario']} {r['_left']}") for _, r in s.iterrows() if r["_left"]
-    ]
+    lines = [(style.BREACH, f"{r['scenario']} {r['_left']}") for _, r in s.iterrows() if r["_left"]]
     if not lines:
         lines = [(style.OK, "No scenario leaves a BREACH.")]
     figures.text_block(ax, "Breaches each scenario leaves", lines, fontsize=6.6)
@@ -801,7 +807,7 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         )
         return fig
     _today_box(fig, pack)
-    figures.scenario_active_chart(
+    figures_rebalance.scenario_active_chart(
         rb.comparison, pack.thresholds, fig.add_axes((0.06, 0.48, 0.5, 0.31)), top_n=top_n
     )
     s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
@@ -817,7 +823,7 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         title="What to do today — POST_MIN orders, with the alert each one cures",
     )
     if not rs.empty:
-        figures.rate_scenario_table(fig.add_axes((0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
+        figures_perf.rate_scenario_table(fig.add_axes((0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
     _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
     return fig
 

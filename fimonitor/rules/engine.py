@@ -226,8 +226,10 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
                 c: pd.Series(dtype=t)
                 for c, t in zip(
                     [*ALERT_COLUMNS, *EXTRA_COLUMNS],
-                    ["datetime64[ns]", object, object, float, float, object, "datetime64[ns]"]
-                    + [float, float, int, "datetime64[ns]", "datetime64[ns]"],
+                    [
+                        *("datetime64[ns]", object, object, float, float, object),
+                        *("datetime64[ns]", float, float, int, "datetime64[ns]", "datetime64[ns]"),
+                    ],
                     strict=True,
                 )
             }
