@@ -8,7 +8,7 @@ both sides, date x ticker) -> group sums -> daily effects -> Carino-linked effec
 QTD, YTD and 1Y. Printed with a floor measured in the same run: one ``np.cumprod`` over the
 same date x ticker panel (the least any pass over the panel costs), and the ratio to it.
 Goal: under 0.2 s. ``--book`` also times ``daily_attribution`` + ``attribution`` on a synthetic
-book in the CONTRACT §2 format (benchmarks/bench_core.py's writer; includes the ledger PnL).
+book in the input-folder format (benchmarks/bench_core.py's writer; includes the ledger PnL).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.book:
         sys.path.insert(0, str(HERE))
-        from bench_core import write_book  # the synthetic §2 book writer
+        from bench_core import write_book  # the synthetic book writer
 
         from fimonitor.analytics.exposures import compute_history
         from fimonitor.data.loaders import load_book

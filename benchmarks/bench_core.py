@@ -32,7 +32,7 @@ RATINGS = ["AAA", "AA", "A", "BBB", "BB", "B"]
 
 
 def write_book(folder: Path, n: int, days: int, seed: int = 7) -> Path:
-    """A synthetic book in the §2 format: random-walk prices, monthly durations, a ledger."""
+    """A synthetic input folder (docs/formats.md): random-walk prices, durations, a ledger."""
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / "transactions.csv").exists():
         return folder

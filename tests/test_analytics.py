@@ -1,4 +1,4 @@
-"""Every §4 definition on the tiny book, against numbers worked out by hand (see conftest)."""
+"""Every docs/definitions.md definition on the tiny book, against numbers worked out by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Backtest of rebalancing policies (CONTRACT §8) against a direct day-by-day simulation."""
+"""Backtest of rebalancing policies (docs/definitions.md) against a direct day-by-day simulation."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def _policies():
 
 
 def test_tiered_weights_bands() -> None:
-    # CONTRACT §6 example: target 30, weight 37.5 -> 32.5 (middle of the band)
+    # policy rebalancer example (README): target 30, weight 37.5 -> 32.5 (middle of the band)
     cur = np.array([0.375, 0.20, 0.425])
     tgt = np.array([0.30, 0.25, 0.45])
     new = tiered_weights(cur, tgt)

@@ -1,4 +1,4 @@
-"""DCA (CONTRACT §7): the schedule against exchange_calendars, and the run by hand."""
+"""DCA (docs/definitions.md, DCA): the schedule against exchange_calendars, and the run by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Policy rebalancer (CONTRACT §6) on hand-made portfolios; every number checked by hand."""
+"""Policy rebalancer (README) on hand-made portfolios; every number checked by hand."""
 
 from __future__ import annotations
 

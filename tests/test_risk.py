@@ -1,4 +1,4 @@
-"""Risk metrics (CONTRACT §9): hand cases, an independent calculation, and empyrical."""
+"""Risk metrics (docs/definitions.md): hand cases, an independent calculation, and empyrical."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ Performance metrics of :func:`asset_metrics`::
                       last ``lookback`` rows (returns ending on the as-of date; NaN returns are
                       left out)
     beta              cov(r, b) / var(b) (ddof=1) on the rows where both r and b exist
-    sharpe            mean(r − rf) / std(r, ddof=1) · √252 (rf daily, CONTRACT §9)
+    sharpe            mean(r − rf) / std(r, ddof=1) · √252 (rf daily, as in risk.py)
     max_drawdown      min(P_t / max_{s ≤ t} P_s − 1) over the last ``lookback`` + 1 prices
                       (the price before the first return is the anchor)
 """

@@ -3,7 +3,7 @@
 Inputs are the key-rate durations of each fund on one month (``key_rate_durations_monthly.csv``
 rows, ``ticker, tenor, krd``; tenors ``2y, 5y, 10y, 30y``), the holdings' market values and the
 benchmark weights. Tickers without key-rate rows (CASH, equities) have key-rate durations 0,
-as CASH has duration 0 in CONTRACT §2.
+as CASH has duration 0 (docs/definitions.md).
 
 Definitions (``MV`` the portfolio's market value, currency; ``w_i`` weights, ``b_i`` benchmark
 weights; ``KRD_ik`` years):

@@ -208,7 +208,7 @@ def risk_metrics(
         alpha, tracking_error, information_ratio) use the dates ``r`` and ``b`` have in common;
         without ``b`` they are NaN.
     rf : float
-        Daily risk-free rate (fraction), used by ``sharpe`` only (as in §9).
+        Daily risk-free rate (fraction), used by ``sharpe`` only.
     weights : pd.Series, optional
         Holding weights (ticker -> weight) for ``effective_n``; NaN without them.
 

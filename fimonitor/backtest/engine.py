@@ -16,8 +16,8 @@ Timing and accounting:
 
 Metrics (per policy) use :func:`fimonitor.analytics.risk.risk_metrics` on the daily
 time-weighted returns ``r_t = (V_t − F_t)/V_{t−1} − 1`` (F = contributions), so without
-contributions ``annual_return = (final/first)^(252/n) − 1`` exactly as §8 says, and with
-contributions it is the time-weighted annual return. ``turnover`` = Σ traded notional of
+contributions ``annual_return = (final/first)^(252/n) − 1`` (docs/definitions.md, backtest),
+and with contributions it is the time-weighted annual return. ``turnover`` = Σ traded notional of
 rebalances / mean value / years (years = number of daily returns / 252); ``costs`` = Σ costs.
 """
 

@@ -12,10 +12,10 @@ weights. Weights and drifts are fractions of portfolio value (0.05 = 5 points).
   |drift| exceeds 0.05; a holding with |drift| > 0.10 goes to target, one with
   0.05 < |drift| <= 0.10 to the middle of the band (target ± 0.025 on the side it drifted to),
   the others hold. Because the backtest is fully invested, the net cash of those trades is
-  absorbed as in §6: net sale proceeds buy under-target holdings, largest shortfall first,
-  never past their target; a net purchase is funded by selling over-target holdings that did
-  not trigger, largest excess first, never below their target (then, if still short, the
-  triggered over-target holdings the same way).
+  absorbed as by the policy rebalancer: net sale proceeds buy under-target holdings, largest
+  shortfall first, never past their target; a net purchase is funded by selling over-target
+  holdings that did not trigger, largest excess first, never below their target (then, if
+  still short, the triggered over-target holdings the same way).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``fimonitor history``: what the history database holds (CONTRACT §10).
+"""``fimonitor history``: what the history database holds (docs/store.md).
 
 ``fimonitor history [--db URL] [--out DIR] [--portfolio NAME] [--events | --performance] [--csv]``
 

@@ -1,7 +1,7 @@
 """``fimonitor rebalance``: the policy rebalancer for any portfolio (docs/interface.md, rebalance).
 
 Prints the drift table (current, target, drift, action), then SELL and BUY orders with value,
-reason and P&L vs cost, then alerts; ``--json`` writes the §6 JSON, ``--csv`` the orders.
+reason and P&L vs cost, then alerts; ``--json`` writes the plan JSON, ``--csv`` the orders.
 Prices come from the portfolio file (``price:``) or ``--data DIR`` prices.csv on ``--as-of``
 (default: its last date); a ticker whose close is blank is valued on ``adj_close`` (noted).
 """

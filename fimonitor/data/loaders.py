@@ -1,4 +1,4 @@
-"""Read and validate the input folder (CONTRACT §2) into a :class:`~fimonitor.data.book.Book`.
+"""Read and validate the input folder (docs/formats.md) into a :class:`~fimonitor.data.book.Book`.
 
 Every file is read and checked through :mod:`fimonitor.data.tables` (the one table reader):
 every problem raises an :class:`~fimonitor.errors.InputError` subclass naming the file, the
@@ -466,7 +466,7 @@ def load_book(data_dir: str | Path = "data") -> Book:
     Parameters
     ----------
     data_dir : str or Path
-        The input folder (CONTRACT §2).
+        The input folder (docs/formats.md, input folder).
 
     Returns
     -------

@@ -86,7 +86,7 @@ class PolicyResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json_dict(self) -> dict:
-        """Return the §6 JSON (weights as fractions) plus a few extra top-level keys."""
+        """Return the plan JSON (weights as fractions) plus a few extra top-level keys."""
         rows = [
             {
                 "ticker": r.row,

@@ -1,4 +1,4 @@
-"""The history database (CONTRACT §10): one import point for the pipeline and the commands.
+"""The history database (docs/store.md): one import point for the pipeline and the commands.
 
 The implementation is split by concern: :mod:`~fimonitor.store.engine` (URLs, connections,
 migrations, the writer lock), :mod:`~fimonitor.store.write` (a pack's snapshot, allocation

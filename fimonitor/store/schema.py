@@ -1,4 +1,4 @@
-"""Tables of the history database (CONTRACT §10; schema version 2) and their migrations.
+"""Tables of the history database (docs/store.md; schema version 2) and their migrations.
 
 Every snapshot table is keyed by ``(portfolio_id, as_of, ...)`` with a unique constraint, so
 re-recording an as-of replaces its rows instead of doubling them. Text keys that may be

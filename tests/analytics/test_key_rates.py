@@ -58,7 +58,7 @@ def test_key_rate_dv01_by_hand():
 
 
 def test_portfolio_key_rate_dv01_adds_up_to_dv01():
-    """Σ_k PORTFOLIO krd_dv01 = Σ_i MV_i D_i 1e-4 (CONTRACT dv01) when Σ_k KRD = D."""
+    """Σ_k PORTFOLIO krd_dv01 = Σ_i MV_i D_i 1e-4 (the pack's DV01) when Σ_k KRD = D."""
     out = key_rate_dv01(POS, KRD, BENCH, 1000.0)
     port = out[out["ticker"] == "PORTFOLIO"]["krd_dv01"].sum()
     assert port == pytest.approx((600 * 3.0 + 300 * 8.5) * 1e-4)
