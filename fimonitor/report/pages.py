@@ -80,7 +80,7 @@ def _headline(fig: Figure, pack: Pack) -> None:
         (
             "Cash weight",
             fmt.pct(metric_value(pack, "cash_weight"), 2),
-            "CASH + cash proxies" + (f" · {cash_sev}" if cash_sev else ""),
+            f"CASH + proxies · {cash_sev}" if cash_sev else "CASH + cash proxies",
             style.severity_colour(cash_sev),
         ),
         (
