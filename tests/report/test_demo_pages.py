@@ -66,6 +66,9 @@ def test_ratings_in_scale_order_and_cash_not_aaa(demo_pack_dir, texts):
     assert pos.loc["CASH", "rating_bucket"] == "cash"
     page = texts[0]
     block = page[page.index("Exposure by rating") :]
-    found = [b for b in fmt.RATING_SCALE + ("cash",) if re.search(rf"\n{b} ", block)]
-    assert found == sorted(found, key=fmt.rating_rank)
+    at = {b: m.start() for b in r["rating_bucket"] if (m := re.search(rf"\n{b} ", block))}
+    assert set(at) == set(r["rating_bucket"])
+    shown = sorted(at, key=at.get)  # order of appearance on the page
+    assert shown == sorted(r["rating_bucket"], key=fmt.rating_rank)
+    assert shown[0] == "AA" and shown[-1] == "cash"
     assert "High yield" in page and "hy_credit" not in page.split("Exposure by rating")[0]
