@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+from helpers.report import make_pack
 from matplotlib.colors import to_hex
 from pypdf import PdfReader
 
 from fimonitor.report import figures_perf, style
 from fimonitor.report.render import write_report
-from helpers.report import make_pack
 
 PERF = pd.DataFrame(
     {
