@@ -131,6 +131,7 @@ def active_weights_chart(
     thresholds: Thresholds | None = None,
     ax: Axes | None = None,
     top_n: int = 12,
+    as_of: object = None,
 ) -> Axes:
     """Signed horizontal bars of the largest |active weight| holdings, with ±warn/±breach lines.
 
@@ -161,7 +162,9 @@ def active_weights_chart(
     ax.set_xlim(-span, span)
     ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
     pct_axis(ax.xaxis, 0, signed=True)
-    label = "Active weight (% of market value)"
+    label = "Active weight (% of market value)" + (
+        f" at {fmt.date(as_of)}" if as_of is not None else ""
+    )
     if limits:
         label += "\ndashed: " + ", ".join(limits)
     ax.set_xlabel(label)
@@ -229,7 +232,9 @@ def duration_chart(
     return ax
 
 
-def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12) -> Axes:
+def dv01_chart(
+    positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12, as_of: object = None
+) -> Axes:
     """Horizontal bars of DV01 by holding (currency per 1 bp), largest first."""
     ax = new_axes(ax)
     d = positions.set_index("ticker")["dv01"].astype(float).dropna()
@@ -241,7 +246,7 @@ def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12)
     ax.set_yticks(y, top.index)
     ax.xaxis.set_major_locator(MaxNLocator(4))
     money_axis(ax.xaxis)
-    ax.set_xlabel("DV01 ($ per 1 bp)")
+    ax.set_xlabel("DV01 ($ per 1 bp)" + (f" at {fmt.date(as_of)}" if as_of is not None else ""))
     rest = d.drop(top.index).sum()
     title = f"DV01 by holding — {shown_text(len(top), total, 'holdings')}"
     ax.set_title(title)

@@ -28,6 +28,7 @@ def scenario_active_chart(
     thresholds: Thresholds | None = None,
     ax: Axes | None = None,
     top_n: int = 15,
+    as_of: object = None,
 ) -> Axes:
     """Draw grouped bars of active weight per ticker for PRE, POST_MIN, POST_BM and POST_CONS.
 

@@ -257,7 +257,11 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         return fig
     _today_box(fig, pack)
     figures_rebalance.scenario_active_chart(
-        rb.comparison, pack.thresholds, fig.add_axes((0.06, 0.48, 0.5, 0.31)), top_n=top_n
+        rb.comparison,
+        pack.thresholds,
+        fig.add_axes((0.06, 0.48, 0.5, 0.31)),
+        top_n=top_n,
+        as_of=pack.as_of,
     )
     s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
     _left_block(fig.add_axes((0.6, 0.575, 0.37, 0.055)), s)

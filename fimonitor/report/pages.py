@@ -273,7 +273,11 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
     labels = group_labels(pack)
     chart_y, chart_h = 0.515, 0.27
     figures.active_weights_chart(
-        pack.positions, pack.thresholds, fig.add_axes((0.065, chart_y, 0.235, chart_h)), top_n=top_n
+        pack.positions,
+        pack.thresholds,
+        fig.add_axes((0.065, chart_y, 0.235, chart_h)),
+        top_n=top_n,
+        as_of=pack.as_of,
     )
     figures.duration_chart(
         pack.duration_history, pack.thresholds, fig.add_axes((0.355, chart_y, 0.30, chart_h))
@@ -284,7 +288,9 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
             pack.positions, fig.add_axes((0.73, chart_y, 0.24, chart_h)), top_n=top_n
         )
     else:
-        figures.dv01_chart(pack.positions, fig.add_axes((0.73, 0.695, 0.24, 0.09)), top_n=5)
+        figures.dv01_chart(
+            pack.positions, fig.add_axes((0.73, 0.695, 0.24, 0.09)), top_n=5, as_of=pack.as_of
+        )
         figures_perf.key_rate_chart(
             krd, pack.as_of, pack.thresholds, fig.add_axes((0.73, chart_y, 0.24, 0.1))
         )
