@@ -11,12 +11,13 @@ See docs/formats.md (rules file) for the file layout.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fimonitor.errors import ConfigError
+from fimonitor.errors import ConfigError, cut
 from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
@@ -46,6 +47,9 @@ TOP_KEYS = (
     "labels",
 )
 LABEL_KEYS = ("groups",)
+#: the largest accepted value of each whole-number setting (100 years of weeks / days)
+INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
+MAX_NAME = 200  # characters of portfolio_name
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
@@ -108,8 +112,8 @@ class MonitorConfig:
 
 
 def _frac(value: Any, *, file: Path, key: str, percent_ok: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{key} must be a number, got {value!r}", file=file)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{key} must be a finite number, got {cut(repr(value))}", file=file)
     v = float(value)
     if v < 0:
         raise ConfigError(f"{key} must not be negative, got {v}", file=file)
@@ -241,12 +245,23 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
 
     top: dict[str, Any] = {}
     if raw.get("portfolio_name") is not None:
-        top["portfolio_name"] = str(raw["portfolio_name"])
-    for key in ("lookback_weeks", "risk_lookback_days", "max_stale_days"):
+        name = raw["portfolio_name"]
+        if not isinstance(name, str | int | float) or isinstance(name, bool):
+            raise ConfigError("portfolio_name must be a text", file=file)
+        name = str(name).strip()
+        if not name or len(name) > MAX_NAME or "\n" in name or "\r" in name:
+            raise ConfigError(
+                f"portfolio_name must be one line of 1 to {MAX_NAME} characters", file=file
+            )
+        top["portfolio_name"] = name
+    for key, most in INT_LIMITS.items():
         if raw.get(key) is not None:
             v = raw[key]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{key} must be a positive integer, got {v!r}", file=file)
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= most:
+                raise ConfigError(
+                    f"{key} must be a whole number from 1 to {most:,}, got {cut(repr(v))}",
+                    file=file,
+                )
             top[key] = v
     if raw.get("risk_free_rate") is not None:
         top["risk_free_rate"] = _frac(

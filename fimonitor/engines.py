@@ -115,8 +115,8 @@ def direct(request: PackRequest) -> PackRun:
     book, config = load_inputs(request.data_dir or default_data_dir(), request.config)
     pack = build_pack(book, config, request.as_of)
     out = Path(request.output_dir)
-    folder = write_pack(pack, out, engine="direct")
-    record(pack, request.db or default_db_url(out))
+    url = request.db or default_db_url(out)
+    folder = write_pack(pack, out, engine="direct", commit=lambda _tmp: record(pack, url))
     return PackRun(folder, as_of_note(pack))
 
 
@@ -161,11 +161,15 @@ def notebook(request: PackRequest) -> PackRun:
         html_text, _ = HTMLExporter(exclude_input=True).from_filename(str(executed))
         html = tmp / f"{s}_monitoring_pack.html"
         html.write_text(html_text, encoding="utf-8")
+        url = request.db or default_db_url(out)
         folder = write_pack(
-            pack, out, engine="notebook", extra={executed.name: executed, html.name: html}
+            pack,
+            out,
+            engine="notebook",
+            extra={executed.name: executed, html.name: html},
+            commit=lambda _tmp: record(pack, url),
         )
         _same_tables(tmp / "pack" / s, folder)
-    record(pack, request.db or default_db_url(out))
     return PackRun(folder, as_of_note(pack))
 
 

@@ -17,8 +17,7 @@ from fimonitor import __version__
 from fimonitor.analytics import risk
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
-from fimonitor.data.asof import AsOf
-from fimonitor.data.asof import resolve_as_of as resolve_dates
+from fimonitor.data.asof import AsOf, resolve_book_as_of
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import load_book
 from fimonitor.data.quality import stale_tickers
@@ -37,9 +36,11 @@ log = logging.getLogger(__name__)
 DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
 
 
-def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> AsOf:
-    """:func:`fimonitor.data.asof.resolve_as_of` on a book's price and first-position dates."""
-    return resolve_dates(book.dates, as_of, first_position=book.first_transaction_date)
+def resolve_as_of(
+    book: Book, as_of: str | pd.Timestamp | None = "latest", max_stale: int = 5
+) -> AsOf:
+    """:func:`fimonitor.data.asof.resolve_book_as_of` (``latest`` = last date fully priced)."""
+    return resolve_book_as_of(book, as_of, max_stale_sessions=max_stale)
 
 
 def check_as_of(
@@ -75,14 +76,26 @@ def check_as_of(
         )
     # stale prices: last real close before the as-of date
     stale = stale_tickers(book.close, list(needed), as_of)
-    for t, d in zip(stale["ticker"], stale["last_price_date"], strict=True):
-        lag = int(((book.dates > d) & (book.dates <= as_of)).sum())
+    for t, d, lag in zip(
+        stale["ticker"], stale["last_price_date"], stale["sessions_stale"], strict=True
+    ):
         notes.append(
             (
                 "WARN",
                 "stale price",
-                f"{t}: last close {d.date()}, {lag} trading "
-                f"day(s) before the as-of date; valued at it",
+                f"{t}: last close {d.date()}, {lag} NYSE session(s) "
+                "before the as-of date; valued at it",
+            )
+        )
+    later = book.transactions[book.transactions["date"] > as_of]
+    if len(later):
+        first = later.iloc[0]
+        notes.append(
+            (
+                "WARN",
+                "transactions after as-of",
+                f"{len(later)} transaction(s) dated after {as_of.date()} are not in this pack "
+                f"(first: row {int(first['row'])}, {first['date'].date()})",
             )
         )
     # stale durations: the latest month on file is older than the as-of month
@@ -260,7 +273,7 @@ def build_pack(
     with_rebalance: bool = True,
 ) -> Pack:
     """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
-    resolved = resolve_as_of(book, as_of)
+    resolved = resolve_as_of(book, as_of, config.max_stale_days)
     d = resolved.date
     h = compute_history(book, end=d, max_stale_days=config.max_stale_days)
     if d not in h.dates:
@@ -380,8 +393,10 @@ def run_pack(
     note = as_of_note(pack)
     if note:
         log.warning("%s", note)
-    folder = write_pack(pack, Path(output_dir), render=render)
-    record(pack, db or default_db_url(Path(output_dir)))
+    url = db or default_db_url(Path(output_dir))
+    folder = write_pack(
+        pack, Path(output_dir), render=render, commit=lambda _tmp: record(pack, url)
+    )
     return folder
 
 

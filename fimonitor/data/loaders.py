@@ -24,7 +24,9 @@ from fimonitor.data.tables import (
     WEIGHT_SUM_TOL,
     check_duplicates,
     check_known,
+    check_not_future,
     check_price_values,
+    check_ticker_format,
     first_bad_row,
     parse_dates,
     parse_numbers,
@@ -34,7 +36,7 @@ from fimonitor.data.tables import (
     validate_prices,
     weight_scale,
 )
-from fimonitor.errors import DataGapError, InputError, SchemaError
+from fimonitor.errors import DataGapError, InputError, SchemaError, fmt_number
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,9 @@ def _read_prices_fast(path: Path) -> pd.DataFrame | None:
         )
     df["row"] = spreadsheet_rows(len(df))
     first_bad_row(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
+    check_ticker_format(df, df["ticker"], path)
     out = pd.DataFrame({"date": parse_dates(df, "date", path), "ticker": df["ticker"]})
+    check_not_future(df, out["date"], path)
     for col in numeric:
         out[col] = values[col]
     if "adj_close" not in out:
@@ -350,6 +354,8 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         column="action",
     )
     df["ticker"] = df["ticker"].str.upper()
+    check_ticker_format(df, df["ticker"], path, blank_ok=True)
+    check_not_future(df, df["date"], path)
     shares = parse_numbers(df, "shares", path, blank_ok=True)
     price = parse_numbers(df, "price", path, blank_ok=True)
     fees = parse_numbers(df, "fees", path, blank_ok=True).fillna(0.0)
@@ -444,8 +450,8 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         oversold,
         path,
         lambda r: (
-            f"SELL of {r['shares']:g} shares on {r['date'].date()} exceeds the "
-            f"{r['held']:g} shares held"
+            f"SELL of {fmt_number(r['shares'])} shares on {r['date'].date()} exceeds the "
+            f"{fmt_number(r['held'])} shares held"
         ),
         exc=InputError,
     )

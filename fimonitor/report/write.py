@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from fimonitor.dates import stamp
-from fimonitor.fileio import atomic_folder, sha256_file
+from fimonitor.fileio import atomic_folder, csv_text, sha256_file
 from fimonitor.report.index import write_index
 from fimonitor.report.render import write_report
 from fimonitor.results import (
@@ -50,7 +51,7 @@ def write_csv(
 ) -> None:
     """Write ``df`` as CSV (ISO dates, full precision), ``columns`` first in this order."""
     frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
-    _iso(frame).to_csv(path, index=index, lineterminator="\n")
+    Path(path).write_text(csv_text(_iso(frame), index=index), encoding="utf-8")
 
 
 ALERT_EXTRA = ("signed_value", "excess")
@@ -118,10 +119,16 @@ def write_pack(
     render: bool = True,
     engine: str = "direct",
     extra: dict[str, Path] | None = None,
+    commit: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder."""
+    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
+
+    ``commit(tmp)`` (e.g. the database record) runs once the folder is complete and before it
+    is published (:func:`fimonitor.fileio.atomic_folder`); when it raises, nothing is published
+    and the index is not rewritten.
+    """
     final = Path(out_root) / stamp(pack.as_of)
-    with atomic_folder(final) as tmp:
+    with atomic_folder(final, commit=commit) as tmp:
         write_tables(pack, tmp)
         if render:
             write_report(pack, tmp)
