@@ -22,7 +22,7 @@ from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
 MIN_RULES = ("min_cash_weight",)
-RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight")
+RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight", "key_rate_dv01")
 REBALANCE_KEYS = (
     "max_single_name_weight",
     "min_cash_weight",
@@ -45,11 +45,13 @@ TOP_KEYS = (
     "rebalance",
     "risk_levels",
     "labels",
+    "benchmarks",
 )
 LABEL_KEYS = ("groups",)
 #: the largest accepted value of each whole-number setting (100 years of weeks / days)
 INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
 MAX_NAME = 200  # characters of portfolio_name
+BENCHMARKS_KEYS = ("primary",)
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
@@ -76,6 +78,7 @@ class RulesConfig:
     duration_gap: Threshold | None = None
     active_weight: Threshold | None = None
     group_max_weight: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    key_rate_dv01: Threshold | None = None  # |active key-rate DV01| per tenor, currency per bp
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class MonitorConfig:
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     # ``labels: {groups: {hy_credit: High yield}}``: display names of group codes on the pages
     group_labels: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    benchmark_primary: str | None = None  # benchmarks.primary: the benchmark rules use
     source: Path | None = None
 
 
@@ -174,6 +178,19 @@ def _risk_levels(raw: Any, *, file: Path) -> tuple[float, float, float, float]:
     return v  # type: ignore[return-value]
 
 
+def _benchmarks(raw: Any, *, file: Path) -> str | None:
+    """``benchmarks: {primary: NAME}`` -> NAME (checked against the file by the loader)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("benchmarks must be a mapping {primary: NAME}", file=file)
+    _check_keys(raw, BENCHMARKS_KEYS, file=file, where="benchmarks")
+    primary = raw.get("primary")
+    if primary is None:
+        return None
+    if not isinstance(primary, str) or not primary.strip():
+        raise ConfigError(f"benchmarks.primary must be a name, got {primary!r}", file=file)
+    return primary.strip()
+
+
 def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
     """Validate a parsed YAML document and build a :class:`MonitorConfig`."""
     file = Path(file)
@@ -206,6 +223,10 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         }
     )
 
+    if rules_raw.get("key_rate_dv01") is not None:  # currency per bp: never rescaled
+        rules_kw["key_rate_dv01"] = _threshold(
+            rules_raw["key_rate_dv01"], "max", file=file, key="key_rate_dv01", percent_ok=False
+        )
     reb_raw = raw.get("rebalance") or {}
     if not isinstance(reb_raw, dict):
         raise ConfigError("rebalance must be a mapping", file=file)
@@ -277,6 +298,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
     if not isinstance(groups_lab, dict):
         raise ConfigError("labels.groups must map group code -> display label", file=file)
     top["group_labels"] = MappingProxyType({str(k).lower(): str(v) for k, v in groups_lab.items()})
+    if raw.get("benchmarks") is not None:
+        top["benchmark_primary"] = _benchmarks(raw["benchmarks"], file=file)
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

@@ -25,6 +25,7 @@ PARAMETERS = {
     "config": None,
     "output_dir": None,
     "db": None,
+    "previous_as_of": "auto",
 }
 
 

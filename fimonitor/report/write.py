@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from fimonitor.analytics.attribution import ATTRIBUTION_COLUMNS
+from fimonitor.analytics.benchmark_table import BENCHMARK_COLUMNS
+from fimonitor.analytics.indicators import ASSET_METRIC_COLUMNS
+from fimonitor.analytics.performance import RETURN_COLUMNS
+from fimonitor.analytics.rate_attribution import RATE_COLUMNS
 from fimonitor.dates import stamp
 from fimonitor.fileio import atomic_folder, csv_text, sha256_file
 from fimonitor.report.index import write_index
@@ -36,6 +41,9 @@ from fimonitor.results import (
 )
 
 log = logging.getLogger(__name__)
+
+KRD_COLUMNS = ["ticker", "tenor", "krd", "krd_dv01"]
+SCENARIO_COLUMNS = ["scenario", "portfolio_pnl", "benchmark_pnl", "active_pnl"]
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -95,6 +103,17 @@ def write_tables(pack: Pack, folder: Path) -> None:
         write_csv(pack.correlations, folder / "correlations.csv", index=True)
     if not pack.rolling_risk.empty:
         write_csv(pack.rolling_risk, folder / "rolling_risk.csv", index=True)
+    for name, frame, columns in (
+        ("performance.csv", pack.performance, RETURN_COLUMNS),
+        ("attribution.csv", pack.attribution, ATTRIBUTION_COLUMNS),
+        ("rate_attribution.csv", pack.rate_attribution, RATE_COLUMNS),
+        ("key_rate_dv01.csv", pack.key_rate_dv01, KRD_COLUMNS),
+        ("rate_scenarios.csv", pack.rate_scenarios, SCENARIO_COLUMNS),
+        ("asset_metrics.csv", pack.asset_metrics, list(ASSET_METRIC_COLUMNS)),
+        ("benchmarks.csv", pack.benchmarks, BENCHMARK_COLUMNS),
+    ):
+        if not frame.empty:
+            write_csv(frame, folder / name, columns)
 
 
 def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
@@ -123,9 +142,10 @@ def write_pack(
 ) -> Path:
     """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
 
-    ``commit(tmp)`` (e.g. the database record) runs once the folder is complete and before it
-    is published (:func:`fimonitor.fileio.atomic_folder`); when it raises, nothing is published
-    and the index is not rewritten.
+    ``commit(tmp)`` (the pipeline records the history database there) runs once the complete
+    pack is in its temporary folder and before it replaces ``out_root/YYYYMMDD``
+    (:func:`fimonitor.fileio.atomic_folder`); when it raises, nothing is published, the
+    index is not rewritten and any earlier pack of that date stays.
     """
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final, commit=commit) as tmp:

@@ -110,7 +110,7 @@ def build_world(base: Path) -> dict[str, Path]:
     """The session copies: tiny book, demo book, portfolios and a published tiny pack."""
     import functools
 
-    from fimonitor import engines
+    from fimonitor import pipeline
     from fimonitor.cli import main
     from helpers.tiny import write_tiny_book
 
@@ -121,13 +121,13 @@ def build_world(base: Path) -> dict[str, Path]:
         shutil.copy2(EXAMPLES / name, world["pf"] / name)
     (world["pf"] / "targets.yaml").write_text("targets: {AGG: 60, TLT: 40}\n")
     world["out"] = base / "out"
-    original = engines.write_pack
-    engines.write_pack = functools.partial(original, render=False)
+    original = pipeline.write_pack
+    pipeline.write_pack = functools.partial(original, render=False)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             assert main(["pack", "--data", str(world["tiny"]), "--out", str(world["out"])]) == 0
     finally:
-        engines.write_pack = original
+        pipeline.write_pack = original
     return world
 
 
@@ -155,8 +155,8 @@ def no_render_env() -> dict[str, str]:
 #: a child process running ``fimonitor`` without rendering PDFs/PNGs (argv follows)
 CHILD = (
     "import functools, sys\n"
-    "from fimonitor import engines\n"
-    "engines.write_pack = functools.partial(engines.write_pack, render=False)\n"
+    "from fimonitor import pipeline\n"
+    "pipeline.write_pack = functools.partial(pipeline.write_pack, render=False)\n"
     "from fimonitor.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
@@ -176,9 +176,11 @@ def ws(tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) 
     """A fresh workspace; the CLI runs in ``tmp/`` and writes no PDF/PNG."""
     import functools
 
-    from fimonitor import engines
+    from fimonitor import pipeline
 
-    monkeypatch.setattr(engines, "write_pack", functools.partial(engines.write_pack, render=False))
+    monkeypatch.setattr(
+        pipeline, "write_pack", functools.partial(pipeline.write_pack, render=False)
+    )
     space = make_workspace(tmp_path / "ws", world)
     monkeypatch.chdir(space.root / "tmp")
     return space
