@@ -198,10 +198,17 @@ def metric(name: str, value: object) -> str:
 YEAR_RULES = frozenset({"duration_gap"})
 
 
+# Rules whose value and limit are currency per basis point.
+DV01_RULES = frozenset({"key_rate_dv01"})
+
+
 def rule_value(rule: object, x: object, signed: bool = False) -> str:
-    """Format an alert's value or limit: years for duration_gap, percent otherwise."""
+    """Format an alert's value or limit: years for duration_gap, $/bp for key_rate_dv01, else %."""
     if str(rule) in YEAR_RULES:
         return years(x, 2, signed=signed)
+    if str(rule) in DV01_RULES:
+        text_ = money(x, signed=signed)
+        return text_ if text_ == MISSING else text_ + "/bp"
     return pct(x, 2, signed=signed)
 
 
@@ -300,9 +307,12 @@ def _metric_or_text(name: object, value: object) -> str:
 
 def _alert_cell(col: str, rule: object, value: object) -> str:
     """An alert's value/limit by its rule; the signed value and the excess as differences."""
-    if col == "excess" or (col == "signed_value" and str(rule) == "active_weight"):
-        return years(value, 2, True) if str(rule) in YEAR_RULES else pp(value, 2)
-    return rule_value(rule, value, signed=col == "signed_value" and str(rule) in YEAR_RULES)
+    r = str(rule)
+    if r in DV01_RULES or r in YEAR_RULES:
+        return rule_value(r, value, signed=col in ("signed_value", "excess"))
+    if col == "excess" or (col == "signed_value" and r == "active_weight"):
+        return pp(value, 2)
+    return rule_value(r, value)
 
 
 def format_frame(df: pd.DataFrame) -> pd.DataFrame:

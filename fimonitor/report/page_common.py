@@ -54,6 +54,8 @@ def new_page(pack: Pack, page: int, subtitle: str) -> Figure:
     fig.text(0.03, 0.933, subtitle, fontsize=style.SUBTITLE_SIZE, color=style.MUTED, va="center")
     fig.add_artist(Line2D([0.03, 0.97], [0.918, 0.918], color=style.PORTFOLIO, lw=0.8))
     sources = ", ".join(sorted(pack.inputs)) if pack.inputs else "input folder"
+    if len(sources) > 110:  # keep clear of the right-hand footer
+        sources = f"{len(pack.inputs)} input files"
     fig.add_artist(Line2D([0.03, 0.97], [0.032, 0.032], color="#BBBBBB", lw=0.5))
     fig.text(
         0.03,
@@ -166,7 +168,7 @@ def signed_value(row: pd.Series) -> str:
         v = row.get("value")
     if rule == "active_weight":
         return fmt.pp(v, 2)
-    return fmt.rule_value(rule, v, signed=rule in fmt.YEAR_RULES)
+    return fmt.rule_value(rule, v, signed=rule in fmt.YEAR_RULES | fmt.DV01_RULES)
 
 
 def excess_text(row: pd.Series) -> str:
@@ -174,8 +176,9 @@ def excess_text(row: pd.Series) -> str:
     ex = num(row.get("excess"))
     if not np.isfinite(ex):
         ex = abs(num(row.get("value")) - num(row.get("limit")))
-    if str(row.get("rule")) in fmt.YEAR_RULES:
-        return fmt.years(ex, signed=True)
+    rule = str(row.get("rule"))
+    if rule in fmt.YEAR_RULES or rule in fmt.DV01_RULES:
+        return fmt.rule_value(rule, ex, signed=True)
     return fmt.pp(ex, 2)
 
 

@@ -91,7 +91,9 @@ def _scenario_table(ax, pack: Pack) -> pd.DataFrame:
     s["_left"] = [_left_text(pack, str(r["scenario"]), num(r["n_breach"])) for _, r in s.iterrows()]
 
     def status(r: pd.Series) -> str:
-        st = "current book" if r["scenario"] == "PRE" else fmt.text(r.get("status"))
+        if r["scenario"] == "PRE":
+            return "current book"
+        st = fmt.text(r.get("status"))
         return f"{st}, {fmt.count(r['n_breach'])} BREACH left" if r["_left"] else st
 
     cols = [

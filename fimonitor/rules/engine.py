@@ -239,8 +239,12 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
             )
     if rules.key_rate_dv01 is not None and x.key_rate_dv01 is not None:
         tenors = [t for t in TENORS if t in x.key_rate_dv01.columns]
-        values = np.abs(x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float))
-        parts.append(_stack("key_rate_dv01", dates, tenors, values, rules.key_rate_dv01))
+        active = x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float)
+        parts.append(
+            _stack(
+                "key_rate_dv01", dates, tenors, np.abs(active), rules.key_rate_dv01, signed=active
+            )
+        )
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(
