@@ -44,9 +44,11 @@ TOP_KEYS = (
     "rules",
     "rebalance",
     "risk_levels",
+    "labels",
     "benchmarks",
     "notify",
 )
+LABEL_KEYS = ("groups",)
 #: the largest accepted value of each whole-number setting (100 years of weeks / days)
 INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
 MAX_NAME = 200  # characters of portfolio_name
@@ -108,6 +110,8 @@ class MonitorConfig:
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
+    # ``labels: {groups: {hy_credit: High yield}}``: display names of group codes on the pages
+    group_labels: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     benchmark_primary: str | None = None  # benchmarks.primary: the benchmark rules use
     source: Path | None = None
     notify: Any = None  # the raw `notify:` value, read by fimonitor.notify.parse_notify
@@ -288,6 +292,14 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         )
     if raw.get("risk_levels") is not None:
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
+    labels = raw.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ConfigError("labels must be a mapping such as {groups: {code: label}}", file=file)
+    _check_keys(labels, LABEL_KEYS, file=file, where="labels")
+    groups_lab = labels.get("groups") or {}
+    if not isinstance(groups_lab, dict):
+        raise ConfigError("labels.groups must map group code -> display label", file=file)
+    top["group_labels"] = MappingProxyType({str(k).lower(): str(v) for k, v in groups_lab.items()})
     if raw.get("benchmarks") is not None:
         top["benchmark_primary"] = _benchmarks(raw["benchmarks"], file=file)
     if raw.get("notify") is not None:

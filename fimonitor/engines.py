@@ -177,7 +177,8 @@ def notebook(request: PackRequest) -> PackRun:
             raise NotebookError(
                 f"notebook failed ({detail}); executed notebook kept at {kept}"
             ) from exc
-        html_text, _ = HTMLExporter().from_filename(str(executed))
+        # the reader sees tables and charts, not code (nbconvert --no-input)
+        html_text, _ = HTMLExporter(exclude_input=True).from_filename(str(executed))
         html = tmp / f"{s}_monitoring_pack.html"
         html.write_text(html_text, encoding="utf-8")
         try:

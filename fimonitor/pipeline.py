@@ -362,6 +362,10 @@ def build_pack(
         data_quality=pd.DataFrame(dq, columns=["severity", "item", "detail"]),
         rebalance=rebalance,
         thresholds=_thresholds(config),
+        display={
+            "group_labels": dict(config.group_labels),
+            "lookback_weeks": config.lookback_weeks,
+        },
         inputs=file_hashes(book, config),
         **extra,
     )

@@ -148,6 +148,7 @@ class Pack:
     correlations: pd.DataFrame = field(default_factory=pd.DataFrame)
     rolling_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     thresholds: dict = field(default_factory=dict)
+    display: dict = field(default_factory=dict)  # "group_labels", "lookback_weeks" (pages only)
     inputs: dict = field(default_factory=dict)  # file name -> sha256
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     attribution: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -170,5 +171,9 @@ def test_notebook_runs_under_papermill(tmp_path):
         if "text/html" in o.get("data", {}) and "<table" in o["data"]["text/html"]
     ]
     assert len(html_tables) >= 4
+    for o in html_tables:  # formatted as on the pages: no scientific notation, no raw NaN
+        cells = re.findall(r"<td>(.*?)</td>", o["data"]["text/html"])
+        assert cells
+        assert not [c for c in cells if re.fullmatch(r"-?[\d.]+e[-+]\d+", c) or c == "NaN"]
     manifest = json.loads((folders[0] / "manifest.json").read_text())
     assert manifest["as_of"].replace("-", "") == stamp

@@ -194,5 +194,7 @@ def test_both_engines_give_identical_csvs(tmp_path, capsys, no_render):
     for name in csvs:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (b / "20240209_monitoring_pack.ipynb").is_file()
-    assert "<html" in (b / "20240209_monitoring_pack.html").read_text().lower()
+    html = (b / "20240209_monitoring_pack.html").read_text()
+    assert "<html" in html.lower()
+    assert "run_pack(" not in html  # code input hidden (nbconvert --no-input)
     assert json.loads((b / "manifest.json").read_text())["engine"] == "notebook"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers.report import DIAGNOSIS, make_pack
 
-from fimonitor.report import figures, pages, style
+from fimonitor.report import figures, figures_alerts, figures_rebalance, pages, style
 from fimonitor.report import format as fmt
 from fimonitor.report.index import read_counts, write_index
 from fimonitor.report.render import report_names, write_report
@@ -215,10 +215,11 @@ def test_page_text_shows_key_numbers(pack, rendered):
 def test_page3_trades_table_for_both_scenarios(pack, rendered):
     text = PdfReader(rendered[0]).pages[2].extract_text()
     orders = pack.rebalance.orders
-    for scen in ("POST_BM", "POST_CONS"):
-        n = int((orders["scenario"] == scen).sum())
-        assert f"Trades {scen}: {n} orders" in text
-    biggest = orders.sort_values("notional", ascending=False).iloc[0]
+    n = int((orders["scenario"] == "POST_CONS").sum())
+    assert f"Trades POST_CONS: {n} orders" in text
+    assert "What to do today" in text
+    cons = orders[orders["scenario"] == "POST_CONS"]
+    biggest = cons.sort_values("notional", ascending=False).iloc[0]
     assert fmt.money(biggest["notional"]) in text
     assert "Binding constraints in POST_CONS" in text
     assert "Cash floor 2.0 % binds" in text
@@ -248,9 +249,9 @@ def test_units_on_value_axes(pack):
         assert "years" in ax.get_ylabel()
         ax = figures.dv01_chart(pack.positions)
         assert "$ per 1 bp" in ax.get_xlabel()
-        ax = figures.weekly_alert_days_chart(pack.weekly)
-        assert "trading days" in ax.get_ylabel()
-        ax = figures.scenario_active_chart(pack.rebalance.comparison, pack.thresholds)
+        ax = figures_alerts.rolling_risk_chart(pack.rolling_risk)
+        assert "%" in ax.get_ylabel() or "not enough" in ax.texts[0].get_text()
+        ax = figures_rebalance.scenario_active_chart(pack.rebalance.comparison, pack.thresholds)
         assert "%" in ax.get_ylabel()
 
 
@@ -276,15 +277,118 @@ def _rgb(hex_colour: str) -> tuple[float, float, float]:
     return to_rgb(hex_colour)
 
 
-def test_duration_bands_follow_benchmark(pack):
+def test_duration_zones_coloured_by_severity(pack):
+    """No-alert zone unfilled; warn zone (0.5 < |gap| <= 1) amber; breach zone (> 1) red."""
+    from matplotlib.colors import to_hex
+
     with style.pack_style():
         ax = figures.duration_chart(pack.duration_history, pack.thresholds)
-    bands = ax.collections
-    assert len(bands) == 2  # breach band and warn band
+    zones = [c for c in ax.collections if str(c.get_gid()).startswith("zone:")]
+    assert len(zones) == 4  # warn above/below, breach above/below
     bench = pack.duration_history["benchmark_duration"].to_numpy()
-    verts = bands[1].get_paths()[0].vertices[:, 1]  # warn band
-    assert np.isclose(verts.max(), (bench + 0.5).max())
-    assert np.isclose(verts.min(), (bench - 0.5).min())
+    for c in zones:
+        sev = c.get_gid().split(":")[1]
+        colour = to_hex(c.get_facecolor()[0])
+        ys = c.get_paths()[0].vertices[:, 1]
+        if sev == "WARN":
+            assert colour == to_hex(style.WARN_FILL)
+            # the amber zone lies between warn and breach on one side of the benchmark
+            assert np.isclose(np.abs(ys - np.median(bench)).min(), 0.5, atol=0.6)
+        else:
+            assert colour == to_hex(style.BREACH_FILL)
+    up = next(c for c in zones if c.get_gid() == "zone:WARN").get_paths()[0].vertices[:, 1]
+    assert np.isclose(up.min(), (bench + 0.5).min()) or np.isclose(up.max(), (bench - 0.5).max())
+    # nothing is painted between benchmark − 0.5 and benchmark + 0.5 (the no-alert zone)
+    for c in zones:
+        ys = c.get_paths()[0].vertices[:, 1]
+        assert not np.any((ys > bench.max() - 0.5 + 1e-9) & (ys < bench.min() + 0.5 - 1e-9))
+
+
+@pytest.mark.parametrize(
+    ("ticks", "expected"),
+    [
+        ([-0.075, -0.05, -0.025, 0.0, 0.025, 0.05, 0.075], ["-7.5 %", "-2.5 %", "+2.5 %"]),
+        ([-0.08, -0.04, 0.0, 0.04, 0.08], ["-8 %", "+4 %", "0 %"]),
+        ([0.0, 0.005, 0.01], ["+0.5 %", "+1.0 %", "0.0 %"]),
+    ],
+)
+def test_percent_ticks_show_their_real_value(ticks, expected):
+    labels = figures.PctFormatter(signed=True).format_ticks(ticks)
+    for e in expected:
+        assert e in labels
+    # every label parses back to its tick
+    back = [float(lab.replace(" %", "").replace("+", "")) / 100 for lab in labels]
+    assert np.allclose(back, ticks)
+
+
+def test_alert_timeline_cells_are_worst_severity_per_week():
+    h = pd.DataFrame(
+        {
+            "date": pd.to_datetime(
+                ["2026-04-20", "2026-04-21", "2026-04-27", "2026-04-29", "2026-04-13"]
+            ),
+            "rule": ["active_weight"] * 4 + ["duration_gap"],
+            "ticker": ["TLT", "TLT", "TLT", "TLT", ""],
+            "severity": ["WARN", "BREACH", "WARN", "WARN", "WARN"],
+        }
+    )
+    codes, partial = figures_alerts.alert_timeline(h, "2026-04-30", 3)
+    weeks = list(codes.columns.strftime("%Y-%m-%d"))
+    assert weeks == ["2026-04-10", "2026-04-17", "2026-04-24", "2026-05-01"]
+    assert codes.loc[("active_weight", "TLT")].tolist() == [0, 0, 2, 1]  # worst of the week
+    assert codes.loc[("duration_gap", "")].tolist() == [0, 1, 0, 0]
+    assert codes.index[0] == ("active_weight", "TLT")  # BREACH rows first
+    # window 2026-04-10 (Fri, after 04-09) .. 2026-04-30 (Thu): first and last week partial
+    assert partial.tolist() == [True, False, False, True]
+    with style.pack_style():
+        ax = figures_alerts.alert_timeline_chart(codes, partial)
+    mesh = next(c for c in ax.collections if c.get_gid() == "timeline")
+    assert np.asarray(mesh.get_array()).reshape(codes.shape).tolist() == codes.to_numpy().tolist()
+    assert any(t.get_text().endswith("*") for t in ax.get_xticklabels())
+    assert all(
+        t.get_text()[-5:-1].isdigit() or t.get_text()[-4:].isdigit() for t in ax.get_xticklabels()
+    )  # the year is on every date label
+
+
+def test_ratings_sorted_by_scale_and_groups_labelled():
+    assert sorted(["BB", "A", "NR", "BBB", "cash", "AA", "AAA", "D"], key=fmt.rating_rank) == [
+        "AAA",
+        "AA",
+        "A",
+        "BBB",
+        "BB",
+        "D",
+        "NR",
+        "cash",
+    ]
+    assert fmt.group_label("hy_credit") == "High yield"
+    assert fmt.group_label("hy_credit", {"hy_credit": "HY"}) == "HY"
+    assert fmt.group_label("odd_code") == "odd_code"
+
+
+def test_alert_value_signed_and_streak_path():
+    row = pd.Series(
+        {
+            "rule": "active_weight",
+            "ticker": "MBB",
+            "value": 0.0433,
+            "signed_value": -0.0433,
+            "limit": 0.03,
+            "excess": 0.0133,
+            "severity": "WARN",
+            "since": pd.Timestamp("2026-03-16"),
+            "first_breach": pd.Timestamp("2026-03-16"),
+            "severity_since": pd.Timestamp("2026-04-15"),
+            "age_days": 33,
+        }
+    )
+    assert pages.signed_value(row) == "-4.33 pp"
+    assert pages.excess_text(row) == "+1.33 pp"
+    assert pages.streak_path(row) == "BREACH 2026-03-16 → WARN 2026-04-15"
+    assert pages.age_text(row) == "33 d"
+    esc = row.copy()
+    esc["severity"], esc["first_breach"] = "BREACH", pd.Timestamp("2026-03-20")
+    assert pages.streak_path(esc) == "WARN 2026-03-16 → BREACH 2026-03-20"
 
 
 def test_fifty_holdings_render_with_top_n(tmp_path):
@@ -319,8 +423,8 @@ def test_table_shows_top_n_of_m():
     with style.pack_style():
         fig = pages.rebalance_page(p)
     text = _texts(fig)
-    n = int((p.rebalance.orders["scenario"] == "POST_BM").sum())
-    assert f"Trades POST_BM: {n} orders (top " in text and f"of {n})" in text
+    n = int((p.rebalance.orders["scenario"] == "POST_CONS").sum())
+    assert f"Trades POST_CONS: {n} orders (top " in text and f"of {n})" in text
 
 
 def test_infeasible_pack_shows_diagnosis(tmp_path):

@@ -25,9 +25,9 @@ def test_float_noise_at_the_limit_is_not_an_alert():
 def test_threshold_and_the_pages_use_it():
     import pandas as pd
 
-    from fimonitor.report.figures import _severity
+    from fimonitor.report.figures import max_severity
 
     t = Threshold(warn=0.03, breach=0.05, kind="max")
     assert t.severity(0.80 - 0.77) is None and t.severity(0.06) == "BREACH"
-    got = _severity(pd.Series([0.80 - 0.77, -0.04, 0.06]), 0.03, 0.05)
+    got = max_severity(pd.Series([0.80 - 0.77, -0.04, 0.06]), 0.03, 0.05)
     assert list(got) == ["", "WARN", "BREACH"]

@@ -88,7 +88,7 @@ class Book:
 
     securities    index ticker; name, group, sector, rating_bucket, is_cash_proxy (bool),
                   price_field ('close' | 'adj_close'); CASH is added as a row (group 'cash',
-                  cash proxy, rating 'AAA').
+                  cash proxy, rating 'cash': no input rates it).
     close         date x ticker valuation prices (currency per share); for tickers whose
                   price_field is 'adj_close' this is adj_close. NaN where the file has no value.
     adj_close     date x ticker total-return prices (for returns).

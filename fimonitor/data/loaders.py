@@ -118,7 +118,7 @@ def read_security_master(path: Path) -> pd.DataFrame:
             "name": "Cash",
             "group": "cash",
             "sector": "Cash",
-            "rating_bucket": "AAA",
+            "rating_bucket": "cash",
             "is_cash_proxy": True,
             "price_field": "close",
         },

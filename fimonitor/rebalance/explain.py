@@ -11,7 +11,8 @@ Reason codes (one per order):
 - ``residual``: no constraint acts on the ticker and the trade moves it *away* from its
   benchmark weight: it only absorbs weight freed by the constraints above (the budget
   Σw = 1). A trade that brings an unconstrained ticker closer to benchmark is
-  ``to_benchmark``.
+  ``to_benchmark``, except for a name the benchmark does not hold that keeps more than one
+  share: ``residual: weight freed by limits`` (it keeps weight the binding limits free).
 
 The code is the constraint whose term is largest in ticker i's optimality condition
 ``2(w_i − b_i) = −Σ_k λ_k·a_ki − ν + μ_i`` (λ the constraint duals, a_ki the constraint's
@@ -31,6 +32,7 @@ import pandas as pd
 from fimonitor.rebalance.optimizer import DUAL_TOL, ConstrainedResult, Limits, ScenarioBook
 
 BINDING_COLUMNS = ["constraint", "bound", "dual", "cost_active_weight", "cost_duration_gap", "text"]
+RESIDUAL_OUTSIDE = "residual: weight freed by limits"
 MAX_NAMED_CAPS = 8  # binding single-name caps costed one by one; more are costed together
 
 
@@ -79,7 +81,11 @@ def order_reasons(book: ScenarioBook, result: ConstrainedResult, limits: Limits)
     # is a to_benchmark trade (the budget spill-over only stops it short)
     pre = book.notional / result.value_post
     closer = np.abs(w - book.benchmark) < np.abs(pre - book.benchmark)
-    return np.where(on_bm | ((reasons == "residual") & closer), "to_benchmark", reasons)
+    outside = book.benchmark <= 0  # a name the benchmark does not hold
+    out = np.where(on_bm | ((reasons == "residual") & closer & ~outside), "to_benchmark", reasons)
+    # a name outside the benchmark that keeps more than one share is not "to_benchmark": it
+    # holds weight the binding limits free (the budget), and says so
+    return np.where(outside & ~on_bm & (out == "residual"), RESIDUAL_OUTSIDE, out)
 
 
 def _pct(x: float) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from fimonitor.report import format as fmt
 from fimonitor.report import style
@@ -27,15 +27,19 @@ from fimonitor.severity import classify
 
 Thresholds = dict
 
+# Scenario order in every rebalance table and chart (PRE first, the least trade next).
+SCENARIOS = ("PRE", "POST_MIN", "POST_BM", "POST_CONS")
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
+
+def new_axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
+    """``ax``, or the Axes of a new stand-alone Figure when ``ax`` is None."""
     if ax is not None:
         return ax
     fig = Figure(figsize=size, layout="constrained")  # no pyplot: nothing global, no leaks
     return fig.add_subplot()
 
 
-def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, float | None]:
+def rule_limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, float | None]:
     """(warn, breach) for ``rule``; (None, None) when the rule is absent."""
     if not thresholds:
         return None, None
@@ -48,24 +52,73 @@ def _limits(thresholds: Thresholds | None, rule: str) -> tuple[float | None, flo
     return warn, breach
 
 
-def _severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
+def max_severity(values: pd.Series, warn: float | None, breach: float | None) -> pd.Series:
     """WARN/BREACH/'' for the absolute value of a max-type measure (the rules' classifier)."""
     code, _ = classify(values.abs().to_numpy(dtype=float), warn, breach, "max")
     names = np.array(["", "WARN", "BREACH"], dtype=object)
     return pd.Series(names[code], index=values.index, dtype=object)
 
 
-def _bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:
+def bar_colours(sev: pd.Series, base: str = style.PORTFOLIO) -> list[str]:
+    """Bar colours: BREACH red, WARN amber, else ``base``."""
     return [{"BREACH": style.BREACH, "WARN": style.WARN}.get(s, base) for s in sev]
 
 
-def _shown(n_shown: int, n_total: int, what: str) -> str:
+def shown_text(n_shown: int, n_total: int, what: str) -> str:
+    """Return 'top N of M <what>' when items were left out, else 'all M <what>'."""
     return f"top {n_shown} of {n_total} {what}" if n_total > n_shown else f"all {n_total} {what}"
 
 
+def exact_digits(values: Sequence[float], least: int = 0, most: int = 4) -> int:
+    """Fewest decimals (>= ``least``) that print every value exactly (``2.5`` -> 1)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    for d in range(least, most + 1):
+        if np.all(np.abs(np.round(v, d) - v) <= 1e-9 * np.maximum(1.0, np.abs(v))):
+            return d
+    return most
+
+
+class PctFormatter(Formatter):
+    """Percent tick labels of a fraction axis showing each tick's real value.
+
+    All ticks of the axis share the fewest decimals that print every one of them exactly:
+    ticks at ±2.5 % and ±5 % print ``-2.5 %``, ``+5.0 %`` (never "±2 %").
+    """
+
+    def __init__(self, signed: bool = False, least: int = 0) -> None:
+        self.signed, self.least = signed, least
+        self._digits: int | None = None
+
+    def format_ticks(self, values):  # noqa: D102 (matplotlib API)
+        self._digits = exact_digits(np.asarray(values, dtype=float) * 100.0, self.least)
+        try:
+            return [self(v, i) for i, v in enumerate(values)]
+        finally:
+            self._digits = None
+
+    def __call__(self, x, pos=None):  # noqa: D102 (matplotlib API)
+        d = self._digits
+        if d is None:
+            d = exact_digits([x * 100.0], self.least)
+        return fmt.pct(x, d, signed=self.signed)
+
+
 def pct_axis(axis, digits: int = 0, signed: bool = False) -> None:
-    """Tick labels of a fraction axis in percent (``0.02`` -> ``2 %``)."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: fmt.pct(v, digits, signed=signed)))
+    """Tick labels of a fraction axis in percent, each tick's real value (``0.025`` -> 2.5 %).
+
+    ``digits`` is the least number of decimals; more are used when a tick needs them.
+    """
+    axis.set_major_formatter(PctFormatter(signed=signed, least=digits))
+
+
+def money_axis(axis) -> None:
+    """Tick labels of a currency axis, each tick's real value (decimals only when needed)."""
+
+    def f(v, _):
+        return fmt.money(v, exact_digits([v], 0, 2))
+
+    axis.set_major_formatter(FuncFormatter(f))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,6 +131,7 @@ def active_weights_chart(
     thresholds: Thresholds | None = None,
     ax: Axes | None = None,
     top_n: int = 12,
+    as_of: object = None,
 ) -> Axes:
     """Signed horizontal bars of the largest |active weight| holdings, with ±warn/±breach lines.
 
@@ -87,15 +141,15 @@ def active_weights_chart(
     thresholds : ``pack.thresholds``; ``active_weight`` -> (warn, breach) draws the limits.
     top_n : number of bars; the title states "top N of M".
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     aw = positions.set_index("ticker")["active_weight"].astype(float).dropna()
     aw = aw[aw.abs() > 0]
     total = len(aw)
     top = aw.reindex(aw.abs().sort_values(ascending=False).index[:top_n])[::-1]
-    warn, breach = _limits(thresholds, "active_weight")
-    sev = _severity(top, warn, breach)
+    warn, breach = rule_limits(thresholds, "active_weight")
+    sev = max_severity(top, warn, breach)
     y = np.arange(len(top))
-    ax.barh(y, top.values, color=_bar_colours(sev), height=0.7)
+    ax.barh(y, top.values, color=bar_colours(sev), height=0.7)
     ax.set_yticks(y, top.index)
     ax.axvline(0, color=style.TEXT, lw=0.6)
     limits = []
@@ -103,15 +157,18 @@ def active_weights_chart(
         if lim is not None:
             for s in (-1, 1):
                 ax.axvline(s * lim, color=colour, lw=0.9, ls="--")
-            limits.append(f"±{fmt.pct(lim, 0)} {label}")
+            limits.append(f"±{fmt.pct(lim, exact_digits([lim * 100]))} {label}")
     span = max([abs(top).max() if len(top) else 0.01, *(v for v in (warn, breach) if v)]) * 1.15
     ax.set_xlim(-span, span)
+    ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
     pct_axis(ax.xaxis, 0, signed=True)
-    label = "Active weight (% of market value)"
+    label = "Active weight (% of market value)" + (
+        f" at {fmt.date(as_of)}" if as_of is not None else ""
+    )
     if limits:
         label += "\ndashed: " + ", ".join(limits)
     ax.set_xlabel(label)
-    ax.set_title(f"Active weights — {_shown(len(top), total, 'tickers')}")
+    ax.set_title(f"Active weights — {shown_text(len(top), total, 'tickers')}")
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -126,44 +183,60 @@ def duration_chart(
     The amber band is benchmark ± warn, the red band benchmark ± breach (years), so the
     portfolio line leaving a band is exactly a duration_gap alert.
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     dh = duration_history.sort_index()
     idx = pd.DatetimeIndex(dh.index)
     bench = dh["benchmark_duration"].astype(float).to_numpy()
-    warn, breach = _limits(thresholds, "duration_gap")
+    port = dh["portfolio_duration"].astype(float).to_numpy()
+    warn, breach = rule_limits(thresholds, "duration_gap")
+    outer = max(v for v in (warn, breach, 0.0) if v is not None)
+    lo = np.nanmin([np.nanmin(port), np.nanmin(bench - outer)])
+    hi = np.nanmax([np.nanmax(port), np.nanmax(bench + outer)])
+    pad = (hi - lo) * 0.08 if hi > lo else 0.5
+    y0, y1 = lo - pad, hi + pad + (hi - lo) * 0.35  # head-room for the legend
     handles = []
-    if breach is not None:
-        ax.fill_between(idx, bench - breach, bench + breach, color=style.BREACH_FILL, lw=0)
-        handles.append(Patch(color=style.BREACH_FILL, label=f"breach band ±{fmt.years(breach)}"))
+    # zones by |gap|: none (no fill) <= warn < WARN (amber) <= breach < BREACH (red)
+    zones = []
     if warn is not None:
-        ax.fill_between(idx, bench - warn, bench + warn, color=style.WARN_FILL, lw=0)
-        handles.append(Patch(color=style.WARN_FILL, label=f"warn band ±{fmt.years(warn)}"))
+        top = bench + breach if breach is not None else np.full_like(bench, y1)
+        bottom = bench - breach if breach is not None else np.full_like(bench, y0)
+        zones.append(("WARN", bench + warn, top, style.WARN_FILL, f"WARN zone |gap| > {warn:g} y"))
+        zones.append(("WARN", bottom, bench - warn, style.WARN_FILL, None))
+    if breach is not None:
+        zones.append(
+            (
+                "BREACH",
+                bench + breach,
+                np.full_like(bench, y1),
+                style.BREACH_FILL,
+                f"BREACH zone |gap| > {breach:g} y",
+            )
+        )
+        zones.append(("BREACH", np.full_like(bench, y0), bench - breach, style.BREACH_FILL, None))
+    for sev, a, b, colour, label in zones:
+        ax.fill_between(idx, a, b, color=colour, lw=0, gid=f"zone:{sev}")
+        if label:
+            handles.append(Patch(color=colour, label=label))
     (lb,) = ax.plot(idx, bench, color=style.BENCHMARK, lw=1.2, label="Benchmark")
-    (lp,) = ax.plot(
-        idx,
-        dh["portfolio_duration"].astype(float),
-        color=style.PORTFOLIO,
-        lw=1.5,
-        label="Portfolio",
-    )
+    (lp,) = ax.plot(idx, port, color=style.PORTFOLIO, lw=1.5, label="Portfolio")
     ax.set_ylabel("Duration (years)")
-    ax.set_xlabel("Date")
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, 2)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
     ax.yaxis.set_major_locator(MaxNLocator(6))
-    ax.set_xlim(idx.min(), idx.max())
+    if len(idx):
+        ax.set_xlim(idx.min(), idx.max())
+        ax.set_xlabel(f"Date (daily to {fmt.date(idx.max())}; white: within ±{warn or 0:g} y)")
     ax.set_title("Duration vs benchmark (years)")
-    ax.legend(handles=[lp, lb, *handles], loc="upper left", ncol=2, fontsize=6.5)
-    lo = np.nanmin([dh["portfolio_duration"].min(), (bench - (breach or 0)).min()])
-    hi = np.nanmax([dh["portfolio_duration"].max(), (bench + (breach or 0)).max()])
-    pad = (hi - lo) * 0.08 if hi > lo else 0.5
-    ax.set_ylim(lo - pad, hi + pad + (hi - lo) * 0.35)  # head-room for the legend
+    ax.legend(handles=[lp, lb, *handles], loc="upper left", ncol=2, fontsize=6.2)
+    ax.set_ylim(y0, y1)
     return ax
 
 
-def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12) -> Axes:
+def dv01_chart(
+    positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12, as_of: object = None
+) -> Axes:
     """Horizontal bars of DV01 by holding (currency per 1 bp), largest first."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     d = positions.set_index("ticker")["dv01"].astype(float).dropna()
     d = d[d.abs() > 0]
     total = len(d)
@@ -172,10 +245,10 @@ def dv01_chart(positions: pd.DataFrame, ax: Axes | None = None, top_n: int = 12)
     ax.barh(y, top.values, color=style.ACCENT, height=0.7)
     ax.set_yticks(y, top.index)
     ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.money(v)))
-    ax.set_xlabel("DV01 ($ per 1 bp)")
+    money_axis(ax.xaxis)
+    ax.set_xlabel("DV01 ($ per 1 bp)" + (f" at {fmt.date(as_of)}" if as_of is not None else ""))
     rest = d.drop(top.index).sum()
-    title = f"DV01 by holding — {_shown(len(top), total, 'holdings')}"
+    title = f"DV01 by holding — {shown_text(len(top), total, 'holdings')}"
     ax.set_title(title)
     if total > len(top):
         ax.text(
@@ -353,17 +426,39 @@ def _active_colour(row: pd.Series) -> str:
     return style.NEGATIVE if v is not None and round(float(v) * 100, 1) < 0 else style.TEXT
 
 
-def exposure_table(ax: Axes, exposure: pd.DataFrame, key: str, title: str) -> Axes:
-    """Portfolio / benchmark / active weight per group or rating bucket (percent)."""
+def exposure_table(
+    ax: Axes,
+    exposure: pd.DataFrame,
+    key: str,
+    title: str,
+    labels: dict | None = None,
+    alerting: dict | None = None,
+) -> Axes:
+    """Portfolio / benchmark / active weight per group or rating bucket (percent).
+
+    Groups are printed with their display labels (:func:`fimonitor.report.format.group_label`)
+    and ordered by |active weight|; rating buckets follow the rating scale (AAA … D, NR, cash).
+    ``alerting`` maps a group code to the severity of its alert today: that row is filled
+    with the severity colour.
+    """
     df = exposure.copy()
-    df = df.reindex(df["active_weight"].abs().sort_values(ascending=False).index)
+    alerting = alerting or {}
+    if key == "rating_bucket":
+        df = df.iloc[np.argsort(df[key].map(fmt.rating_rank).to_numpy(), kind="stable")]
+        name = lambda r: fmt.text(r[key])  # noqa: E731
+    else:
+        df = df.reindex(df["active_weight"].abs().sort_values(ascending=False).index)
+        name = lambda r: fmt.group_label(r[key], labels)  # noqa: E731
     cols = [
-        Column(key.split("_")[0].capitalize(), lambda r: fmt.text(r[key]), "left", 1.2),
+        Column(key.split("_")[0].capitalize(), name, "left", 1.2),
         Column("Portf.", lambda r: fmt.pct(r["portfolio_weight"])),
         Column("Bench.", lambda r: fmt.pct(r["benchmark_weight"])),
         Column("Active", lambda r: fmt.pp(r["active_weight"]), colour=_active_colour),
     ]
-    return table(ax, df, cols, title=title)
+    fill = None
+    if alerting:
+        fill = lambda r: style.severity_fill(alerting.get(str(r[key]), ""))  # noqa: E731
+    return table(ax, df, cols, title=title, row_fill=fill)
 
 
 def text_block(
@@ -412,168 +507,4 @@ def text_block(
             fontweight="bold" if colour == style.BREACH else "normal",
         )
         y -= line
-    return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Page 2 charts
-# ---------------------------------------------------------------------------------------------
-
-
-def _week_axis(ax: Axes, weeks: pd.DatetimeIndex) -> None:
-    step = max(int(np.ceil(len(weeks) / 9)), 1)
-    pos = np.arange(len(weeks))
-    ax.set_xticks(pos[::step], [w.strftime("%d %b") for w in weeks[::step]])
-    ax.set_xlim(-0.7, len(weeks) - 0.3)
-    ax.set_xlabel("Week ending (Friday)")
-
-
-def weekly_alert_days_chart(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Per week: trading days with >= 1 WARN and with >= 1 BREACH alert (side-by-side bars)."""
-    ax = _axes(ax)
-    weeks = pd.DatetimeIndex(weekly.index)
-    x = np.arange(len(weeks))
-    ax.bar(x - 0.2, weekly["warn_days"], width=0.4, color=style.WARN, label="days with WARN")
-    ax.bar(x + 0.2, weekly["breach_days"], width=0.4, color=style.BREACH, label="days with BREACH")
-    ax.plot(
-        x,
-        weekly["alert_days"],
-        color=style.TEXT,
-        lw=0,
-        marker="_",
-        ms=7,
-        label="days with any alert",
-    )
-    _week_axis(ax, weeks)
-    ax.set_ylim(0, 6.2)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("Alert days (trading days per week)")
-    ax.set_title(f"Weekly alert days — last {len(weeks)} weeks")
-    ax.legend(loc="upper left", ncol=3, fontsize=6.5)
-    return ax
-
-
-def weekly_peak_chart(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Per week: the largest number of alerts open on one day (stacked WARN + BREACH lines)."""
-    ax = _axes(ax)
-    weeks = pd.DatetimeIndex(weekly.index)
-    x = np.arange(len(weeks))
-    ax.plot(
-        x, weekly["peak_alerts"], color=style.TEXT, lw=1.4, marker="o", ms=2.5, label="all alerts"
-    )
-    ax.plot(
-        x, weekly["peak_breach"], color=style.BREACH, lw=1.2, marker="o", ms=2.5, label="BREACH"
-    )
-    ax.plot(x, weekly["peak_warn"], color=style.WARN, lw=1.2, marker="o", ms=2.5, label="WARN")
-    _week_axis(ax, weeks)
-    top = float(np.nanmax(weekly[["peak_alerts"]].to_numpy())) if len(weekly) else 1.0
-    ax.set_ylim(0, max(top, 1.0) * 1.3)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("Peak daily alerts (count)")
-    ax.set_title("Weekly peak of daily alerts")
-    ax.legend(loc="upper left", ncol=3, fontsize=6.5)
-    return ax
-
-
-def drivers_chart(
-    drivers: pd.DataFrame,
-    by: str,
-    ax: Axes | None = None,
-    top_n: int = 10,
-    title: str | None = None,
-) -> Axes:
-    """Alert days per rule or holding over the look-back window, BREACH vs WARN bars."""
-    ax = _axes(ax)
-    d = drivers.sort_values("alert_days", ascending=False)
-    total = len(d)
-    d = d.head(top_n).iloc[::-1]
-    y = np.arange(len(d))
-    ax.barh(y + 0.2, d["breach_days"], height=0.4, color=style.BREACH, label="BREACH days")
-    ax.barh(y - 0.2, d["warn_days"], height=0.4, color=style.WARN, label="WARN days")
-    ax.set_yticks(y, [fmt.text(v) for v in d[by]])
-    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-    ax.set_xlabel("Alert days in look-back (trading days)")
-    what = "rules" if by == "rule" else "holdings"
-    ax.set_title(title or f"Drivers by {by} ({_shown(len(d), total, what)})")
-    ax.grid(axis="y", visible=False)
-    if len(d):
-        ax.legend(loc="lower right", fontsize=6.5)
-    else:
-        ax.text(
-            0.5,
-            0.5,
-            "no alerts in the look-back window",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            color=style.MUTED,
-        )
-    return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Page 3 charts
-# ---------------------------------------------------------------------------------------------
-
-SCENARIOS = ("PRE", "POST_BM", "POST_CONS")
-
-
-def scenario_active_chart(
-    comparison: pd.DataFrame,
-    thresholds: Thresholds | None = None,
-    ax: Axes | None = None,
-    top_n: int = 15,
-) -> Axes:
-    """Draw grouped bars of active weight per ticker for PRE, POST_BM and POST_CONS.
-
-    Tickers are the ``top_n`` largest |PRE active weight|; warn/breach limits drawn as lines.
-    """
-    ax = _axes(ax)
-    wide = comparison.pivot_table(
-        index="ticker", columns="scenario", values="active_weight", aggfunc="first"
-    )
-    if "PRE" in wide:
-        order = wide["PRE"].abs().sort_values(ascending=False).index
-    else:
-        order = wide.abs().max(axis=1).sort_values(ascending=False).index
-    total = len(order)
-    tickers = list(order[:top_n])
-    x = np.arange(len(tickers))
-    present = [s for s in SCENARIOS if s in wide.columns]
-    w = 0.8 / max(len(SCENARIOS), 1)
-    for k, s in enumerate(SCENARIOS):
-        off = (k - 1) * w
-        if s in present:
-            ax.bar(
-                x + off,
-                wide.loc[tickers, s].to_numpy(dtype=float),
-                width=w,
-                color=style.SCENARIO_COLOURS[s],
-                label=s,
-            )
-        else:
-            ax.bar([0], [0], width=0, color=style.SCENARIO_COLOURS[s], label=f"{s} (infeasible)")
-    warn, breach = _limits(thresholds, "active_weight")
-    for lim, colour in ((warn, style.WARN), (breach, style.BREACH)):
-        if lim is not None:
-            for sgn in (-1, 1):
-                ax.axhline(sgn * lim, color=colour, lw=0.8, ls="--")
-    ax.axhline(0, color=style.TEXT, lw=0.6)
-    ax.set_xticks(x, tickers, rotation=0 if len(tickers) <= 16 else 45)
-    pct_axis(ax.yaxis, 0, signed=True)
-    ax.set_ylabel("Active weight (% of market value)")
-    ax.set_xlabel("Ticker (largest |active weight| before rebalancing first)")
-    ax.set_title(
-        "Active weights before and after rebalancing — " + _shown(len(tickers), total, "tickers")
-    )
-    ax.grid(axis="x", visible=False)
-    ax.legend(
-        loc="upper right",
-        ncol=3,
-        fontsize=6.5,
-        frameon=True,
-        facecolor="white",
-        edgecolor="#CCCCCC",
-        framealpha=0.95,
-    )
     return ax

@@ -29,7 +29,8 @@ NEGATIVE = "#8E44AD"
 
 # Scenario colours on the rebalance page.
 SCENARIO_COLOURS: dict[str, str] = {
-    "PRE": "#7F7F7F",
+    "PRE": "#B0B0B0",
+    "POST_MIN": "#2A9D8F",  # teal: the least trade, shown first
     "POST_BM": "#4A90C2",
     "POST_CONS": "#1F4E79",
 }

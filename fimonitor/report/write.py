@@ -6,7 +6,9 @@ same as-of replaces that folder only after the new one is complete.
 
 CSV numbers are written at full precision (``repr`` of floats), dates as ISO ``YYYY-MM-DD``.
 The contract's columns come first, in order; a few files carry extra trailing columns
-(``reason`` on orders; ``status, est_cost, diagnosis`` on the rebalance summary).
+(``reason`` on orders; ``status, est_cost, diagnosis`` on the rebalance summary;
+``signed_value, excess`` on the alert files: the measure with its sign and the amount beyond
+the crossed limit).
 """
 
 from __future__ import annotations
@@ -60,15 +62,24 @@ def write_csv(
     Path(path).write_text(csv_text(_iso(frame), index=index), encoding="utf-8")
 
 
+ALERT_EXTRA = ("signed_value", "excess")
+
+
+def _alert_cols(alerts: pd.DataFrame, more: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The contract's alert columns, then ``more``, then ``signed_value, excess`` when present."""
+    extra = [c for c in (*more, *ALERT_EXTRA) if c in alerts.columns]
+    return alerts[[*ALERT_COLUMNS, *extra]]
+
+
 def write_tables(pack: Pack, folder: Path) -> None:
     """Every CSV of the pack (docs/interface.md and docs/definitions.md, plus supporting tables)."""
     write_csv(pack.positions[POSITION_COLUMNS], folder / "today_positions.csv")
     write_csv(pack.summary, folder / "portfolio_summary.csv")
     write_csv(pack.sector_exposure, folder / "sector_exposure.csv")
     write_csv(pack.rating_exposure, folder / "rating_exposure.csv")
-    write_csv(pack.alerts[ALERT_COLUMNS], folder / "alerts.csv")
-    write_csv(pack.alerts_history[ALERT_COLUMNS], folder / "alerts_history.csv")
-    write_csv(pack.alerts[[*ALERT_COLUMNS, "since"]], folder / "alerts_open_since.csv")
+    write_csv(_alert_cols(pack.alerts), folder / "alerts.csv")
+    write_csv(_alert_cols(pack.alerts_history), folder / "alerts_history.csv")
+    write_csv(_alert_cols(pack.alerts, ("since",)), folder / "alerts_open_since.csv")
     write_csv(pack.weekly.reset_index(), folder / "weekly_trend.csv")
     drivers = pd.concat(
         [

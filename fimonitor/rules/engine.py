@@ -20,7 +20,12 @@ Rules and what they measure (``value`` in the alert):
   Evaluated only when the book has key-rate durations; not on rebalance scenarios.
 
 Each alert carries ``since``: the first date of its current streak (consecutive evaluated
-dates on which the same rule/ticker alerted at either severity).
+dates on which the same rule/ticker alerted at either severity), and for the pages:
+``signed_value`` (the measure with its sign: active weight and duration gap keep it; other
+rules equal ``value``), ``excess`` (how far beyond the crossed limit, ≥ 0, in the value's unit:
+``value − limit`` for a max-type rule, ``limit − value`` for a min-type rule), ``age_days``
+(evaluated dates in the streak, today included), ``severity_since`` (first date of the current
+severity's run) and ``first_breach`` (first BREACH date of the streak, NaT when none).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ RULE_ORDER = (
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
+EXTRA_COLUMNS = ("since", "signed_value", "excess", "age_days", "severity_since", "first_breach")
 
 
 @dataclass(frozen=True)
@@ -128,22 +134,56 @@ def _streak_start(code: np.ndarray) -> np.ndarray:
     return np.where(flag, starts, -1)
 
 
+def _run_start(code: np.ndarray) -> np.ndarray:
+    """Row index where each cell's current run of the same non-zero code began (-1: no alert)."""
+    prev = np.vstack([np.zeros((1, code.shape[1]), dtype=code.dtype), code[:-1]])
+    rows = np.arange(code.shape[0])[:, None]
+    starts = np.maximum.accumulate(np.where(code != prev, rows, -1), axis=0)
+    return np.where(code > 0, starts, -1)
+
+
+def _first_breach(code: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Row of the first BREACH of each cell's current streak (-1 when the streak has none)."""
+    rows = np.arange(code.shape[0])[:, None]
+    is_b = code == 2
+    last_b = np.maximum.accumulate(np.where(is_b, rows, -1), axis=0)
+    last_b_before = np.vstack([np.full((1, code.shape[1]), -1), last_b[:-1]])
+    first = is_b & (last_b_before < start)  # a breach with no earlier breach in its streak
+    fb = np.maximum.accumulate(np.where(first, rows, -1), axis=0)
+    return np.where((code > 0) & (fb >= start), fb, -1)
+
+
 def _stack(
-    rule: str, dates: pd.DatetimeIndex, keys: list[str], values: np.ndarray, t: Threshold
+    rule: str,
+    dates: pd.DatetimeIndex,
+    keys: list[str],
+    values: np.ndarray,
+    t: Threshold,
+    signed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
+    signed = values if signed is None else np.asarray(signed, dtype=float).reshape(values.shape)
     code, limit = classify(values, t.warn, t.breach, t.kind)
     start = _streak_start(code)
+    sev_start = _run_start(code)
+    fb = _first_breach(code, start)
     r, c = np.nonzero(code)
+    v, lim = values[r, c], limit[r, c]
+    fb_rc = fb[r, c]
     return pd.DataFrame(
         {
             "date": dates[r],
             "rule": rule,
             "ticker": np.asarray(keys, dtype=object)[c],
-            "value": values[r, c],
-            "limit": limit[r, c],
+            "value": v,
+            "limit": lim,
             "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
             "since": dates[start[r, c]],
+            "signed_value": signed[r, c],
+            "excess": v - lim if t.kind == "max" else lim - v,
+            "age_days": r - start[r, c] + 1,
+            "severity_since": dates[sev_start[r, c]],
+            "first_breach": pd.DatetimeIndex(dates[np.maximum(fb_rc, 0)]).where(fb_rc >= 0),
             "_order": RULE_ORDER.index(rule),
         }
     )
@@ -175,13 +215,20 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
     if rules.duration_gap is not None:
         parts.append(
             _stack(
-                "duration_gap", dates, [""], np.abs(x.duration_gap.to_numpy()), rules.duration_gap
+                "duration_gap",
+                dates,
+                [""],
+                np.abs(x.duration_gap.to_numpy()),
+                rules.duration_gap,
+                signed=x.duration_gap.to_numpy(),
             )
         )
     if rules.active_weight is not None:
         cols = list(x.weights.columns)
         act = x.weights.to_numpy() - x.benchmark.reindex(columns=cols).fillna(0.0).to_numpy()
-        parts.append(_stack("active_weight", dates, cols, np.abs(act), rules.active_weight))
+        parts.append(
+            _stack("active_weight", dates, cols, np.abs(act), rules.active_weight, signed=act)
+        )
     if rules.group_max_weight:
         gw = group_sum(x.weights, x.groups.rename("group"))
         names = list(rules.group_max_weight)
@@ -192,16 +239,23 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
             )
     if rules.key_rate_dv01 is not None and x.key_rate_dv01 is not None:
         tenors = [t for t in TENORS if t in x.key_rate_dv01.columns]
-        values = np.abs(x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float))
-        parts.append(_stack("key_rate_dv01", dates, tenors, values, rules.key_rate_dv01))
+        active = x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float)
+        parts.append(
+            _stack(
+                "key_rate_dv01", dates, tenors, np.abs(active), rules.key_rate_dv01, signed=active
+            )
+        )
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(
             {
                 c: pd.Series(dtype=t)
                 for c, t in zip(
-                    [*ALERT_COLUMNS, "since"],
-                    ["datetime64[ns]", object, object, float, float, object, "datetime64[ns]"],
+                    [*ALERT_COLUMNS, *EXTRA_COLUMNS],
+                    [
+                        *("datetime64[ns]", object, object, float, float, object),
+                        *("datetime64[ns]", float, float, int, "datetime64[ns]", "datetime64[ns]"),
+                    ],
                     strict=True,
                 )
             }

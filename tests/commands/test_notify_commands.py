@@ -165,9 +165,8 @@ def test_pack_sends_after_publishing(tmp_path, hook, monkeypatch, no_render):
     assert seen == [True] and len(received) == 1
     msg = received[0]["json"]
     body = msg["message"]
-    alerts = (out / "20240209" / "alerts.csv").read_text().splitlines()[1:]
-    n_breach = sum(line.endswith(",BREACH") for line in alerts)
-    n_warn = sum(line.endswith(",WARN") for line in alerts)
+    severity = pd.read_csv(out / "20240209" / "alerts.csv")["severity"]
+    n_breach, n_warn = int((severity == "BREACH").sum()), int((severity == "WARN").sum())
     assert msg["title"] == f"fimonitor Tiny Test Book 2024-02-09: {n_breach} BREACH, {n_warn} WARN"
     assert f"Pack: {out / '20240209'}" in body
     orders = pd.read_csv(out / "20240209" / "rebalance_orders.csv")
