@@ -109,7 +109,9 @@ def open_alerts(history: pd.DataFrame, snapshots: pd.DataFrame | None = None) ->
     h["ticker"] = h["ticker"].fillna("").astype(str)
     dates = h[["portfolio", "as_of"]]
     if snapshots is not None and len(snapshots):
-        s = snapshots.loc[:, ["portfolio", "as_of"]].assign(as_of=lambda f: pd.to_datetime(f["as_of"]))
+        s = snapshots.loc[:, ["portfolio", "as_of"]].assign(
+            as_of=lambda f: pd.to_datetime(f["as_of"])
+        )
         dates = pd.concat([dates, s])
     dates = dates.drop_duplicates().sort_values(["portfolio", "as_of"])
     dates["pos"] = dates.groupby("portfolio").cumcount()
@@ -220,7 +222,7 @@ def _panel(
             f'<text x="{_W - _PAD_R}" y="{_H - 6}" class="xl end">{_esc(trend[-1].as_of)}</text>'
         )
     legend_x = _W - _PAD_R
-    for attr, colour, label in reversed(series):
+    for _attr, colour, label in reversed(series):
         parts.append(
             f'<text x="{legend_x}" y="10" class="lg end" fill="{colour}">{_esc(label)}</text>'
         )
@@ -305,11 +307,11 @@ def _alerts_table(alerts: pd.DataFrame) -> str:
         cls = "breach" if sev == "BREACH" else "warn"
         since = pd.Timestamp(r["since"]).strftime("%Y-%m-%d") if pd.notna(r["since"]) else "–"
         rows.append(
-            f"<tr><td>{_esc(r['portfolio'])}</td><td class=\"{cls}\">{_esc(sev)}</td>"
+            f'<tr><td>{_esc(r["portfolio"])}</td><td class="{cls}">{_esc(sev)}</td>'
             f"<td>{_esc(r['rule'])}</td><td>{_esc(r['ticker'] or '–')}</td>"
             f'<td class="num">{_esc(_value(str(r["rule"]), r["value"]))}</td>'
             f'<td class="num">{_esc(_value(str(r["rule"]), r["limit"]))}</td>'
-            f"<td>{_esc(since)}</td><td class=\"num\">{_esc(r['age_days'])}</td></tr>"
+            f'<td>{_esc(since)}</td><td class="num">{_esc(r["age_days"])}</td></tr>'
         )
     return (
         "<table><thead><tr><th>Portfolio</th><th>Severity</th><th>Rule</th><th>Ticker / group"
