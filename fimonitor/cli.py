@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "metrics",
     "history",
     "prices",
+    "serve",
 )
 
 
