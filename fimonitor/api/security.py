@@ -2,7 +2,7 @@
 
 :class:`AccessMiddleware` is a plain ASGI middleware that runs before routing:
 
-1. every method other than GET and HEAD gets 405 (``POST /login`` is the one exception:
+1. every method other than GET (HEAD included) gets 405 (``POST /login`` is the one exception:
    the sign-in form submits there);
 2. when tokens are configured, every path except :data:`OPEN_PATHS` (and ``/docs/static/``)
    needs ``Authorization: Bearer <token>`` or the session cookie set by ``/login``; otherwise
@@ -114,7 +114,7 @@ class TokenCheck:
 
 
 class AccessMiddleware:
-    """ASGI middleware: GET/HEAD only (405) and token or cookie required (401)."""
+    """ASGI middleware: GET only (405) and token or cookie required (401)."""
 
     def __init__(self, app, check: TokenCheck) -> None:
         self.app = app
@@ -126,13 +126,13 @@ class AccessMiddleware:
             return
         path = scope.get("path", "")
         method = scope.get("method", "GET")
-        if method not in ("GET", "HEAD") and not (method == "POST" and path == "/login"):
+        if method != "GET" and not (method == "POST" and path == "/login"):
             await _send_problem(
                 send,
                 405,
                 f"{method} is not allowed: this API is read-only (GET only).",
                 path,
-                extra=[(b"allow", b"GET, HEAD")],
+                extra=[(b"allow", b"GET")],
             )
             return
         if self.check.enabled and not _is_open(path):
