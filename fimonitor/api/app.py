@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+DOCS_SPEC = "/docs/openapi-3.0.json"
 PACK_CACHE_CONTROL = "private, max-age=60, must-revalidate"
 DASHBOARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'"
 
@@ -405,9 +406,38 @@ def create_app(
     return app
 
 
+def openapi_30(spec: dict) -> dict:
+    """The OpenAPI 3.1 document rewritten as 3.0 for Swagger UI 4 (``swagger-ui-bundle``).
+
+    Only what FastAPI emits needs changing: the version field, and ``anyOf: [X, {type: null}]``
+    becomes ``X`` with ``nullable: true``.
+    """
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: fix(v) for k, v in node.items()}
+        options = out.get("anyOf")
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [o for o in options if o != {"type": "null"}]
+            del out["anyOf"]
+            if len(rest) == 1:
+                out.update(rest[0])
+            else:
+                out["anyOf"] = rest
+            out["nullable"] = True
+        return out
+
+    doc = fix(spec)
+    doc["openapi"] = "3.0.3"
+    return doc
+
+
 def _install_docs(app: FastAPI) -> None:
-    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package (offline), else a plain list
-    of the endpoints rendered on the server from the OpenAPI document."""
+    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package (offline, fed a 3.0 copy of
+    the OpenAPI document), else a plain list of the endpoints rendered on the server."""
     try:
         from swagger_ui_bundle import swagger_ui_path
     except ImportError:  # pragma: no cover - the package is a dependency
@@ -417,11 +447,15 @@ def _install_docs(app: FastAPI) -> None:
 
         app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
 
+    @app.get(DOCS_SPEC, include_in_schema=False)
+    def docs_spec() -> dict:
+        return openapi_30(app.openapi())
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         if swagger_ui_path is not None:
             return get_swagger_ui_html(
-                openapi_url="/openapi.json",
+                openapi_url=DOCS_SPEC,
                 title="fimonitor API",
                 swagger_js_url="/docs/static/swagger-ui-bundle.js",
                 swagger_css_url="/docs/static/swagger-ui.css",

@@ -30,7 +30,7 @@ from fimonitor.errors import InputError
 
 COOKIE = "fimonitor_session"
 COOKIE_MAX_AGE = 12 * 3600
-OPEN_PATHS = frozenset({"/health", "/login", "/docs", "/openapi.json"})
+OPEN_PATHS = frozenset({"/health", "/login", "/docs", "/openapi.json", "/docs/openapi-3.0.json"})
 PROBLEM_TYPE = "application/problem+json"
 ENV_TOKENS = "FIMONITOR_API_TOKENS"
 

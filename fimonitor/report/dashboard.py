@@ -250,7 +250,7 @@ def trend_svg(trend: Sequence[TrendPoint]) -> str:
     gap = _panel(
         trend, (("duration_gap", "#1F4E79", "gap"),), "Duration gap (portfolio − benchmark)", " y"
     )
-    return counts + gap
+    return f'<div class="charts">{counts}{gap}</div>'
 
 
 # --- page -----------------------------------------------------------------------------------
@@ -263,6 +263,8 @@ h2 { color: #1F4E79; font-size: 1.15em; margin-top: 1.4em; }
 .cards { display: flex; flex-wrap: wrap; gap: 1.2em; }
 .card { border: 1px solid #ccd6e0; border-radius: 6px; padding: 0.8em 1em; background: #fafcfe; }
 .card h3 { margin: 0 0 0.3em 0; font-size: 1.1em; }
+.charts { display: flex; flex-wrap: wrap; gap: 0.8em; }
+details summary { cursor: pointer; color: #1F4E79; }
 .kpis { display: flex; gap: 1.6em; margin: 0.3em 0 0.6em 0; }
 .kpi b { display: block; font-size: 1.6em; }
 .kpi.breach b { color: #C0392B; } .kpi.warn b { color: #B37400; }
@@ -330,7 +332,13 @@ def _packs_table(packs: Sequence[PackRow]) -> str:
         date = _link(e.folder_href, e.date) if e.folder_href else _esc(e.date)
         pdf = _link(e.pdf, "PDF") if e.pdf else "–"
         pngs = " · ".join(_link(h, label) for label, h in e.pngs) or "–"
-        csvs = " ".join(_link(h, name.removesuffix(".csv")) for name, h in e.csvs) or "–"
+        csvs = (
+            f"<details><summary>{len(e.csvs)} CSV files</summary>"
+            + " ".join(_link(h, name.removesuffix(".csv")) for name, h in e.csvs)
+            + "</details>"
+            if e.csvs
+            else "–"
+        )
         nb = _link(e.notebook, "HTML") if e.notebook else "–"
         b_cls = ' class="breach"' if e.n_breach not in {"0", "–"} else ""
         w_cls = ' class="warn"' if e.n_warn not in {"0", "–"} else ""

@@ -215,5 +215,9 @@ def test_openapi_and_docs_offline(anon):
         assert path in spec["paths"]
     docs = anon.get("/docs").text
     assert "/docs/static/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert "/docs/openapi-3.0.json" in docs
+    legacy = anon.get("/docs/openapi-3.0.json").json()
+    assert legacy["openapi"] == "3.0.3" and '{"type": "null"}' not in json.dumps(legacy)
+    assert legacy["paths"].keys() == spec["paths"].keys()
     js = anon.get("/docs/static/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
