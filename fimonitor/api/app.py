@@ -26,12 +26,13 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fimonitor import __version__
 from fimonitor.api import files, readers
+from fimonitor.api.cache import ResponseCache, sqlite_version, ttl_version
 from fimonitor.api.security import (
     COOKIE,
     COOKIE_MAX_AGE,
@@ -101,15 +102,25 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def page(request: Request, rows: pd.DataFrame | Sequence[dict], limit: int, offset: int) -> dict:
-    """One page of ``rows`` with the total and the ``next`` page's URL (null on the last)."""
-    total = len(rows)
-    chunk = rows.iloc[offset : offset + limit] if isinstance(rows, pd.DataFrame) else None
-    items = records(chunk) if chunk is not None else list(rows[offset : offset + limit])
+def page(
+    request: Request, rows: pd.DataFrame | Sequence[dict], limit: int, offset: int
+) -> JSONResponse:
+    """One page of ``rows`` with the total and the ``next`` page's URL (null on the last).
+
+    ``rows`` is everything (sliced here) or, when ``rows.attrs['total']`` is set, the page
+    itself. The body is serialised directly (rows are already JSON-native).
+    """
+    if isinstance(rows, pd.DataFrame) and "total" in rows.attrs:  # paged by the reader
+        total, items = rows.attrs["total"], records(rows)
+    elif isinstance(rows, pd.DataFrame):
+        total, items = len(rows), records(rows.iloc[offset : offset + limit])
+    else:
+        total, items = len(rows), list(rows[offset : offset + limit])
     nxt = None
     if offset + limit < total:
         nxt = str(_url(request).include_query_params(limit=limit, offset=offset + limit))
-    return {"items": items, "total": total, "limit": limit, "offset": offset, "next": nxt}
+    body = {"items": items, "total": total, "limit": limit, "offset": offset, "next": nxt}
+    return JSONResponse(body)
 
 
 def _url(request: Request):
@@ -132,6 +143,13 @@ def _engine(db_url: str) -> sa.Engine:
         return sa.create_engine(url)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise InputError(f"cannot open database {url.render_as_string()}: {exc}") from exc
+
+
+def _sqlite_file(engine: sa.Engine) -> Path | None:
+    url = engine.url
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -177,6 +195,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    db_file = _sqlite_file(engine)
+    version = sqlite_version(db_file) if db_file is not None else ttl_version(2.0)
+    app.add_middleware(ResponseCache, version=version)  # innermost: after the access checks
     app.add_middleware(AccessMiddleware, check=check)
     if cors_origins:
         app.add_middleware(
@@ -240,9 +261,8 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        return page(
-            request, readers.snapshots(engine, need(name), date_from, date_to), limit, offset
-        )
+        df = readers.snapshots(engine, need(name), date_from, date_to, limit, offset)
+        return page(request, df, limit, offset)
 
     @app.get("/portfolios/{name}/positions", tags=["history"], summary="Positions on an as-of")
     def positions(
@@ -265,7 +285,7 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.alerts(engine, need(name), date_from, date_to, severity, rule)
+        df = readers.alerts(engine, need(name), date_from, date_to, severity, rule, limit, offset)
         return page(request, df, limit, offset)
 
     @app.get("/portfolios/{name}/performance", tags=["history"], summary="Performance on as-of")
@@ -307,7 +327,7 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.correlations(engine, need(name), as_of, window)
+        df = readers.correlations(engine, need(name), as_of, window, limit, offset)
         return page(request, df, limit, offset)
 
     @app.get(

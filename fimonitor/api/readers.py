@@ -2,6 +2,9 @@
 
 Every reader takes an SQLAlchemy :class:`~sqlalchemy.engine.Engine` and validated parameters and
 returns a :class:`pandas.DataFrame` (JSON-ready columns: ISO date strings, floats, ints, text).
+Readers of long lists also take ``limit``/``offset`` and then page in SQL, returning only that
+page with the full row count in ``DataFrame.attrs['total']``; a reader that returns everything
+(no ``attrs['total']``) is paged by the app instead.
 This is the only module of :mod:`fimonitor.api` that knows table and column names; queries are
 SQLAlchemy Core ``select()`` over the tables of :mod:`fimonitor.store.schema` (never SQL built
 from strings). Readers whose table the store does not have yet raise :class:`NotStored`, which
@@ -31,7 +34,23 @@ class NotStored(LookupError):
 
 def _frame(conn: sa.Connection, stmt: sa.Select) -> pd.DataFrame:
     result = conn.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    cols = list(result.keys())
+    # plain tuples: pandas probing SQLAlchemy Row objects for attributes is slow
+    return pd.DataFrame([tuple(r) for r in result.all()], columns=cols)
+
+
+def _paged(conn: sa.Connection, stmt: sa.Select, limit: int | None, offset: int) -> pd.DataFrame:
+    """Rows ``offset .. offset + limit`` of ``stmt`` (all when ``limit`` is None).
+
+    When paged in SQL, ``attrs['total']`` holds the number of rows of the whole result, so the
+    caller need not fetch them all.
+    """
+    if limit is None and not offset:
+        return _frame(conn, stmt)
+    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar()
+    df = _frame(conn, stmt.limit(limit).offset(offset))
+    df.attrs["total"] = int(total or 0)
+    return df
 
 
 def _iso(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
@@ -90,7 +109,12 @@ SNAPSHOT_FIELDS = (
 
 
 def snapshots(
-    engine: sa.Engine, portfolio: str, date_from: dt.date | None, date_to: dt.date | None
+    engine: sa.Engine,
+    portfolio: str,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """The summary per stored as-of (``portfolio_summary.csv`` numbers), oldest first."""
     perf = S.portfolio_performance_history
@@ -100,7 +124,7 @@ def snapshots(
     if date_to is not None:
         stmt = stmt.where(perf.c.as_of <= date_to)
     with engine.connect() as conn:
-        return _iso(_frame(conn, stmt.order_by(perf.c.as_of)), "as_of")
+        return _iso(_paged(conn, stmt.order_by(perf.c.as_of), limit, offset), "as_of")
 
 
 def performance(engine: sa.Engine, portfolio: str, as_of: dt.date | None) -> pd.DataFrame:
@@ -165,6 +189,8 @@ def alerts(
     date_to: dt.date | None,
     severity: str | None,
     rule: str | None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """``alerts.csv`` rows of every snapshot in ``[from, to]`` (by as-of), oldest first."""
     t = S.alerts
@@ -186,7 +212,8 @@ def alerts(
     if rule is not None:
         stmt = stmt.where(t.c.rule == rule)
     with engine.connect() as conn:
-        return _iso(_frame(conn, stmt.order_by(t.c.as_of, t.c.id)), "as_of", "date")
+        df = _paged(conn, stmt.order_by(t.c.as_of, t.c.id), limit, offset)
+        return _iso(df, "as_of", "date")
 
 
 def risk(engine: sa.Engine, portfolio: str, as_of: dt.date | None) -> pd.DataFrame:
@@ -203,7 +230,12 @@ def risk(engine: sa.Engine, portfolio: str, as_of: dt.date | None) -> pd.DataFra
 
 
 def correlations(
-    engine: sa.Engine, portfolio: str, as_of: dt.date | None, window: int | None
+    engine: sa.Engine,
+    portfolio: str,
+    as_of: dt.date | None,
+    window: int | None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """Pairwise correlations ``ticker_1, ticker_2, correlation`` on ``as_of`` (default latest).
 
@@ -224,7 +256,7 @@ def correlations(
             .where(t.c.portfolio_id == portfolio, t.c.as_of == day)
             .order_by(t.c.id)
         )
-        return _iso(_frame(conn, stmt), "as_of")
+        return _iso(_paged(conn, stmt, limit, offset), "as_of")
 
 
 def rebalancing_events(engine: sa.Engine, portfolio: str, status: str | None) -> pd.DataFrame:
