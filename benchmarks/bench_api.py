@@ -119,6 +119,7 @@ async def hammer(base: str, path: str, n: int, concurrency: int) -> tuple[float,
 
 
 def main() -> int:
+    """Build the database, start the server, measure each endpoint and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)

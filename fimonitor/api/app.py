@@ -1,6 +1,6 @@
-"""The FastAPI application behind ``fimonitor serve``: read-only JSON over the history database,
-the pack files, and the dashboard.
+"""The FastAPI application behind ``fimonitor serve``.
 
+Read-only JSON over the history database, the pack files, and the dashboard.
 Every list endpoint returns one page ``{"items": [...], "total", "limit", "offset", "next"}``
 (``limit`` 1–1,000, default 100; ``next`` is the URL of the following page or null). Numbers are
 JSON numbers at full precision, dates ISO, weights fractions (as in the pack CSVs). Errors are
@@ -10,13 +10,12 @@ RFC 9457 problem details. Only :mod:`fimonitor.api.readers` knows the database's
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -25,17 +24,15 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fimonitor import __version__
 from fimonitor.api import files, readers
 from fimonitor.api.cache import ResponseCache, sqlite_version, ttl_version
+from fimonitor.api.pages import install_docs, install_login
 from fimonitor.api.security import (
-    COOKIE,
-    COOKIE_MAX_AGE,
     PROBLEM_TYPE,
     AccessMiddleware,
     TokenCheck,
@@ -243,8 +240,8 @@ def create_app(
     def health() -> dict:
         return {"status": "ok", "version": __version__}
 
-    _install_docs(app)
-    _install_login(app, check)
+    install_docs(app, DOCS_SPEC)
+    install_login(app, check)
 
     # --- history ------------------------------------------------------------------------
 
@@ -424,120 +421,6 @@ def create_app(
         )
 
     return app
-
-
-def openapi_30(spec: dict) -> dict:
-    """The OpenAPI 3.1 document rewritten as 3.0 for Swagger UI 4 (``swagger-ui-bundle``).
-
-    Only what FastAPI emits needs changing: the version field, and ``anyOf: [X, {type: null}]``
-    becomes ``X`` with ``nullable: true``.
-    """
-
-    def fix(node: Any) -> Any:
-        if isinstance(node, list):
-            return [fix(v) for v in node]
-        if not isinstance(node, dict):
-            return node
-        out = {k: fix(v) for k, v in node.items()}
-        options = out.get("anyOf")
-        if isinstance(options, list) and {"type": "null"} in options:
-            rest = [o for o in options if o != {"type": "null"}]
-            del out["anyOf"]
-            if len(rest) == 1:
-                out.update(rest[0])
-            else:
-                out["anyOf"] = rest
-            out["nullable"] = True
-        return out
-
-    doc = fix(spec)
-    doc["openapi"] = "3.0.3"
-    return doc
-
-
-def _install_docs(app: FastAPI) -> None:
-    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package (offline, fed a 3.0 copy of
-    the OpenAPI document), else a plain list of the endpoints rendered on the server."""
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:  # pragma: no cover - the package is a dependency
-        swagger_ui_path = None
-    if swagger_ui_path is not None:
-        from fastapi.staticfiles import StaticFiles
-
-        app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
-
-    @app.get(DOCS_SPEC, include_in_schema=False)
-    def docs_spec() -> dict:
-        return openapi_30(app.openapi())
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        if swagger_ui_path is not None:
-            return get_swagger_ui_html(
-                openapi_url=DOCS_SPEC,
-                title="fimonitor API",
-                swagger_js_url="/docs/static/swagger-ui-bundle.js",
-                swagger_css_url="/docs/static/swagger-ui.css",
-                swagger_favicon_url="/docs/static/favicon-32x32.png",
-            )
-        spec = app.openapi()
-        items = "".join(
-            f"<li><code>{html.escape(m.upper())} {html.escape(p)}</code> "
-            f"{html.escape(op.get('summary', ''))}</li>"
-            for p, ops in spec.get("paths", {}).items()
-            for m, op in ops.items()
-        )
-        return HTMLResponse(
-            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>fimonitor API</title>"
-            f"</head><body><h1>fimonitor API</h1><p><a href='/openapi.json'>OpenAPI JSON</a></p>"
-            f"<ul>{items}</ul></body></html>"
-        )
-
-
-_LOGIN_FORM = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>fimonitor: sign in</title>
-<style>body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 3em; }}
-input {{ font-size: 1em; padding: 0.3em; }} .err {{ color: #C0392B; }}</style></head>
-<body><h1>fimonitor: sign in</h1>{message}
-<form method="post" action="/login">
-<label>API token <input type="password" name="token" autocomplete="current-password"
- autofocus></label> <button type="submit">Sign in</button></form></body></html>
-"""
-
-
-def _install_login(app: FastAPI, check: TokenCheck) -> None:
-    """``GET /login`` shows the form; ``POST /login`` (the API's one POST) sets the cookie."""
-
-    @app.get("/login", include_in_schema=False)
-    def login_form() -> HTMLResponse:
-        msg = "" if check.enabled else "<p>This server runs without authentication.</p>"
-        return HTMLResponse(_LOGIN_FORM.format(message=msg), headers={"Cache-Control": "no-store"})
-
-    @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        body = (await request.body())[:4096].decode("utf-8", "replace")
-        token = (parse_qs(body).get("token") or [""])[0].strip()
-        if not check.enabled:
-            return RedirectResponse("/", status_code=303)
-        if not token or not check.token_ok(token):
-            msg = '<p class="err">That token is not valid.</p>'
-            return HTMLResponse(
-                _LOGIN_FORM.format(message=msg),
-                status_code=401,
-                headers={"Cache-Control": "no-store"},
-            )
-        resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(
-            COOKIE,
-            check.cookie_for(token).decode(),
-            max_age=COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            path="/",
-        )
-        return resp
 
 
 def pack_url(rel: str) -> str:

@@ -59,6 +59,7 @@ class ResponseCache:
         self._entries: OrderedDict[bytes, tuple[tuple, list, bytes]] = OrderedDict()
 
     async def __call__(self, scope, receive, send) -> None:
+        """Answer from memory when the key is cached under the current version."""
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope.get("method") != "GET" or not path.startswith(CACHED_PREFIXES):
             await self.app(scope, receive, send)

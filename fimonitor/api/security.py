@@ -121,6 +121,7 @@ class AccessMiddleware:
         self.check = check
 
     async def __call__(self, scope, receive, send) -> None:
+        """Apply the method and credential rules, then pass the request on."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

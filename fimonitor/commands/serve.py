@@ -20,6 +20,7 @@ from fimonitor.errors import InputError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``serve`` and its options."""
     p = sub.add_parser(
         "serve",
         help="serve the read-only analytics API and the live dashboard",
@@ -39,7 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument(
-        "--token-file", type=Path, metavar="FILE", help="bearer tokens, one a line (see docs/api.md)"
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="bearer tokens, one a line (see docs/api.md)",
     )
     p.add_argument(
         "--cors-origin",
@@ -62,6 +66,7 @@ def is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the access settings, build the app and run uvicorn until interrupted."""
     from fimonitor.api import create_app
     from fimonitor.api.security import ENV_TOKENS, read_tokens
     from fimonitor.store.db import default_url

@@ -233,8 +233,11 @@ def static_dashboard(out_dir: Path) -> Dashboard:
 
 
 def portfolio_views(snap: pd.DataFrame) -> tuple[PortfolioView, ...]:
-    """One view per portfolio from ``portfolio, as_of, n_breach, n_warn, duration_gap,
-    market_value`` rows (any order); the trend is every row, oldest first."""
+    """Build one view per portfolio from snapshot rows.
+
+    ``snap`` has columns ``portfolio, as_of, n_breach, n_warn, duration_gap, market_value``
+    (any order); a portfolio's trend is every one of its rows, oldest first.
+    """
     views = []
     snap = snap.sort_values(["portfolio", "as_of"])
     for name, g in snap.groupby("portfolio", sort=True):
