@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from api_helpers import AS_OFS, REPO, TOKEN
 from fastapi.testclient import TestClient
 
+from api.api_helpers import AS_OFS, REPO, TOKEN
 from fimonitor.api import create_app
 
 

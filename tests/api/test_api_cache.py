@@ -6,9 +6,9 @@ import shutil
 from urllib.parse import quote
 
 import pandas as pd
-from api_helpers import PORTFOLIO, TOKEN
 from fastapi.testclient import TestClient
 
+from api.api_helpers import PORTFOLIO, TOKEN
 from fimonitor.api import create_app
 from fimonitor.store.db import record_pack
 

@@ -8,7 +8,8 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 import pytest
-from api_helpers import AS_OFS, PORTFOLIO
+
+from api.api_helpers import AS_OFS, PORTFOLIO
 
 P = f"/portfolios/{quote(PORTFOLIO)}"
 

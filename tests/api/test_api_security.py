@@ -6,9 +6,9 @@ import os
 from urllib.parse import quote
 
 import pytest
-from api_helpers import PORTFOLIO, TOKEN, raw_get
 from fastapi.testclient import TestClient
 
+from api.api_helpers import PORTFOLIO, TOKEN, raw_get
 from fimonitor.api import create_app
 from fimonitor.api.security import COOKIE, TokenCheck, read_tokens
 

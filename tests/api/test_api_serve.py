@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import AS_OFS, PORTFOLIO, REPO, TOKEN
 
+from api.api_helpers import AS_OFS, PORTFOLIO, REPO, TOKEN
 from fimonitor.cli import main
 
 CHROMIUM = shutil.which("chromium") or (
