@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "prices",
     "performance",
     "assets",
+    "serve",
 )
 
 

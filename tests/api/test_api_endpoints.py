@@ -1,0 +1,224 @@
+"""Every endpoint through the ASGI app; values equal the packs' CSVs for the demo book."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from api.api_helpers import AS_OFS, PORTFOLIO
+
+P = f"/portfolios/{quote(PORTFOLIO)}"
+
+
+def _csv(packs_dir, day: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(packs_dir / day.replace("-", "") / name, keep_default_na=False)
+
+
+def _summary(packs_dir, day: str) -> dict[str, str]:
+    df = _csv(packs_dir, day, "portfolio_summary.csv")
+    return dict(zip(df["metric"], df["value"], strict=True))
+
+
+def _problem(r, status: int) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and body["type"] == "about:blank" and body["title"]
+    assert body["detail"].endswith(".") and body["detail"].count(". ") == 0  # one sentence
+    return body
+
+
+def test_health_needs_no_token(anon):
+    r = anon.get("/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_portfolios(client):
+    body = client.get("/portfolios").json()
+    assert body["items"] == [{"name": PORTFOLIO, "last_as_of": AS_OFS[-1]}]
+    assert body["total"] == 1 and body["next"] is None
+
+
+def test_snapshots_equal_each_pack_summary(client, packs_dir):
+    items = client.get(f"{P}/snapshots").json()["items"]
+    assert [i["as_of"] for i in items] == list(AS_OFS)
+    for item in items:
+        want = _summary(packs_dir, item["as_of"])
+        for key in ("market_value", "cash_weight", "portfolio_duration", "duration_gap"):
+            assert item[key] == float(want[key]), key  # full precision, as a JSON number
+        assert item["n_breach"] == int(want["n_breach"]) and isinstance(item["n_breach"], int)
+        assert item["n_warn"] == int(want["n_warn"])
+
+
+def test_snapshots_from_to(client):
+    items = client.get(f"{P}/snapshots", params={"from": AS_OFS[1], "to": AS_OFS[2]}).json()
+    assert [i["as_of"] for i in items["items"]] == [AS_OFS[1], AS_OFS[2]]
+
+
+def test_positions_equal_today_positions_csv(client, packs_dir):
+    for day in (AS_OFS[0], None):
+        params = {"as_of": day} if day else {}
+        items = client.get(f"{P}/positions", params=params).json()["items"]
+        want = _csv(packs_dir, day or AS_OFS[-1], "today_positions.csv")
+        got = pd.DataFrame(items)
+        assert got["ticker"].tolist() == want["ticker"].tolist()
+        assert set(got["as_of"]) == {day or AS_OFS[-1]}
+        for col in ("shares", "price", "market_value", "weight", "benchmark_weight", "dv01"):
+            np.testing.assert_array_equal(got[col].to_numpy(float), want[col].to_numpy(float))
+        assert got["name"].tolist() == want["name"].tolist()
+        assert abs(got["weight"].sum() - 1) < 1e-12  # fractions, not percent
+
+
+def test_alerts_equal_alerts_csv_and_filters(client, packs_dir):
+    items = client.get(f"{P}/alerts", params={"limit": 1000}).json()["items"]
+    want = pd.concat(
+        [_csv(packs_dir, d, "alerts.csv").assign(as_of=d) for d in AS_OFS], ignore_index=True
+    )
+    got = pd.DataFrame(items)
+    assert len(got) == len(want)
+    cols = ["as_of", "date", "rule", "ticker", "severity"]
+    assert got[cols].astype(str).values.tolist() == want[cols].astype(str).values.tolist()
+    np.testing.assert_array_equal(got["value"].to_numpy(float), want["value"].to_numpy(float))
+    np.testing.assert_array_equal(got["limit"].to_numpy(float), want["limit"].to_numpy(float))
+
+    breaches = client.get(
+        f"{P}/alerts", params={"severity": "BREACH", "from": AS_OFS[3], "to": AS_OFS[3]}
+    ).json()["items"]
+    last = want[(want["as_of"] == AS_OFS[3]) & (want["severity"] == "BREACH")]
+    assert sorted(b["ticker"] for b in breaches) == sorted(last["ticker"])
+    by_rule = client.get(f"{P}/alerts", params={"rule": "duration_gap"}).json()["items"]
+    assert by_rule and {a["rule"] for a in by_rule} == {"duration_gap"}
+
+
+def test_risk_equals_risk_metrics_csv(client, packs_dir):
+    items = client.get(f"{P}/risk", params={"as_of": AS_OFS[1]}).json()["items"]
+    want = _csv(packs_dir, AS_OFS[1], "risk_metrics.csv")
+    assert [i["metric"] for i in items] == want["metric"].tolist()
+    np.testing.assert_array_equal([i["value"] for i in items], want["value"].to_numpy(float))
+
+
+def test_correlations_equal_the_matrix(client, packs_dir):
+    body = client.get(f"{P}/correlations", params={"limit": 1000, "window": 252}).json()
+    want = pd.read_csv(packs_dir / "20260430" / "correlations.csv", index_col=0)
+    n = len(want)
+    assert body["total"] == n * (n - 1) // 2
+    for item in body["items"][:: max(1, n // 3)]:
+        assert item["correlation"] == pytest.approx(
+            want.loc[item["ticker_1"], item["ticker_2"]], abs=1e-15
+        )
+
+
+def test_performance_and_events(client, packs_dir):
+    perf = client.get(f"{P}/performance", params={"as_of": AS_OFS[2]}).json()["items"]
+    values = {i["metric"]: i["value"] for i in perf}
+    want = _summary(packs_dir, AS_OFS[2])
+    assert values["portfolio_dv01"] == float(want["portfolio_dv01"])
+    assert values["benchmark_dv01"] == float(want["benchmark_dv01"])  # from the stored extras
+
+    events = client.get(f"{P}/rebalancing-events", params={"limit": 1000}).json()["items"]
+    summary = _csv(packs_dir, AS_OFS[0], "rebalance_summary.csv")
+    first = [e for e in events if e["event_date"] == AS_OFS[0]]
+    assert sorted(e["inputs"]["scenario"] for e in first) == sorted(summary["scenario"])
+    post = {e["inputs"]["scenario"]: e["post_state"] for e in first}
+    for row in summary.to_dict("records"):
+        assert post[row["scenario"]]["turnover"] == pytest.approx(float(row["turnover"]))
+    status = first[0]["status"]
+    filtered = client.get(f"{P}/rebalancing-events", params={"status": status}).json()
+    assert {e["status"] for e in filtered["items"]} == {status}
+    assert client.get(f"{P}/rebalancing-events", params={"status": "nope"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{P}/attribution?period=ytd",
+        f"{P}/allocations",
+        f"{P}/benchmarks",
+        "/assets/TLT/metrics?from=2026-01-01",
+    ],
+)
+def test_not_stored_yet_is_a_404_problem(client, path):
+    assert "not stored yet" in _problem(client.get(path), 404)["detail"].lower()
+
+
+def test_unknown_portfolio_and_path(client):
+    assert (
+        "No portfolio named 'nope'"
+        in _problem(client.get("/portfolios/nope/alerts"), 404)["detail"]
+    )
+    _problem(client.get("/no/such/thing"), 404)
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("snapshots?from=2026-02-30", "from"),
+        ("snapshots?to=yesterday", "to"),
+        ("positions?as_of=20260430x", "as_of"),
+        ("alerts?severity=LOW", "severity"),
+        ("alerts?limit=1001", "limit"),
+        ("alerts?offset=-1", "offset"),
+        ("correlations?window=abc", "window"),
+    ],
+)
+def test_bad_parameters_are_422_naming_the_parameter(client, query, param):
+    body = _problem(client.get(f"{P}/{query}"), 422)
+    assert f"'{param}'" in body["detail"]
+
+
+def test_pagination_walks_every_row_via_next(client):
+    full = client.get(f"{P}/positions", params={"limit": 1000}).json()
+    seen, url, pages = [], f"{P}/positions?limit=5", 0
+    while url:
+        body = client.get(url).json()
+        assert body["limit"] == 5 and len(body["items"]) <= 5
+        seen += body["items"]
+        url, pages = body["next"], pages + 1
+    assert seen == full["items"] and pages == -(-full["total"] // 5)
+    last = client.get(f"{P}/positions", params={"limit": 5, "offset": full["total"]}).json()
+    assert last["items"] == [] and last["next"] is None
+
+
+def test_next_link_keeps_filters_and_encoding(client):
+    body = client.get(f"{P}/alerts", params={"severity": "WARN", "limit": 2}).json()
+    assert body["next"].startswith(f"http://testserver{P}/alerts?")
+    assert "severity=WARN" in body["next"] and "offset=2" in body["next"]
+
+
+def test_packs_lists_every_pack_with_urls(client, packs_dir):
+    body = client.get("/packs").json()
+    assert [p["as_of"] for p in body["items"]] == list(reversed(AS_OFS))
+    first = body["items"][0]
+    manifest = json.loads((packs_dir / "20260430" / "manifest.json").read_text())
+    assert set(first["files"]) == {*manifest["outputs"], "manifest.json"}
+    url = first["files"]["today_positions.csv"]
+    assert url == "http://testserver/packs/20260430/today_positions.csv"
+    r = client.get(url)
+    assert (
+        r.status_code == 200
+        and r.content == (packs_dir / "20260430" / "today_positions.csv").read_bytes()
+    )
+    assert r.headers["content-type"].startswith("text/csv")
+
+
+def test_openapi_and_docs_offline(anon):
+    spec = anon.get("/openapi.json").json()
+    for path in (
+        "/portfolios/{name}/snapshots",
+        "/portfolios/{name}/alerts",
+        "/assets/{ticker}/metrics",
+        "/packs/{book}/{stamp}/{file}",
+    ):
+        assert path in spec["paths"]
+    docs = anon.get("/docs").text
+    assert "/docs/static/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert "/docs/openapi-3.0.json" in docs
+    legacy = anon.get("/docs/openapi-3.0.json").json()
+    assert legacy["openapi"] == "3.0.3" and '{"type": "null"}' not in json.dumps(legacy)
+    assert legacy["paths"].keys() == spec["paths"].keys()
+    js = anon.get("/docs/static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
