@@ -19,13 +19,11 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fimonitor import __version__
@@ -38,7 +36,7 @@ from fimonitor.api.security import (
     TokenCheck,
     problem_body,
 )
-from fimonitor.errors import InputError
+from fimonitor.errors import StoreError
 from fimonitor.report.dashboard import Dashboard, open_alerts, render_dashboard
 from fimonitor.report.index import pack_row, portfolio_views, scan_packs
 
@@ -56,6 +54,13 @@ DateFrom = Annotated[dt.date | None, Query(alias="from", description="first as-o
 DateTo = Annotated[dt.date | None, Query(alias="to", description="last as-of (YYYY-MM-DD)")]
 AsOf = Annotated[dt.date | None, Query(description="as-of date (YYYY-MM-DD); default latest")]
 Name = Annotated[str, PathParam(max_length=100, description="portfolio name")]
+Window = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9]{1,4}[A-Za-z]$",
+        description="correlation window name, e.g. 1M, 3M, 6M, 1Y, 3Y (default 1Y)",
+    ),
+]
 
 
 class Problem(Exception):
@@ -100,12 +105,17 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def page(
-    request: Request, rows: pd.DataFrame | Sequence[dict], limit: int, offset: int
+    request: Request,
+    rows: pd.DataFrame | Sequence[dict],
+    limit: int,
+    offset: int,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """One page of ``rows`` with the total and the ``next`` page's URL (null on the last).
 
     ``rows`` is everything (sliced here) or, when ``rows.attrs['total']`` is set, the page
-    itself. The body is serialised directly (rows are already JSON-native).
+    itself. ``extra`` keys are added to the body (JSON-ready). The body is serialised directly
+    (rows are already JSON-native).
     """
     if isinstance(rows, pd.DataFrame) and "total" in rows.attrs:  # paged by the reader
         total, items = rows.attrs["total"], records(rows)
@@ -117,36 +127,13 @@ def page(
     if offset + limit < total:
         nxt = str(_url(request).include_query_params(limit=limit, offset=offset + limit))
     body = {"items": items, "total": total, "limit": limit, "offset": offset, "next": nxt}
-    return JSONResponse(body)
+    return JSONResponse({**body, **(extra or {})})
 
 
 def _url(request: Request):
     """The request URL with its path as sent (percent-encoding kept)."""
     raw = request.scope.get("raw_path")
     return request.url.replace(path=raw.decode("latin-1")) if raw else request.url
-
-
-def _engine(db_url: str) -> sa.Engine:
-    try:
-        url = sa.make_url(db_url)
-    except ArgumentError as exc:
-        raise InputError(f"--db {db_url!r} is not a SQLAlchemy URL") from exc
-    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).is_file():
-            raise InputError(
-                f"no history database at {url.database} (run `fimonitor pack` first or pass --db)"
-            )
-    try:
-        return sa.create_engine(url)
-    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise InputError(f"cannot open database {url.render_as_string()}: {exc}") from exc
-
-
-def _sqlite_file(engine: sa.Engine) -> Path | None:
-    url = engine.url
-    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
-        return Path(url.database)
-    return None
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -181,7 +168,7 @@ def create_app(
     cors_origins : sequence of str, optional
         Origins allowed by CORS (GET only); None or empty = no CORS headers.
     """
-    engine = _engine(db_url)
+    store = readers.connect(db_url)
     packs_root = Path(packs_dir)
     check = TokenCheck(tokens)
     app = FastAPI(
@@ -191,8 +178,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.engine = engine
-    db_file = _sqlite_file(engine)
+    app.state.store = store
+    db_file = readers.sqlite_file(store)
     version = sqlite_version(db_file) if db_file is not None else ttl_version(2.0)
     app.add_middleware(ResponseCache, version=version)  # innermost: after the access checks
     app.add_middleware(AccessMiddleware, check=check)
@@ -220,17 +207,17 @@ def create_app(
     async def _problem_error(request: Request, exc: Problem):
         return _problem(exc.status, exc.detail, request)
 
-    @app.exception_handler(readers.NotStored)
-    async def _not_stored(request: Request, exc: readers.NotStored):
-        return _problem(404, f"Not stored yet: {exc}.", request)
+    @app.exception_handler(readers.NotFound)
+    async def _not_found(request: Request, exc: readers.NotFound):
+        return _problem(404, str(exc), request)
 
-    @app.exception_handler(SQLAlchemyError)
-    async def _db_error(request: Request, exc: SQLAlchemyError):
+    @app.exception_handler(StoreError)
+    async def _db_error(request: Request, exc: StoreError):
         log.error("database error on %s: %s", request.url.path, exc)
         return _problem(503, "The history database could not be read.", request)
 
     def need(name: str) -> str:
-        if not readers.portfolio_exists(engine, name):
+        if not readers.portfolio_exists(store, name):
             raise Problem(404, f"No portfolio named {name!r} is stored.")
         return name
 
@@ -247,7 +234,7 @@ def create_app(
 
     @app.get("/portfolios", tags=["history"], summary="Portfolios and their last as-of")
     def list_portfolios(request: Request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0):
-        return page(request, readers.portfolios(engine), limit, offset)
+        return page(request, readers.portfolios(store), limit, offset)
 
     @app.get("/portfolios/{name}/snapshots", tags=["history"], summary="Summary per as-of")
     def snapshots(
@@ -258,7 +245,7 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.snapshots(engine, need(name), date_from, date_to, limit, offset)
+        df = readers.snapshots(store, need(name), date_from, date_to)
         return page(request, df, limit, offset)
 
     @app.get("/portfolios/{name}/positions", tags=["history"], summary="Positions on an as-of")
@@ -269,7 +256,7 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        return page(request, readers.positions(engine, need(name), as_of), limit, offset)
+        return page(request, readers.positions(store, need(name), as_of), limit, offset)
 
     @app.get("/portfolios/{name}/alerts", tags=["history"], summary="Alerts of stored as-ofs")
     def alerts(
@@ -282,10 +269,10 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.alerts(engine, need(name), date_from, date_to, severity, rule, limit, offset)
+        df = readers.alerts(store, need(name), date_from, date_to, severity, rule)
         return page(request, df, limit, offset)
 
-    @app.get("/portfolios/{name}/performance", tags=["history"], summary="Performance on as-of")
+    @app.get("/portfolios/{name}/performance", tags=["history"], summary="Period returns")
     def performance(
         request: Request,
         name: Name,
@@ -293,17 +280,19 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        return page(request, readers.performance(engine, need(name), as_of), limit, offset)
+        return page(request, readers.performance(store, need(name), as_of), limit, offset)
 
     @app.get("/portfolios/{name}/attribution", tags=["history"], summary="Attribution")
     def attribution(
         request: Request,
         name: Name,
-        period: Annotated[str | None, Query(max_length=32)] = None,
+        period: Annotated[str | None, Query(max_length=16)] = None,
+        as_of: AsOf = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        return page(request, readers.attribution(engine, need(name), period), limit, offset)
+        df = readers.attribution(store, need(name), period, as_of)
+        return page(request, df, limit, offset)
 
     @app.get("/portfolios/{name}/risk", tags=["history"], summary="Risk metrics on an as-of")
     def risk(
@@ -313,19 +302,27 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        return page(request, readers.risk(engine, need(name), as_of), limit, offset)
+        return page(request, readers.risk(store, need(name), as_of), limit, offset)
 
     @app.get("/portfolios/{name}/correlations", tags=["history"], summary="Correlations")
     def correlations(
         request: Request,
         name: Name,
         as_of: AsOf = None,
-        window: Annotated[int | None, Query(ge=2, le=10000)] = None,
+        window: Window = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.correlations(engine, need(name), as_of, window, limit, offset)
-        return page(request, df, limit, offset)
+        win = (window or readers.DEFAULT_WINDOW).upper()
+        stored = readers.correlation_windows(store, need(name), as_of)
+        pairs, tickers = readers.correlations(store, name, as_of, win)
+        extra = {
+            "window": win,
+            "tickers": tickers,
+            "windows": records(stored),
+            "top_pairs": records(readers.top_pairs(store, name, as_of, win)),
+        }
+        return page(request, pairs, limit, offset, extra)
 
     @app.get(
         "/portfolios/{name}/rebalancing-events", tags=["history"], summary="Rebalancing events"
@@ -337,16 +334,22 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.rebalancing_events(engine, need(name), status)
+        df = readers.rebalancing_events(store, need(name), status)
         return page(request, df, limit, offset)
 
     @app.get("/portfolios/{name}/allocations", tags=["history"], summary="Target allocations")
     def allocations(request: Request, name: Name, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0):
-        return page(request, readers.allocations(engine, need(name)), limit, offset)
+        return page(request, readers.allocations(store, need(name)), limit, offset)
 
     @app.get("/portfolios/{name}/benchmarks", tags=["history"], summary="Benchmarks")
-    def benchmarks(request: Request, name: Name, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0):
-        return page(request, readers.benchmarks(engine, need(name)), limit, offset)
+    def benchmarks(
+        request: Request,
+        name: Name,
+        as_of: AsOf = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ):
+        return page(request, readers.benchmarks(store, need(name), as_of), limit, offset)
 
     @app.get("/assets/{ticker}/metrics", tags=["history"], summary="Metrics of one asset")
     def asset_metrics(
@@ -357,7 +360,7 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        df = readers.asset_metrics(engine, ticker, date_from, date_to)
+        df = readers.asset_metrics(store, ticker, date_from, date_to)
         return page(request, df, limit, offset)
 
     # --- packs --------------------------------------------------------------------------
@@ -405,7 +408,7 @@ def create_app(
 
     @app.get("/", response_class=HTMLResponse, tags=["dashboard"], summary="The dashboard")
     def dashboard() -> HTMLResponse:
-        snaps, hist = readers.dashboard_history(engine)
+        snaps, hist = readers.dashboard_history(store)
         d = Dashboard(
             title="Fixed-income monitoring",
             portfolios=portfolio_views(snaps),

@@ -102,30 +102,43 @@ def test_risk_equals_risk_metrics_csv(client, packs_dir):
 
 
 def test_correlations_equal_the_matrix(client, packs_dir):
-    body = client.get(f"{P}/correlations", params={"limit": 1000, "window": 252}).json()
+    body = client.get(f"{P}/correlations", params={"limit": 1000, "window": "1y"}).json()
     want = pd.read_csv(packs_dir / "20260430" / "correlations.csv", index_col=0)
     n = len(want)
-    assert body["total"] == n * (n - 1) // 2
-    for item in body["items"][:: max(1, n // 3)]:
-        assert item["correlation"] == pytest.approx(
-            want.loc[item["ticker_1"], item["ticker_2"]], abs=1e-15
-        )
+    assert body["window"] == "1Y" and body["tickers"] == want.index.tolist()
+    assert body["total"] == n * (n - 1) // 2 == len(body["items"])
+    got = pd.DataFrame(body["items"])
+    i, j = np.triu_indices(n, 1)
+    assert got["ticker_1"].tolist() == want.index[i].tolist()
+    assert got["ticker_2"].tolist() == want.index[j].tolist()
+    # stored as float32: each value is the CSV's number rounded to float32, exactly
+    want32 = want.to_numpy(float)[i, j].astype(np.float32).astype(float)
+    np.testing.assert_array_equal(got["correlation"].to_numpy(float), want32)
+    assert [w["window"] for w in body["windows"]] == ["1Y"]
+    # top pairs: the strongest |correlation| of the matrix, full precision
+    top = body["top_pairs"]
+    assert [p["rank"] for p in top] == list(range(1, len(top) + 1)) and top
+    strongest = np.sort(np.abs(want.to_numpy(float)[i, j]))[::-1][: len(top)]
+    np.testing.assert_allclose([abs(p["correlation"]) for p in top], strongest, rtol=1e-12)
+    assert body == client.get(f"{P}/correlations", params={"limit": 1000}).json() | {
+        "next": None
+    }  # 1Y is the default window
+    other = client.get(f"{P}/correlations", params={"window": "3Y"}).json()
+    assert other["items"] == [] and other["total"] == 0 and other["top_pairs"] == []
 
 
-def test_performance_and_events(client, packs_dir):
-    perf = client.get(f"{P}/performance", params={"as_of": AS_OFS[2]}).json()["items"]
-    values = {i["metric"]: i["value"] for i in perf}
-    want = _summary(packs_dir, AS_OFS[2])
-    assert values["portfolio_dv01"] == float(want["portfolio_dv01"])
-    assert values["benchmark_dv01"] == float(want["benchmark_dv01"])  # from the stored extras
-
+def test_events_with_their_proposals(client, packs_dir):
     events = client.get(f"{P}/rebalancing-events", params={"limit": 1000}).json()["items"]
     summary = _csv(packs_dir, AS_OFS[0], "rebalance_summary.csv")
     first = [e for e in events if e["event_date"] == AS_OFS[0]]
-    assert sorted(e["inputs"]["scenario"] for e in first) == sorted(summary["scenario"])
-    post = {e["inputs"]["scenario"]: e["post_state"] for e in first}
-    for row in summary.to_dict("records"):
+    want = sorted(s for s in summary["scenario"] if s != "PRE")
+    assert sorted(e["scenario"] for e in first) == want
+    assert sorted(e["inputs"]["scenario"] for e in first) == want
+    post = {e["scenario"]: e["post_state"] for e in first}
+    for row in summary[summary["scenario"] != "PRE"].to_dict("records"):
         assert post[row["scenario"]]["turnover"] == pytest.approx(float(row["turnover"]))
+    for e in events:
+        assert len(e["orders"]) == e["n_orders"]
     status = first[0]["status"]
     filtered = client.get(f"{P}/rebalancing-events", params={"status": status}).json()
     assert {e["status"] for e in filtered["items"]} == {status}
@@ -135,14 +148,19 @@ def test_performance_and_events(client, packs_dir):
 @pytest.mark.parametrize(
     "path",
     [
-        f"{P}/attribution?period=ytd",
-        f"{P}/allocations",
-        f"{P}/benchmarks",
-        "/assets/TLT/metrics?from=2026-01-01",
+        f"{P}/positions?as_of=2026-04-10",
+        f"{P}/risk?as_of=2026-04-10",
+        f"{P}/performance?as_of=2026-04-10",
+        f"{P}/attribution?as_of=2026-04-10",
+        f"{P}/benchmarks?as_of=2026-04-10",
+        f"{P}/correlations?as_of=2026-04-10",
+        "/portfolios/nope/allocations",
+        "/assets/NOPE/metrics?from=2026-01-01",
     ],
 )
-def test_not_stored_yet_is_a_404_problem(client, path):
-    assert "not stored yet" in _problem(client.get(path), 404)["detail"].lower()
+def test_what_is_not_stored_is_a_404_problem(client, path):
+    detail = _problem(client.get(path), 404)["detail"]
+    assert "is stored" in detail and "not stored yet" not in detail.lower()
 
 
 def test_unknown_portfolio_and_path(client):
@@ -163,6 +181,7 @@ def test_unknown_portfolio_and_path(client):
         ("alerts?limit=1001", "limit"),
         ("alerts?offset=-1", "offset"),
         ("correlations?window=abc", "window"),
+        ("correlations?window=252", "window"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_parameter(client, query, param):
