@@ -295,7 +295,8 @@ def rebalancing_events(store: Store, portfolio: str, status: str | None) -> pd.D
     if orders is not None and len(orders):
         orders = _iso(orders, "date")
         extras = [_json(v) or {} for v in orders["extra"]]
-        base = orders[list(ORDER_FIELDS)].astype(object).where(orders[list(ORDER_FIELDS)].notna())
+        base = orders[list(ORDER_FIELDS)].astype(object)
+        base = base.where(base.notna(), None)
         for eid, rec, extra in zip(
             orders["event_id"], base.to_dict("records"), extras, strict=True
         ):
