@@ -244,8 +244,10 @@ def correlations(
 
 
 def top_pairs(store: Store, portfolio: str, as_of: dt.date | None, window: str) -> pd.DataFrame:
-    """The strongest pairs of the ``window`` matrix: ``rank, ticker_1, ticker_2, correlation,
-    p_value`` (full precision; rank 1 = largest ``|correlation|``).
+    """The strongest pairs of the ``window`` matrix on ``as_of`` (default: the latest).
+
+    Columns ``rank, ticker_1, ticker_2, correlation, p_value`` (full precision; rank 1 =
+    largest ``|correlation|``).
     """
     require_snapshot(store, portfolio, as_of)
     df = read.top_pairs(store, portfolio, as_of, window)
@@ -306,9 +308,11 @@ def rebalancing_events(store: Store, portfolio: str, status: str | None) -> pd.D
 
 
 def allocations(store: Store, portfolio: str) -> pd.DataFrame:
-    """Target allocations with bounds: ``ticker_or_group, target_weight, min_weight,
-    max_weight, rebalance_threshold, frequency, active, source, updated_at`` (weights as
-    fractions; ``updated_at`` UTC ``YYYY-MM-DDTHH:MM:SS``).
+    """Target allocations with bounds of one portfolio.
+
+    Columns ``ticker_or_group, target_weight, min_weight, max_weight, rebalance_threshold,
+    frequency, active, source, updated_at`` (weights as fractions; ``updated_at`` UTC
+    ``YYYY-MM-DDTHH:MM:SS``).
     """
     df = read.allocations(store, portfolio).drop(columns=["portfolio_id"])
     return _iso(df.reset_index(drop=True), "updated_at", stamp=True)

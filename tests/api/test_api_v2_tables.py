@@ -291,7 +291,7 @@ def test_events_carry_their_orders(hand):
     assert [(e["event_date"], e["scenario"]) for e in events] == [
         (d, s) for d in DAYS for s in ("POST_BM", "POST_MIN")
     ]
-    bm = [e for e in events if e["scenario"] == "POST_BM"][0]
+    bm = next(e for e in events if e["scenario"] == "POST_BM")
     want = _csv(folders[DAYS[0]], "rebalance_orders").drop(columns="scenario")
     _same(pd.DataFrame(bm["orders"]), want)
     assert bm["orders"][0]["line"] == 1 and bm["status"] == "pending"
