@@ -159,7 +159,8 @@ def create_app(
     Parameters
     ----------
     db_url : str
-        SQLAlchemy URL of the history database (a SQLite file must exist).
+        SQLAlchemy URL of the history database (a SQLite file must exist; an older schema
+        is migrated in place when the app is created).
     packs_dir : str or Path
         The packs folder (``OUT``), served under ``/packs``.
     tokens : sequence of str
@@ -313,8 +314,8 @@ def create_app(
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ):
-        win = (window or readers.DEFAULT_WINDOW).upper()
         stored = readers.correlation_windows(store, need(name), as_of)
+        win = readers.pick_window(stored, window)
         pairs, tickers = readers.correlations(store, name, as_of, win)
         extra = {
             "window": win,

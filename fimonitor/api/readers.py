@@ -206,6 +206,20 @@ def correlation_windows(store: Store, portfolio: str, as_of: dt.date | None) -> 
     return _iso(df[["as_of", "window", "n_tickers", "n_observations"]].copy(), "as_of")
 
 
+def pick_window(stored: pd.DataFrame, window: str | None) -> str:
+    """The correlation window to serve.
+
+    ``window`` upper-cased when given; else ``1Y`` when stored (or nothing is), else the last
+    window stored on that as-of (the longest).
+    """
+    if window:
+        return window.upper()
+    names = [str(w) for w in stored["window"]]
+    if DEFAULT_WINDOW in names or not names:
+        return DEFAULT_WINDOW
+    return names[-1]
+
+
 def correlations(
     store: Store, portfolio: str, as_of: dt.date | None, window: str
 ) -> tuple[pd.DataFrame, list[str]]:

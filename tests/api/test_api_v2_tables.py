@@ -184,6 +184,14 @@ def hand(tmp_path_factory):
         f["orders"].to_csv(folder / "rebalance_orders.csv", index=False)
         folders[day] = folder
     record_pack(url, portfolio_id="Bare", as_of=DAYS[1], performance={"market_value": 1.0})
+    f = _frames(0)
+    record_pack(
+        url,
+        portfolio_id="Short",
+        as_of=DAYS[1],
+        performance={"market_value": 1.0},
+        correlations={"1M": f["corr"].iloc[:2, :2], "3M": f["corr3m"].iloc[:3, :3]},
+    )
     app = create_app(url, out / "no-packs", [TOKEN])
     client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
     return client, folders
@@ -324,6 +332,8 @@ def test_empty_correlations_list_the_stored_windows(hand):
     body = client.get(f"{P}/correlations", params={"window": "6M"}).json()
     assert body["items"] == [] and body["top_pairs"] == [] and body["tickers"] == []
     assert sorted(w["window"] for w in body["windows"]) == ["1Y", "3M"]
+    short = client.get("/portfolios/Short/correlations").json()  # no 1Y: the longest stored
+    assert short["window"] == "3M" and short["total"] == 3
     bare = client.get("/portfolios/Bare/correlations").json()
     assert bare["items"] == [] and bare["windows"] == []
 
