@@ -251,12 +251,35 @@ def build_security_master(data_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+PRIMARY_BENCHMARK = "US_AGG_PROXY"
+# second benchmark: the Treasury funds of the primary in the same proportions (weights / 0.48,
+# 12 decimals, TLT takes the rounding residual so that the weights sum to exactly 1)
+TREASURY_BENCHMARK = "US_TREASURY_PROXY"
+TREASURY_FUNDS = ("SGOV", "SHY", "IEI", "IEF", "TLT", "GOVT")
+
+
+def treasury_benchmark() -> dict[str, float]:
+    sleeve = sum(BENCHMARK[t] for t in TREASURY_FUNDS)
+    w = {t: round(BENCHMARK[t] / sleeve, 12) for t in TREASURY_FUNDS}
+    w["TLT"] = round(1.0 - sum(v for t, v in w.items() if t != "TLT"), 12)
+    return w
+
+
 def build_benchmark() -> pd.DataFrame:
     total = sum(BENCHMARK.values())
     assert abs(total - 1.0) < 1e-12, total
-    return pd.DataFrame(
-        {"ticker": list(BENCHMARK), "weight": list(BENCHMARK.values()), "effective_date": START}
-    )
+    frames = [
+        pd.DataFrame(
+            {
+                "benchmark": name,
+                "ticker": list(w),
+                "weight": list(w.values()),
+                "effective_date": START,
+            }
+        )
+        for name, w in ((PRIMARY_BENCHMARK, BENCHMARK), (TREASURY_BENCHMARK, treasury_benchmark()))
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def build_durations(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

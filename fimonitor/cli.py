@@ -11,6 +11,7 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr, no traceback);
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -19,7 +20,7 @@ import traceback
 from collections.abc import Sequence
 
 from fimonitor import __version__
-from fimonitor.errors import FimonitorError
+from fimonitor.errors import MAX_MESSAGE, FimonitorError, cut
 
 COMMANDS: tuple[str, ...] = (
     "pack",
@@ -71,8 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = args.func(args)
     except FimonitorError as exc:
-        sys.stderr.write(f"fimonitor: error: {exc}\n")
+        sys.stderr.write(f"fimonitor: error: {one_line(exc)}\n")
         return 2
+    except OSError as exc:
+        if getattr(exc, "errno", None) in _DISK_FULL:
+            where = cut(exc.filename) if exc.filename else "the output folder"
+            sys.stderr.write(f"fimonitor: error: disk full / cannot write {where}\n")
+            return 1
+        if isinstance(exc, _BAD_PATH):
+            where = cut(exc.filename) if exc.filename else "a path"
+            sys.stderr.write(f"fimonitor: error: cannot use {where}: {exc.strerror or exc}\n")
+            return 2
+        return _internal(exc)
     except BrokenPipeError:  # e.g. `fimonitor backtest | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -81,14 +92,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("fimonitor: interrupted\n")
         return 130
     except Exception as exc:
-        if os.environ.get("FIMONITOR_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"fimonitor: internal error: {type(exc).__name__}: {exc} "
-            "(set FIMONITOR_DEBUG=1 for the traceback)\n"
-        )
-        return 1
+        return _internal(exc)
     return int(code or 0)
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_BAD_PATH = (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, without SQL echoes, cut to a bounded length."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for marker in (" [SQL:", "(Background on this error"):
+        text = text.split(marker)[0].rstrip()
+    return cut(text, MAX_MESSAGE)
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("FIMONITOR_DEBUG"):
+        traceback.print_exc()
+    sys.stderr.write(
+        f"fimonitor: internal error: {type(exc).__name__}: {one_line(exc)} "
+        "(set FIMONITOR_DEBUG=1 for the traceback)\n"
+    )
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

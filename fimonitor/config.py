@@ -11,17 +11,18 @@ See docs/formats.md (rules file) for the file layout.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fimonitor.errors import ConfigError
+from fimonitor.errors import ConfigError, cut
 from fimonitor.severity import classify, severity_name
 
 MAX_RULES = ("max_single_name_weight", "duration_gap", "active_weight")
 MIN_RULES = ("min_cash_weight",)
-RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight")
+RULE_KEYS = (*MAX_RULES, *MIN_RULES, "group_max_weight", "key_rate_dv01")
 REBALANCE_KEYS = (
     "max_single_name_weight",
     "min_cash_weight",
@@ -43,7 +44,12 @@ TOP_KEYS = (
     "rules",
     "rebalance",
     "risk_levels",
+    "benchmarks",
 )
+#: the largest accepted value of each whole-number setting (100 years of weeks / days)
+INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
+MAX_NAME = 200  # characters of portfolio_name
+BENCHMARKS_KEYS = ("primary",)
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
 
 
@@ -70,6 +76,7 @@ class RulesConfig:
     duration_gap: Threshold | None = None
     active_weight: Threshold | None = None
     group_max_weight: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    key_rate_dv01: Threshold | None = None  # |active key-rate DV01| per tenor, currency per bp
 
 
 @dataclass(frozen=True)
@@ -100,12 +107,13 @@ class MonitorConfig:
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
+    benchmark_primary: str | None = None  # benchmarks.primary: the benchmark rules use
     source: Path | None = None
 
 
 def _frac(value: Any, *, file: Path, key: str, percent_ok: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{key} must be a number, got {value!r}", file=file)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{key} must be a finite number, got {cut(repr(value))}", file=file)
     v = float(value)
     if v < 0:
         raise ConfigError(f"{key} must not be negative, got {v}", file=file)
@@ -166,6 +174,19 @@ def _risk_levels(raw: Any, *, file: Path) -> tuple[float, float, float, float]:
     return v  # type: ignore[return-value]
 
 
+def _benchmarks(raw: Any, *, file: Path) -> str | None:
+    """``benchmarks: {primary: NAME}`` -> NAME (checked against the file by the loader)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("benchmarks must be a mapping {primary: NAME}", file=file)
+    _check_keys(raw, BENCHMARKS_KEYS, file=file, where="benchmarks")
+    primary = raw.get("primary")
+    if primary is None:
+        return None
+    if not isinstance(primary, str) or not primary.strip():
+        raise ConfigError(f"benchmarks.primary must be a name, got {primary!r}", file=file)
+    return primary.strip()
+
+
 def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfig:
     """Validate a parsed YAML document and build a :class:`MonitorConfig`."""
     file = Path(file)
@@ -198,6 +219,10 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         }
     )
 
+    if rules_raw.get("key_rate_dv01") is not None:  # currency per bp: never rescaled
+        rules_kw["key_rate_dv01"] = _threshold(
+            rules_raw["key_rate_dv01"], "max", file=file, key="key_rate_dv01", percent_ok=False
+        )
     reb_raw = raw.get("rebalance") or {}
     if not isinstance(reb_raw, dict):
         raise ConfigError("rebalance must be a mapping", file=file)
@@ -237,12 +262,23 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
 
     top: dict[str, Any] = {}
     if raw.get("portfolio_name") is not None:
-        top["portfolio_name"] = str(raw["portfolio_name"])
-    for key in ("lookback_weeks", "risk_lookback_days", "max_stale_days"):
+        name = raw["portfolio_name"]
+        if not isinstance(name, str | int | float) or isinstance(name, bool):
+            raise ConfigError("portfolio_name must be a text", file=file)
+        name = str(name).strip()
+        if not name or len(name) > MAX_NAME or "\n" in name or "\r" in name:
+            raise ConfigError(
+                f"portfolio_name must be one line of 1 to {MAX_NAME} characters", file=file
+            )
+        top["portfolio_name"] = name
+    for key, most in INT_LIMITS.items():
         if raw.get(key) is not None:
             v = raw[key]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{key} must be a positive integer, got {v!r}", file=file)
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= most:
+                raise ConfigError(
+                    f"{key} must be a whole number from 1 to {most:,}, got {cut(repr(v))}",
+                    file=file,
+                )
             top[key] = v
     if raw.get("risk_free_rate") is not None:
         top["risk_free_rate"] = _frac(
@@ -250,6 +286,8 @@ def parse_config(raw: Any, *, file: Path | str = "monitor.yaml") -> MonitorConfi
         )
     if raw.get("risk_levels") is not None:
         top["risk_levels"] = _risk_levels(raw["risk_levels"], file=file)
+    if raw.get("benchmarks") is not None:
+        top["benchmark_primary"] = _benchmarks(raw["benchmarks"], file=file)
     return MonitorConfig(
         rules=RulesConfig(**rules_kw), rebalance=RebalanceConfig(**reb_kw), source=file, **top
     )

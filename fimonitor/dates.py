@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fimonitor.errors import InputError
+from fimonitor.errors import InputError, cut
 
 __all__ = ["parse_date", "stamp"]
 
@@ -54,7 +54,9 @@ def parse_date(
         return (ts.tz_localize(None) if ts.tz is not None else ts).normalize()
     ts = pd.to_datetime(str(value).strip(), format="%Y-%m-%d", errors="coerce")
     if pd.isna(ts):
-        raise error(f"{what} {value!r} is not a date (YYYY-MM-DD)", file=file, ticker=ticker)
+        raise error(
+            f"{what} {cut(repr(value), 40)} is not a date (YYYY-MM-DD)", file=file, ticker=ticker
+        )
     return pd.Timestamp(ts)
 
 

@@ -30,8 +30,16 @@ from pathlib import Path
 
 from fimonitor.dates import stamp
 from fimonitor.paths import NOTEBOOK_NAME, default_data_dir, notebook_path
-from fimonitor.pipeline import as_of_note, build_pack, default_db_url, load_inputs, record
-from fimonitor.report.write import write_pack
+from fimonitor.pipeline import (
+    as_of_note,
+    build_pack,
+    default_db_url,
+    load_inputs,
+    open_history,
+    previous_pack_date,
+    publish,
+    resolve_as_of,
+)
 
 __all__ = [
     "ENGINES",
@@ -113,10 +121,17 @@ def run_engine(name: str, request: PackRequest) -> PackRun:
 def direct(request: PackRequest) -> PackRun:
     """Build the pack in this process and write it (the engine of ``fimonitor pack``)."""
     book, config = load_inputs(request.data_dir or default_data_dir(), request.config)
-    pack = build_pack(book, config, request.as_of)
     out = Path(request.output_dir)
-    folder = write_pack(pack, out, engine="direct")
-    record(pack, request.db or default_db_url(out))
+    url = request.db or default_db_url(out)
+    store = open_history(url)  # a bad URL fails before anything is computed
+    try:
+        d = resolve_as_of(book, request.as_of, config.max_stale_days).date
+        prev = previous_pack_date(out, store, config.portfolio_name, d)
+        pack = build_pack(book, config, request.as_of, previous_as_of=prev)
+        folder = publish(pack, out, store or url, config, engine="direct")
+    finally:
+        if store is not None:
+            store.close()
     return PackRun(folder, as_of_note(pack))
 
 
@@ -128,9 +143,13 @@ def notebook(request: PackRequest) -> PackRun:
 
     data = Path(request.data_dir or default_data_dir()).resolve()
     book, config = load_inputs(data, request.config)
-    pack = build_pack(book, config, request.as_of)
-    s = stamp(pack.as_of)
     out = Path(request.output_dir).resolve()
+    url = request.db or default_db_url(out)
+    store = open_history(url)  # a bad URL fails before anything is computed
+    d = resolve_as_of(book, request.as_of, config.max_stale_days).date
+    prev = previous_pack_date(out, store, config.portfolio_name, d)
+    pack = build_pack(book, config, request.as_of, previous_as_of=prev)
+    s = stamp(pack.as_of)
     with tempfile.TemporaryDirectory(prefix="fimonitor-nb-") as tmp_name:
         tmp = Path(tmp_name)
         executed = tmp / f"{s}_{NOTEBOOK_NAME}"
@@ -140,6 +159,7 @@ def notebook(request: PackRequest) -> PackRun:
             "config": str(Path(request.config).resolve()) if request.config else None,
             "output_dir": str(tmp / "pack"),
             "db": f"sqlite:///{(tmp / 'scratch.sqlite').as_posix()}",
+            "previous_as_of": prev.date().isoformat() if prev is not None else None,
         }
         try:
             pm.execute_notebook(
@@ -160,11 +180,19 @@ def notebook(request: PackRequest) -> PackRun:
         html_text, _ = HTMLExporter().from_filename(str(executed))
         html = tmp / f"{s}_monitoring_pack.html"
         html.write_text(html_text, encoding="utf-8")
-        folder = write_pack(
-            pack, out, engine="notebook", extra={executed.name: executed, html.name: html}
-        )
+        try:
+            folder = publish(
+                pack,
+                out,
+                store or url,
+                config,
+                engine="notebook",
+                extra={executed.name: executed, html.name: html},
+            )
+        finally:
+            if store is not None:
+                store.close()
         _same_tables(tmp / "pack" / s, folder)
-    record(pack, request.db or default_db_url(out))
     return PackRun(folder, as_of_note(pack))
 
 

@@ -21,6 +21,48 @@ Only ``fimonitor.cli`` turns these into exit codes and prints them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+#: the longest value or message text formatted into an error message (characters)
+MAX_TEXT = 120
+MAX_MESSAGE = 400
+
+
+def cut(value: Any, limit: int = MAX_TEXT) -> str:
+    """``str(value)`` on one line, cut to ``limit`` characters (``…`` marks the cut).
+
+    Never format an unbounded value into a message: a cell, a YAML value or a file name is
+    passed through this first. Strings are cut before any conversion, other objects are
+    converted with ``repr`` only when small (containers longer than ``limit`` items are named
+    by their type and length).
+    """
+    if isinstance(value, list | tuple | dict | set) and len(value) > limit:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = value if isinstance(value, str) else str(value)
+    text = text[: limit * 4].replace("\r", " ").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fmt_number(value: Any) -> str:
+    """A number as a person writes it: ``10,000,000``, ``1,234.5``, ``0.25`` (never ``1e+07``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return cut(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    if v.is_integer() and abs(v) < 1e18:
+        return f"{int(v):,}"
+    return f"{v:,.6f}".rstrip("0").rstrip(".")
+
+
+def fmt_date(value: Any) -> str:
+    """A date as ``YYYY-MM-DD`` (no ``00:00:00``); other values via :func:`cut`."""
+    iso = getattr(value, "isoformat", None)
+    if iso is not None and hasattr(value, "year"):
+        text = iso()
+        return text[:10] if text[10:].strip("T0:.") == "" else text
+    return cut(value)
 
 
 class FimonitorError(Exception):
@@ -44,11 +86,11 @@ class InputError(FimonitorError, ValueError):
         ticker: str | None = None,
         column: str | None = None,
     ) -> None:
-        self.problem = problem
-        self.file = Path(file).name if file is not None else None
+        self.problem = cut(problem, MAX_MESSAGE)
+        self.file = cut(Path(file).name) if file is not None else None
         self.row = row
-        self.ticker = ticker
-        self.column = column
+        self.ticker = cut(ticker, 30) if ticker is not None else None
+        self.column = cut(column, 40) if column is not None else None
         super().__init__(self._format())
 
     def _format(self) -> str:

@@ -1,38 +1,159 @@
-"""Atomic writes and YAML reading: the one place that knows how files are replaced safely.
+"""Atomic writes, safe CSV text and YAML reading: the one place that knows how files are written.
 
 A file is written to a temporary file in the same folder, flushed, then swapped in with
 :func:`os.replace` (atomic on POSIX and Windows); on any failure the temporary file is removed
-and the target is left exactly as it was. :func:`atomic_folder` does the same for a folder.
+and the target is left exactly as it was. :func:`atomic_folder` does the same for a folder, in
+two phases (build, then an optional ``commit`` callback such as the database record, then the
+swap), and :func:`recover` restores or cleans what a killed run left behind.
+
+Every CSV the project writes is produced by :func:`csv_text`, which neutralises spreadsheet
+formulas (the OWASP rule: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'``); numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import re
 import shutil
+import signal
 import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from fimonitor.errors import ConfigError
+from fimonitor.errors import ConfigError, InputError, cut
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "atomic_folder",
+    "atomic_write_bytes",
+    "atomic_write_csv",
+    "atomic_write_files",
+    "atomic_write_text",
+    "csv_text",
+    "neutralise",
+    "read_yaml",
+    "recover",
+    "sha256_file",
+]
+
+#: a text cell starting with one of these is a formula to a spreadsheet
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+#: hidden names of a run's temporary and backup folders: ``.NAME.tmp-PID-HEX``, ``.NAME.old-…``
+_HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+_COMMITTED = ".committed"  # marker inside a temp folder whose commit callback succeeded
 
 
+# ------------------------------------------------------------------ test hooks (kill -9 points)
+def checkpoint(name: str) -> None:
+    """Test hook: stop here when ``FIMONITOR_TEST_KILL_AT`` / ``_PAUSE_AT`` name this point.
+
+    ``FIMONITOR_TEST_KILL_AT=<name>`` sends SIGKILL to this process (a deterministic
+    ``kill -9`` at that point); ``FIMONITOR_TEST_PAUSE_AT=<name>`` sleeps
+    ``FIMONITOR_TEST_PAUSE_SECONDS`` (default 1) seconds. Unset, it does nothing.
+    Points: ``before_commit``, ``after_commit``, ``between_renames``, ``after_swap``.
+    """
+    if os.environ.get("FIMONITOR_TEST_PAUSE_AT") == name:
+        time.sleep(float(os.environ.get("FIMONITOR_TEST_PAUSE_SECONDS", "1")))
+    if os.environ.get("FIMONITOR_TEST_KILL_AT") == name:  # pragma: no cover - the process dies
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# ------------------------------------------------------------------ CSV text
+def neutralise(value: Any) -> Any:
+    """Return ``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Strings that are plain numbers (``-1.5``, ``+2e3``) are left alone, as are non-strings.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        if _NUMBER.match(value):
+            return value
+        return "'" + value
+    return value
+
+
+def _safe_column(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    if pd.api.types.is_bool_dtype(col):
+        return col
+    return col.map(_safe_cell, na_action="ignore")
+
+
+def _safe_cell(value: Any) -> Any:
+    """:func:`neutralise`, then a carriage return inside text becomes a newline (quoted)."""
+    value = neutralise(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _safe_labels(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex) or pd.api.types.is_numeric_dtype(index):
+        return index
+    if pd.api.types.is_datetime64_any_dtype(index):
+        return index
+    return pd.Index([_safe_cell(v) for v in index], name=_safe_cell(index.name))
+
+
+def csv_text(
+    frame: pd.DataFrame, *, index: bool = False, date_format: str | None = "%Y-%m-%d"
+) -> str:
+    """Return ``frame`` as CSV text with every formula-like text cell neutralised.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The table. Numeric, boolean and date columns are written as they are (full
+        precision, dates as ``date_format``); every text cell (and text header, index
+        label) that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+        leading ``'`` unless it is a plain number; a carriage return inside a text cell
+        becomes a newline, so that the cell is quoted and cannot end a row.
+    index : bool
+        Write the index as the first column(s).
+    date_format : str or None
+        Format of datetime values.
+
+    Returns
+    -------
+    str
+        The CSV, LF line ends.
+    """
+    safe = frame.copy(deep=False)
+    safe = pd.DataFrame(
+        {i: _safe_column(safe.iloc[:, i]) for i in range(safe.shape[1])}, index=safe.index
+    )
+    safe.columns = _safe_labels(pd.Index(frame.columns)) if len(frame.columns) else frame.columns
+    if index:
+        safe.index = _safe_labels(frame.index)
+    return safe.to_csv(index=index, lineterminator="\n", date_format=date_format)
+
+
+# ------------------------------------------------------------------ atomic files
 def atomic_write_bytes(
     path: str | Path, data: bytes, *, check: Callable[[], None] | None = None
 ) -> None:
     """Replace ``path`` by ``data``; ``check()`` runs just before the swap and may raise.
 
-    An existing file keeps its permission bits; a new one gets 0644.
+    An existing file keeps its permission bits; a new one gets 0644. A ``path`` that is an
+    existing folder is an :class:`~fimonitor.errors.InputError`.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise InputError(f"{cut(str(path))} is a folder, expected a file name")
+    _ensure_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -55,35 +176,161 @@ def atomic_write_text(path: str | Path, text: str, **kw: Any) -> None:
 
 
 def atomic_write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> None:
-    """Replace ``path`` by ``frame`` as CSV (full precision, LF line ends)."""
-    atomic_write_text(path, frame.to_csv(index=index, lineterminator="\n"))
+    """Replace ``path`` by ``frame`` as CSV (:func:`csv_text`: full precision, safe text)."""
+    atomic_write_text(path, csv_text(frame, index=index))
+
+
+def _ensure_folder(folder: Path) -> None:
+    """Create ``folder``; a path that exists as a file is an InputError naming it."""
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise InputError(f"output folder {cut(str(folder))}: {cut(str(p))} is a file")
+            break
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager
-def atomic_folder(final: str | Path) -> Iterator[Path]:
-    """Yield a temp folder; on success it replaces ``final``; on failure it is removed."""
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the folder itself (POSIX; a no-op elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _recover_unlocked(folder: Path) -> list[str]:
+    done: list[str] = []
+    if not folder.is_dir():
+        return done
+    hidden = [
+        (m, p)
+        for p in sorted(folder.iterdir(), key=lambda q: q.name)
+        if (m := _HIDDEN.match(p.name)) is not None
+    ]
+    hidden = [(m, p) for m, p in hidden if not _alive(int(m["pid"]))]
+    # roll forward a committed temp folder; else drop it
+    for m, p in hidden:
+        if m["kind"] != "tmp":
+            continue
+        final = folder / m["name"]
+        if (p / _COMMITTED).is_file() and p.is_dir():
+            (p / _COMMITTED).unlink()
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(p, final)
+            done.append(f"completed {final.name}")
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name}")
+    # restore a hidden earlier folder when its name is empty; else drop it
+    for m, p in hidden:
+        if m["kind"] != "old" or not p.exists():
+            continue
+        final = folder / m["name"]
+        if final.exists():
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name}")
+        else:
+            os.replace(p, final)
+            done.append(f"restored {final.name}")
+    return done
+
+
+def recover(folder: str | Path) -> list[str]:
+    """Restore or clean what killed runs left in ``folder``; return what was done.
+
+    A run's temporary folder is ``.NAME.tmp-PID-HEX`` and the earlier folder it replaces is
+    hidden as ``.NAME.old-PID-HEX`` for the instant between two renames. For every such folder
+    whose process ``PID`` is no longer alive (a folder of a live run is never touched):
+
+    * a temp folder whose commit had succeeded (it holds a ``.committed`` marker) is moved to
+      ``NAME`` (the run is completed: its database record was written);
+    * any other temp folder is deleted;
+    * a hidden earlier folder is moved back to ``NAME`` when ``NAME`` is missing, else deleted.
+
+    Runs in the same folder are serialised by an exclusive ``flock`` on the folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    with _locked(folder):
+        return _recover_unlocked(folder)
+
+
+@contextlib.contextmanager
+def atomic_folder(
+    final: str | Path, *, commit: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
+    """Yield a temp folder; on success it replaces ``final``; on failure it is removed.
+
+    Parameters
+    ----------
+    final : path
+        The folder to publish (e.g. ``OUT/20260430``); its parent is created when missing.
+    commit : callable, optional
+        ``commit(tmp)`` runs once the temp folder is complete and before the swap, under the
+        folder lock (e.g. the database record). When it raises, the temp folder is removed,
+        ``final`` is untouched and the exception propagates: folder and commit succeed or
+        fail together.
+
+    Notes
+    -----
+    Order: :func:`recover` the parent; build in ``.NAME.tmp-PID-HEX``; take the lock; run
+    ``commit``; mark the temp folder committed; rename ``final`` to ``.NAME.old-PID-HEX``;
+    rename the temp folder to ``final``; delete the old folder; release the lock.
+    """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    _ensure_folder(final.parent)
+    recover(final.parent)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = final.parent / f".{final.name}.tmp-{tag}"
     tmp.mkdir()
     try:
         yield tmp
+        checkpoint("before_commit")
+        with _locked(final.parent):
+            if commit is not None:
+                commit(tmp)
+            (tmp / _COMMITTED).touch()
+            checkpoint("after_commit")
+            backup = None
+            if final.exists():
+                backup = final.parent / f".{final.name}.old-{tag}"
+                os.replace(final, backup)
+            checkpoint("between_renames")
+            (tmp / _COMMITTED).unlink()
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                if backup is not None:
+                    os.replace(backup, final)
+                raise
+            checkpoint("after_swap")
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    backup = None
-    if final.exists():
-        backup = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(final, backup)
-    try:
-        os.replace(tmp, final)
-    except BaseException:
-        if backup is not None:
-            os.replace(backup, final)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -106,19 +353,20 @@ def atomic_write_files(folder: str | Path, files: dict[str, Any], *, dpi: int = 
     folder : path
         The destination folder (created when missing).
     files : dict
-        File name -> payload: a DataFrame (CSV, no index, ISO dates, LF line ends),
-        ``bytes``, ``str`` (UTF-8) or an object with ``savefig`` (a matplotlib Figure, saved
-        at ``dpi``).
+        File name -> payload: a DataFrame (:func:`csv_text`: no index, ISO dates, LF line
+        ends, formulas neutralised), ``bytes``, ``str`` (UTF-8) or an object with ``savefig``
+        (a matplotlib Figure, saved at ``dpi``).
     """
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".write.tmp-{uuid.uuid4().hex[:8]}"
+    _ensure_folder(out)
+    recover(out)
+    tmp = out / f".write.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         for name, payload in files.items():
             target = tmp / name
             if isinstance(payload, pd.DataFrame):
-                payload.to_csv(target, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+                target.write_text(csv_text(payload), encoding="utf-8")
             elif isinstance(payload, bytes):
                 target.write_bytes(payload)
             elif isinstance(payload, str):
@@ -131,16 +379,69 @@ def atomic_write_files(folder: str | Path, files: dict[str, Any], *, dpi: int = 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """Tell whether ``exc`` is an out-of-space error (ENOSPC / EDQUOT)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1))
+
+
+# ------------------------------------------------------------------ YAML
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (``*name``): no billion-laughs expansion."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasFound(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class _AliasFound(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; a missing file or bad YAML is a :class:`ConfigError` with the line."""
+    """Parse a YAML file safely.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not UTF-8 text, not valid YAML (with the line), or uses a YAML
+        alias (``*name``; refused so that a small file cannot expand to gigabytes).
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError("file not found", file=path)
+    raw = path.read_bytes()
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            file=path,
+            row=line,
+        ) from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except _AliasFound as exc:
+        raise ConfigError(
+            "uses a YAML alias (*name); aliases are not allowed, write the value out",
+            file=path,
+            row=exc.line,
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         raise ConfigError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, row=row
-        ) from exc
+            f"not valid YAML ({cut(str(getattr(exc, 'problem', exc)))})", file=path, row=row
+        ) from None
+
+
+def finite(value: Any) -> bool:
+    """Tell whether ``value`` is a real finite number (not bool, NaN or inf)."""
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )

@@ -7,22 +7,23 @@ trend, drivers, changes since the previous pack, data quality -> rebalance scena
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fimonitor import __version__
-from fimonitor.analytics import risk
+from fimonitor.analytics import pack_tables
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
-from fimonitor.data.asof import AsOf
-from fimonitor.data.asof import resolve_as_of as resolve_dates
+from fimonitor.data.asof import AsOf, resolve_book_as_of
 from fimonitor.data.book import CASH, Book
-from fimonitor.data.loaders import load_book
+from fimonitor.data.loaders import KEY_RATES_FILE, choose_primary, load_book
 from fimonitor.data.quality import stale_tickers
-from fimonitor.errors import AsOfError, DataGapError, InputError
+from fimonitor.errors import AsOfError, DataGapError, InputError, StoreError
 from fimonitor.fileio import sha256_file
 from fimonitor.paths import default_data_dir, default_output_dir
 from fimonitor.rebalance.scenarios import run_rebalances
@@ -30,16 +31,19 @@ from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS, POSITION_COLUMNS, Pack
 from fimonitor.rules.engine import counts, evaluate
 from fimonitor.rules.weekly import drivers_by_rule, drivers_by_ticker, weekly_trend
-from fimonitor.store.db import record_pack
+from fimonitor.store.db import Store, open_store, record_pack, snapshots
+from fimonitor.store.targets import targets_from_monitor
 
 log = logging.getLogger(__name__)
 
 DURATION_HISTORY_DAYS = 365  # calendar days shown on page 1
 
 
-def resolve_as_of(book: Book, as_of: str | pd.Timestamp | None = "latest") -> AsOf:
-    """:func:`fimonitor.data.asof.resolve_as_of` on a book's price and first-position dates."""
-    return resolve_dates(book.dates, as_of, first_position=book.first_transaction_date)
+def resolve_as_of(
+    book: Book, as_of: str | pd.Timestamp | None = "latest", max_stale: int = 5
+) -> AsOf:
+    """:func:`fimonitor.data.asof.resolve_book_as_of` (``latest`` = last date fully priced)."""
+    return resolve_book_as_of(book, as_of, max_stale_sessions=max_stale)
 
 
 def check_as_of(
@@ -75,14 +79,26 @@ def check_as_of(
         )
     # stale prices: last real close before the as-of date
     stale = stale_tickers(book.close, list(needed), as_of)
-    for t, d in zip(stale["ticker"], stale["last_price_date"], strict=True):
-        lag = int(((book.dates > d) & (book.dates <= as_of)).sum())
+    for t, d, lag in zip(
+        stale["ticker"], stale["last_price_date"], stale["sessions_stale"], strict=True
+    ):
         notes.append(
             (
                 "WARN",
                 "stale price",
-                f"{t}: last close {d.date()}, {lag} trading "
-                f"day(s) before the as-of date; valued at it",
+                f"{t}: last close {d.date()}, {lag} NYSE session(s) "
+                "before the as-of date; valued at it",
+            )
+        )
+    later = book.transactions[book.transactions["date"] > as_of]
+    if len(later):
+        first = later.iloc[0]
+        notes.append(
+            (
+                "WARN",
+                "transactions after as-of",
+                f"{len(later)} transaction(s) dated after {as_of.date()} are not in this pack "
+                f"(first: row {int(first['row'])}, {first['date'].date()})",
             )
         )
     # stale durations: the latest month on file is older than the as-of month
@@ -219,36 +235,43 @@ def _thresholds(config: MonitorConfig) -> dict:
         "duration_gap": pair(r.duration_gap),
         "active_weight": pair(r.active_weight),
         "group_max_weight": {g: pair(t) for g, t in r.group_max_weight.items()},
+        "key_rate_dv01": pair(r.key_rate_dv01),
     }
-
-
-def _risk(
-    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
-):
-    """(risk_metrics, correlations, rolling) over the risk look-back window."""
-    value = h.total_value.loc[:as_of]
-    r = risk.time_weighted_returns(value, h.flows.loc[:as_of]).dropna()
-    r = r.iloc[-config.risk_lookback_days :]
-    bench_r = benchmark_returns(book, h, r.index)
-    held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
-    w = held.set_index("ticker")["weight"]
-    metrics = risk.risk_metrics(
-        r, bench_r, rf=config.risk_free_rate, weights=positions.set_index("ticker")["weight"]
-    )
-    start = r.index[0] if len(r) else as_of
-    adj = book.adj_close.loc[start:as_of, [t for t in w.index if t in book.adj_close.columns]]
-    corr = risk.correlation_matrix(adj)
-    rolling = risk.rolling_risk(r, bench_r, window=60)
-    return metrics, corr, rolling
 
 
 def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
     """Σ benchmark weight (in effect the day before) × daily adj_close return of each ticker."""
-    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
-    rets = book.adj_close[cols].pct_change(fill_method=None)
-    prev_w = h.benchmark[cols].shift(1)
-    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
-    return b.reindex(dates).rename("benchmark_return")
+    return pack_tables.primary_benchmark_returns(book, h, dates)
+
+
+def select_benchmark(book: Book, config: MonitorConfig) -> Book:
+    """The book with ``benchmark`` = the configured primary (``benchmarks.primary``).
+
+    Several benchmarks in ``benchmark_weights.csv`` and no primary, or a primary the file does
+    not have, is a :class:`~fimonitor.errors.ConfigError` naming the rules file and the names.
+    """
+    name = choose_primary(book.benchmarks, config.benchmark_primary, config_file=config.source)
+    if name == book.benchmark_name:
+        return book
+    return replace(book, benchmark=book.benchmarks[name], benchmark_name=name)
+
+
+def previous_date(
+    h: History, d: pd.Timestamp, previous_as_of: str | pd.Timestamp | None
+) -> pd.Timestamp | None:
+    """The date "what changed" compares with.
+
+    ``previous_as_of`` (the latest earlier pack, see :func:`previous_pack_date`) when it is a
+    history date before ``d``; otherwise the last history date at least 7 calendar days before
+    ``d`` (the week-earlier date); None when there is none.
+    """
+    if previous_as_of is not None:
+        p = pd.Timestamp(previous_as_of).normalize()
+        if p < d and p in h.dates:
+            return p
+        log.info("previous pack %s is not a history date before %s", p.date(), d.date())
+    week = h.dates[h.dates <= d - pd.Timedelta(days=7)]
+    return week[-1] if len(week) else None
 
 
 def build_pack(
@@ -258,9 +281,15 @@ def build_pack(
     *,
     with_risk: bool = True,
     with_rebalance: bool = True,
+    previous_as_of: str | pd.Timestamp | None = None,
 ) -> Pack:
-    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`)."""
-    resolved = resolve_as_of(book, as_of)
+    """Compute everything one monitoring pack shows for ``as_of`` (see :class:`Pack`).
+
+    ``previous_as_of``: the as-of of the previous pack, compared with in ``changes``, ``moves``
+    and ``summary`` (see :func:`previous_date`; None = the week-earlier date).
+    """
+    book = select_benchmark(book, config)
+    resolved = resolve_as_of(book, as_of, config.max_stale_days)
     d = resolved.date
     h = compute_history(book, end=d, max_stale_days=config.max_stale_days)
     if d not in h.dates:
@@ -268,16 +297,17 @@ def build_pack(
     dq = list(book.notes) + check_as_of(book, h, d, config.max_stale_days)
     if resolved.note:
         dq.append(("WARN", "as-of moved", resolved.note))
+    if config.rules.key_rate_dv01 is not None and book.key_rates is None:
+        dq.append(("WARN", "rule not evaluated", f"key_rate_dv01: no {KEY_RATES_FILE}"))
 
-    alerts_all = evaluate(h, config.rules)
+    alerts_all = evaluate(h, config.rules, book.key_rates)
     window_start = d - pd.Timedelta(weeks=config.lookback_weeks)
     in_window = h.dates[h.dates > window_start]
     hist = alerts_all[alerts_all["date"] > window_start].reset_index(drop=True)
     today = alerts_all[alerts_all["date"] == d].reset_index(drop=True)
     n_b, n_w = counts(today)
 
-    prev_candidates = h.dates[h.dates <= d - pd.Timedelta(days=7)]
-    prev = prev_candidates[-1] if len(prev_candidates) else None
+    prev = previous_date(h, d, previous_as_of)
     prev_counts = counts(alerts_all[alerts_all["date"] == prev]) if prev is not None else None
 
     positions = positions_on(h, d)
@@ -296,13 +326,20 @@ def build_pack(
     rebalance = run_rebalances(positions, config, d) if with_rebalance else None
     if rebalance is not None and rebalance.status == "infeasible":
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
+    extra = pack_tables.analytic_tables(book, h, positions, d, config)
+    dq.extend(extra.pop("check"))
     if with_risk:
-        risk_metrics, corr, rolling = _risk(book, h, positions, d, config)
-    else:
-        risk_metrics, corr, rolling = (
-            pd.DataFrame(columns=["metric", "value"]),
-            pd.DataFrame(),
-            pd.DataFrame(),
+        rk = pack_tables.risk_tables(book, h, positions, d, config)
+        corr = rk["corr"]
+        extra.update(
+            risk_metrics=rk["risk_metrics"],
+            correlations=corr["matrix"],
+            correlation_windows=corr["windows"],
+            correlation_p_values=corr["p_values"],
+            correlation_observations=corr["observations"],
+            rolling_correlations=corr["rolling"],
+            rolling_risk=rk["rolling_risk"],
+            benchmarks=rk["benchmarks"],
         )
 
     return Pack(
@@ -324,11 +361,9 @@ def build_pack(
         moves=_moves(h, d, prev),
         data_quality=pd.DataFrame(dq, columns=["severity", "item", "detail"]),
         rebalance=rebalance,
-        risk_metrics=risk_metrics,
-        correlations=corr,
-        rolling_risk=rolling,
         thresholds=_thresholds(config),
         inputs=file_hashes(book, config),
+        **extra,
     )
 
 
@@ -349,7 +384,8 @@ def load_inputs(
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     cfg = load_config(Path(config) if config else data_dir / "monitor.yaml")
-    return load_book(data_dir), cfg
+    book = load_book(data_dir, cfg.benchmark_primary, config_file=cfg.source)
+    return select_benchmark(book, cfg), cfg
 
 
 def run_pack(
@@ -362,23 +398,143 @@ def run_pack(
     book: Book | None = None,
     monitor_config: MonitorConfig | None = None,
     render: bool = True,
+    previous_as_of: str | pd.Timestamp | None = "auto",
 ) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
     This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
     :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
+
+    Order: open the history database (a bad URL fails here, before anything is computed or
+    written) -> find the previous pack (``previous_as_of="auto"``:
+    :func:`previous_pack_date` over ``OUT`` and the database; a batch passes its own) ->
+    build -> write the folder into a temporary folder -> record the database in one
+    transaction -> put the folder in place. When the record fails, the temporary folder is
+    removed and an earlier pack of that date stays.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(data_dir)
     if book is None or monitor_config is None:
         book, monitor_config = load_inputs(data_dir, config)
-    pack = build_pack(book, monitor_config, as_of)
-    note = as_of_note(pack)
-    if note:
-        log.warning("%s", note)
-    folder = write_pack(pack, Path(output_dir), render=render)
-    record(pack, db or default_db_url(Path(output_dir)))
-    return folder
+    url = db or default_db_url(Path(output_dir))
+    store = open_history(url)
+    try:
+        if isinstance(previous_as_of, str) and previous_as_of == "auto":
+            d = resolve_as_of(book, as_of, monitor_config.max_stale_days).date
+            previous_as_of = previous_pack_date(output_dir, store, monitor_config.portfolio_name, d)
+        pack = build_pack(book, monitor_config, as_of, previous_as_of=previous_as_of)
+        note = as_of_note(pack)
+        if note:
+            log.warning("%s", note)
+        return publish(pack, output_dir, store or url, monitor_config, render=render)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def open_history(url: str) -> Store | None:
+    """Open the history database before a pack is built: a bad URL fails here.
+
+    An existing database is opened (and migrated); a SQLite file that does not exist yet
+    returns None and is created when the pack is recorded, so that a run that fails on its
+    inputs leaves nothing behind.
+    """
+    try:
+        return open_store(url, create=False)
+    except StoreError:
+        raise
+    except InputError:  # no SQLite file yet: nothing to read, created by the record
+        return None
+
+
+def publish(
+    pack: Pack,
+    output_dir: str | Path,
+    store: Store | str,
+    config: MonitorConfig | None = None,
+    *,
+    render: bool = True,
+    engine: str = "direct",
+    extra: dict[str, Path] | None = None,
+) -> Path:
+    """Write the pack folder and record the database together (see :func:`run_pack`).
+
+    The record runs in :func:`fimonitor.report.write.write_pack`'s ``commit`` hook:
+    the complete folder is written to a temporary folder, the database records the pack in
+    one transaction, then the folder replaces ``OUT/YYYYMMDD``.
+    """
+    return write_pack(
+        pack,
+        Path(output_dir),
+        render=render,
+        engine=engine,
+        extra=extra,
+        commit=lambda _tmp: record(pack, store, config),
+    )
+
+
+def existing_pack_dates(output_dir: str | Path, portfolio: str | None = None) -> list[pd.Timestamp]:
+    """As-of dates of the packs in ``OUT``: ``OUT/YYYYMMDD/`` folders holding a manifest.
+
+    A manifest naming another ``portfolio_name`` is skipped; an unreadable one counts (the
+    folder is a pack). Sorted ascending.
+    """
+    out = []
+    root = Path(output_dir)
+    if not root.is_dir():
+        return out
+    for folder in root.iterdir():  # one entry per pack folder
+        manifest = folder / "manifest.json"
+        if not (len(folder.name) == 8 and folder.name.isdigit() and manifest.is_file()):
+            continue
+        try:
+            day = pd.Timestamp(folder.name)
+            name = json.loads(manifest.read_text()).get("portfolio_name")
+        except (ValueError, OSError):
+            continue
+        if portfolio is None or name in (None, portfolio):
+            out.append(day)
+    return sorted(out)
+
+
+def previous_pack_date(
+    output_dir: str | Path, store: Store | str | None, portfolio: str, as_of: pd.Timestamp
+) -> pd.Timestamp | None:
+    """The latest as-of before ``as_of`` with a pack in ``OUT`` or a snapshot in the database.
+
+    None when there is none (:func:`build_pack` then compares with the week-earlier date).
+    """
+    days = existing_pack_dates(output_dir, portfolio)
+    if store is not None:
+        days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
+    earlier = [x for x in days if x < pd.Timestamp(as_of)]
+    return max(earlier) if earlier else None
+
+
+def existing_packs(output_dir: str | Path, db: str | None, portfolio: str) -> list[pd.Timestamp]:
+    """As-of dates with a pack in ``OUT`` or a snapshot in the database (opened, not created)."""
+    days = existing_pack_dates(output_dir, portfolio)
+    store = open_history(db or default_db_url(Path(output_dir)))
+    if store is not None:
+        with store:
+            days += [pd.Timestamp(x) for x in snapshots(store, portfolio)["as_of"]]
+    return sorted(set(days))
+
+
+def batch_previous(
+    dates: list[pd.Timestamp], existing: list[pd.Timestamp]
+) -> dict[pd.Timestamp, pd.Timestamp | None]:
+    """Previous pack of each batch date, fixed before any pack of the batch is built.
+
+    Each date's previous pack is the latest earlier date among the batch's own dates and the
+    packs that ``existing`` (OUT and the database when the run starts) holds; None when none.
+    """
+    pool = pd.DatetimeIndex(sorted(set(dates) | set(existing)))
+    out: dict[pd.Timestamp, pd.Timestamp | None] = {}
+    for d in dates:  # a few dozen dates
+        pos = pool.searchsorted(pd.Timestamp(d), side="left")
+        out[d] = pool[pos - 1] if pos > 0 else None
+    return out
 
 
 def as_of_note(pack: Pack) -> str | None:
@@ -392,14 +548,29 @@ def default_db_url(out_dir: Path) -> str:
     return f"sqlite:///{(Path(out_dir) / 'fimonitor.sqlite').as_posix()}"
 
 
-def record(pack: Pack, url: str) -> None:
-    """Record the pack in the history database (see ``docs/interface.md``)."""
+def record(pack: Pack, url: str | Store, config: MonitorConfig | None = None) -> None:
+    """Record the pack in the history database, one transaction (see ``docs/store.md``).
+
+    Stored: the summary numbers, risk metrics, alerts, positions, allocation targets
+    (:func:`~fimonitor.store.targets.targets_from_monitor`, when ``config`` is given),
+    correlations per window with p-values and row counts, rolling correlations, rebalancing
+    proposals with their orders, period returns, daily returns, attribution, asset metrics and
+    the benchmark table.
+    """
     perf = {
         m: v
         for m, v in zip(pack.summary["metric"], pack.summary["value"], strict=True)
         if isinstance(v, int | float | np.integer | np.floating)
     }
-    rebal = pack.rebalance.summary if pack.rebalance is not None else None
+    rb = pack.rebalance
+    daily = pack.daily_returns
+    if not daily.empty:
+        daily = daily[["date", "portfolio_return", "benchmark_return", "active_return"]]
+    targets = targets_from_monitor(pack.positions, config) if config is not None else None
+
+    def some(frame: pd.DataFrame) -> pd.DataFrame | None:
+        return None if frame.empty else frame
+
     record_pack(
         url,
         portfolio_id=pack.portfolio_name,
@@ -407,9 +578,20 @@ def record(pack: Pack, url: str) -> None:
         performance=perf,
         risk_metrics=pack.risk_metrics,
         alerts=pack.alerts[ALERT_COLUMNS],
-        allocations=pack.positions[POSITION_COLUMNS],
-        correlations=pack.correlations,
-        rebalancing=rebal,
+        positions=pack.positions[POSITION_COLUMNS],
+        allocations=targets,
+        allocations_source=Path(config.source).name if config and config.source else None,
+        correlations=pack.correlation_windows or some(pack.correlations),
+        correlation_p_values=pack.correlation_p_values or None,
+        correlation_observations=pack.correlation_observations or None,
+        rolling_correlations=some(pack.rolling_correlations),
+        rebalancing=rb.summary if rb is not None else None,
+        rebalance_orders=rb.orders if rb is not None else None,
+        period_returns=some(pack.performance),
+        daily_returns=some(daily),
+        attribution=some(pack.attribution),
+        asset_metrics=some(pack.asset_metrics),
+        benchmarks=some(pack.benchmarks),
     )
 
 

@@ -89,9 +89,41 @@ class Pack:
     moves            largest moves since the previous pack:
                      ``item, metric, previous, current, change``
     data_quality     ``severity, item, detail`` (WARN/BREACH scheme; empty when all is well)
-    risk_metrics     ``metric,value`` (docs/definitions.md, risk metrics)
-    correlations     ticker x ticker correlation of daily adj_close returns of the holdings
-    rebalance        the three scenarios
+    risk_metrics     risk_metrics.csv ``metric,value``: :func:`risk.extended_risk_metrics` over
+                     the last ``risk_lookback_days`` daily returns (fractions, annualised with
+                     252 days; ``max_drawdown_duration`` trading days; ``risk_level`` text)
+    correlations     correlations.csv: ticker x ticker Pearson correlation of the holdings'
+                     daily adj_close returns on the same return rows as ``risk_metrics``
+    rebalance        the scenarios (PRE, POST_MIN, POST_BM, POST_CONS)
+    previous_as_of   the as-of "what changed" compares with: the latest earlier pack in OUT or
+                     the history database when the run started, else the week-earlier date
+    performance      performance.csv ``period, start, end, portfolio_return, benchmark_return,
+                     active_return`` (fractions; periods 1D..inception)
+    attribution      attribution.csv ``period, group, portfolio_weight, benchmark_weight,
+                     portfolio_return, benchmark_return, allocation, selection, interaction,
+                     total`` (fractions; Brinson-Fachler, Carino-linked; MTD, QTD, YTD, 1Y)
+    rate_attribution rate_attribution.csv (``analytics.rate_attribution.RATE_COLUMNS``; active
+                     return split into duration, curve and residual, fractions)
+    daily_returns    ``date, portfolio_return, benchmark_return, active_return,
+                     cumulative_portfolio, cumulative_benchmark, cumulative_active`` from
+                     inception (fractions; the cumulative active chart)
+    key_rate_dv01    key_rate_dv01.csv ``ticker, tenor, krd, krd_dv01`` (years; currency per bp)
+                     per holding, then PORTFOLIO, BENCHMARK, ACTIVE; empty without key-rate file
+    rate_scenarios   rate_scenarios.csv ``scenario, portfolio_pnl, benchmark_pnl, active_pnl``
+                     (currency, second order)
+    asset_metrics    asset_metrics.csv (``indicators.ASSET_METRIC_COLUMNS`` + ``notes``) for the
+                     held and benchmark tickers on the as-of date
+    benchmarks       benchmarks.csv ``benchmark, is_primary, duration, duration_gap, return_1y,
+                     excess_return_1y, tracking_error, information_ratio, beta, alpha`` (years;
+                     fractions; see :mod:`fimonitor.analytics.benchmark_table`)
+    correlation_windows
+                     {``1M, 3M, 6M, 1Y, 3Y``: ticker x ticker matrix} of the holdings (windows
+                     longer than the return history are left out)
+    correlation_p_values, correlation_observations
+                     {window: p-value matrix}, {window: number of return rows}
+    rolling_correlations
+                     ``window (20d, 60d), date, ticker, correlation``: each holding with the
+                     portfolio on each return date of the risk look-back window
     """
 
     as_of: pd.Timestamp
@@ -117,6 +149,18 @@ class Pack:
     rolling_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     thresholds: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)  # file name -> sha256
+    performance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    attribution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rate_attribution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    daily_returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    key_rate_dv01: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rate_scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    asset_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    correlation_windows: dict = field(default_factory=dict)
+    correlation_p_values: dict = field(default_factory=dict)
+    correlation_observations: dict = field(default_factory=dict)
+    rolling_correlations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary_value(self, metric: str):
         """Return the value of ``metric`` in ``summary`` (None when absent)."""

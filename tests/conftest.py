@@ -14,6 +14,7 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from helpers.fixtures import demo_pack_dir, no_render, rendered_report  # noqa: F401
+from helpers.hostile import world, ws  # noqa: F401 (tests/reliability)
 from helpers.tiny import (  # noqa: F401
     DATA,
     REPO,

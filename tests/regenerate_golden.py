@@ -23,6 +23,13 @@ FILES = [
     "risk_metrics.csv",
     "weekly_trend.csv",
     "alert_drivers.csv",
+    "performance.csv",
+    "attribution.csv",
+    "rate_attribution.csv",
+    "key_rate_dv01.csv",
+    "rate_scenarios.csv",
+    "asset_metrics.csv",
+    "benchmarks.csv",
 ]
 
 if __name__ == "__main__":

@@ -103,12 +103,23 @@ def test_security_master_covers_prices(files):
 
 
 def test_benchmark_sums_to_one_and_is_an_aggregate_mix(files):
-    b = files["bench"]
-    assert b.groupby("effective_date")["weight"].sum().to_numpy() == pytest.approx(1.0, abs=1e-12)
+    every = files["bench"]
+    sums = every.groupby(["benchmark", "effective_date"])["weight"].sum()
+    assert sums.to_numpy() == pytest.approx(1.0, abs=1e-12)
+    b = every[every["benchmark"] == "US_AGG_PROXY"]
     groups = b.assign(g=b["ticker"].map(files["sec"]["group"])).groupby("g")["weight"].sum()
     assert groups["treasury"] == pytest.approx(0.45)
     assert groups["mbs"] == pytest.approx(0.27)
     assert groups["ig_credit"] == pytest.approx(0.25)
+
+
+def test_treasury_benchmark_is_the_treasury_sleeve_in_the_same_proportions(files):
+    every = files["bench"]
+    agg = every[every["benchmark"] == "US_AGG_PROXY"].set_index("ticker")["weight"]
+    tre = every[every["benchmark"] == "US_TREASURY_PROXY"].set_index("ticker")["weight"]
+    sleeve = agg[tre.index]
+    assert set(tre.index) == {"SGOV", "SHY", "IEI", "IEF", "TLT", "GOVT"}
+    assert tre.to_numpy() == pytest.approx((sleeve / sleeve.sum()).to_numpy(), abs=1e-11)
 
 
 # ----------------------------------------------------------------------------- the ledger

@@ -52,11 +52,6 @@ CASES = [
         r"prices\.csv: missing column\(s\) close",
     ),
     (
-        "prices: held ticker stale beyond limit",
-        {"prices.csv": _prices_with(_drop_tsy_tail)},
-        r"prices\.csv: ticker TSY: no price on the as-of date 2024-02-09",
-    ),
-    (
         "master: duplicate ticker",
         {"security_master.csv": TINY_SECURITIES + "TSY,Again,treasury,x,AAA,false\n"},
         r"security_master\.csv: row 7, ticker TSY: duplicate ticker",
@@ -154,6 +149,20 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, name, files, pattern)
     assert "Traceback" not in err
     assert re.search(pattern, lines[0]), lines[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_held_ticker_stale_beyond_limit(tmp_path, capsys):
+    """An explicit as-of date is refused; ``latest`` moves back to the last valued date."""
+    data = write_tiny_book(tmp_path / "data", **{"prices.csv": _prices_with(_drop_tsy_tail)})
+    out = tmp_path / "out"
+    code = main(["pack", "--data", str(data), "--out", str(out), "--as-of", "2024-02-09"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert re.search(r"prices\.csv: ticker TSY: no price on the as-of date 2024-02-09", err)
+    assert not out.exists() or not any(out.iterdir())
+    # TSY's last close is 2024-01-30; 5 NYSE sessions later is 2024-02-06
+    assert main(["pack", "--data", str(data), "--out", str(out)]) == 0
+    assert (out / "20240206").is_dir() and not (out / "20240209").exists()
 
 
 def test_as_of_after_the_last_price_is_an_input_error(tmp_path, capsys):

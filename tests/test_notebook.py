@@ -24,6 +24,7 @@ PARAMETERS = {
     "config": None,
     "output_dir": None,
     "db": None,
+    "previous_as_of": "auto",
 }
 
 

@@ -594,11 +594,16 @@ def test_stale_tickers() -> None:
         index=dates,
     )
     got = stale_tickers(close, ["AAA", "BBB", "CCC", "DDD", "CASH"], "2026-04-30")
-    assert list(got.columns) == ["ticker", "last_price_date", "days_stale"]
+    assert list(got.columns) == ["ticker", "last_price_date", "days_stale", "sessions_stale"]
     assert got["ticker"].tolist() == ["BBB", "CCC", "DDD"]
     assert got["last_price_date"].iloc[0] == pd.Timestamp("2026-04-29")
     assert got["last_price_date"].iloc[1:].isna().all()
     assert got["days_stale"].iloc[0] == 1 and got["days_stale"].iloc[1:].isna().all()
+    assert got["sessions_stale"].iloc[0] == 1 and got["sessions_stale"].iloc[1:].isna().all()
+    # staleness counts NYSE sessions: Friday 2026-04-24 -> Monday 2026-04-27 is 1 session
+    fri = close.reindex(pd.to_datetime(["2026-04-24", "2026-04-27"]))
+    fri.loc["2026-04-24", "AAA"] = 1.0
+    assert stale_tickers(fri, ["AAA"], "2026-04-27")["sessions_stale"].iloc[0] == 1
     # the price after the as-of date does not count; a current book gives an empty frame
     assert stale_tickers(close, ["AAA"], "2026-04-30").empty
     # on the real recorded rows: only MBB (no unadjusted close at all) is stale

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fimonitor.commands._common import finite_float, nonneg_float, positive_float
 from fimonitor.dates import parse_date
 from fimonitor.errors import InputError
 from fimonitor.fileio import atomic_write_files
@@ -58,21 +59,21 @@ def add_parser(subparsers) -> None:
     p.add_argument("--end", metavar="DATE", help="last date (default: last price date)")
     p.add_argument(
         "--capital",
-        type=float,
+        type=positive_float,
         default=100_000.0,
         metavar="X",
         help="initial investment, currency (default 100000)",
     )
     p.add_argument(
         "--cost-bps",
-        type=float,
+        type=nonneg_float,
         default=0.0,
         metavar="N",
         help="rebalancing cost in bp of traded notional (default 0)",
     )
     p.add_argument(
         "--contribution",
-        type=float,
+        type=nonneg_float,
         default=0.0,
         metavar="X",
         help="amount invested at target weights on each contribution date",
@@ -85,7 +86,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--rf",
-        type=float,
+        type=finite_float,
         default=0.0,
         metavar="X",
         help="daily risk-free rate for the Sharpe ratio, fraction (default 0)",

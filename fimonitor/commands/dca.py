@@ -15,9 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from fimonitor.commands._common import positive_float
 from fimonitor.dates import parse_date
 from fimonitor.errors import InputError
-from fimonitor.fileio import atomic_write_text
+from fimonitor.fileio import atomic_write_csv
 from fimonitor.paths import default_data_dir
 from fimonitor.policy.dca import FREQUENCIES, MODES, cure_inputs_from_folder, run_dca, schedule
 from fimonitor.policy.portfolio import load_portfolio
@@ -41,7 +42,11 @@ def add_parser(subparsers) -> None:
     r = sub.add_parser("run", help="invest an amount on each date")
     r.add_argument("--portfolio", required=True, type=Path, metavar="FILE.yaml")
     r.add_argument(
-        "--amount", required=True, type=float, metavar="X", help="currency invested on each date"
+        "--amount",
+        required=True,
+        type=positive_float,
+        metavar="X",
+        help="currency invested on each date",
     )
     _dates_args(r)
     r.add_argument(
@@ -138,8 +143,8 @@ def run_run(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
     )
     out = Path(args.out)
-    atomic_write_text(out / "dca_orders.csv", result.orders.to_csv(index=False))
-    atomic_write_text(out / "dca_summary.csv", result.summary.to_csv(index=False))
+    atomic_write_csv(result.orders, out / "dca_orders.csv")
+    atomic_write_csv(result.summary, out / "dca_summary.csv")
 
     print(
         f"DCA {portfolio.name}: {fmt.money(args.amount, 2)} {args.frequency} by {args.mode}, "

@@ -22,6 +22,7 @@ import sys
 
 import pandas as pd
 
+from fimonitor.fileio import csv_text
 from fimonitor.report import format as fmt
 from fimonitor.store import read
 from fimonitor.store.db import default_url
@@ -94,7 +95,7 @@ def _text(df: pd.DataFrame, indent: str = "") -> str:
 
 
 def _csv(df: pd.DataFrame) -> str:
-    return df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return csv_text(df)
 
 
 def _events(url: str, portfolio: str | None, csv: bool) -> str:

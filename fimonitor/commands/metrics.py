@@ -18,8 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from fimonitor.analytics.risk import risk_metrics
+from fimonitor.commands._common import finite_float
 from fimonitor.data.tables import read_returns_file, read_weights_file
 from fimonitor.errors import InputError
+from fimonitor.fileio import csv_text
 
 #: the readers live in the data layer; kept under their 0.1 names
 read_returns = read_returns_file
@@ -53,7 +55,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--benchmark", metavar="B.csv", help="date,return of the benchmark")
     p.add_argument(
         "--rf",
-        type=float,
+        type=finite_float,
         default=0.0,
         metavar="X",
         help="daily risk-free rate, fraction (default 0)",
@@ -65,5 +67,5 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``fimonitor metrics``; return the exit code."""
     table = compute(args.returns, args.benchmark, args.rf, args.weights)
-    sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+    sys.stdout.write(csv_text(table))
     return 0

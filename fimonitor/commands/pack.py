@@ -94,11 +94,19 @@ def _batch(args: argparse.Namespace, folder: Path) -> int:
 
     book, config = pipeline.load_inputs(folder, args.config)
     dates = pipeline.batch_dates(book, args.date_from, args.date_to, args.every)
+    previous = pipeline.batch_previous(
+        dates, pipeline.existing_packs(args.out, args.db, config.portfolio_name)
+    )  # fixed before any pack is built: results do not depend on the order of work
     for d in tqdm(
         dates, desc="packs", unit="pack", file=sys.stderr, disable=not sys.stderr.isatty()
     ):
         out = pipeline.run_pack(
-            as_of=d, output_dir=args.out, db=args.db, book=book, monitor_config=config
+            as_of=d,
+            output_dir=args.out,
+            db=args.db,
+            book=book,
+            monitor_config=config,
+            previous_as_of=previous[d],
         )
         print(out)
     print(Path(args.out) / "index.html")

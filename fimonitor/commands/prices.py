@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fimonitor.data.update import update_prices
+from fimonitor.errors import InputError, cut
 
 _SHOW = 5  # differences listed by name before "and N more"
 
@@ -71,6 +72,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fimonitor prices``; return the exit code."""
+    if not Path(args.data).is_dir():
+        raise InputError(f"--data folder {cut(str(args.data))} does not exist")
     report = update_prices(
         args.data,
         tickers=args.tickers,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fimonitor.data.asof import resolve_as_of
 from fimonitor.dates import parse_date
-from fimonitor.fileio import atomic_write_text
+from fimonitor.fileio import atomic_write_csv, atomic_write_text
 from fimonitor.paths import default_data_dir
 from fimonitor.policy.portfolio import Portfolio, load_portfolio
 from fimonitor.policy.prices import price_panel, prices_on
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.json, json.dumps(result.to_json_dict(), indent=2, default=str))
         print(f"\nwrote {args.json}")
     if args.csv is not None:
-        atomic_write_text(args.csv, result.orders[POLICY_CSV_COLUMNS].to_csv(index=False))
+        atomic_write_csv(result.orders[POLICY_CSV_COLUMNS], args.csv)
         print(f"wrote {args.csv}")
     if args.db and not args.no_record:
         event_id = record_rebalancing_event(

@@ -111,6 +111,14 @@ class Book:
     benchmarks    name -> effective_date x ticker weights of every benchmark in
                   benchmark_weights.csv (its optional ``benchmark`` column; one named
                   ``benchmark`` without it), file order; read-only mapping.
+    benchmark_name
+                  the name of ``benchmark`` in ``benchmarks`` (the configured primary).
+    key_rates     ``month`` (``YYYY-MM``), ``ticker``, ``tenor``, ``krd`` (years) rows of the
+                  optional key_rate_durations_monthly.csv; None when the file is absent.
+    empirical_durations
+                  month-start date x ticker like ``durations``, from the optional
+                  ``empirical_duration`` column of duration_monthly.csv; None when that
+                  column is absent or blank.
     """
 
     data_dir: Path
@@ -128,6 +136,9 @@ class Book:
     volume: pd.DataFrame | None = None
     convexity: pd.DataFrame | None = None
     benchmarks: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    benchmark_name: str | None = None
+    key_rates: pd.DataFrame | None = None
+    empirical_durations: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -136,11 +147,15 @@ class Book:
                 object.__setattr__(self, f.name, freeze(value))
         bench = {k: freeze(v) for k, v in dict(self.benchmarks).items()}
         primary = next((k for k, v in bench.items() if v.equals(self.benchmark)), None)
+        if self.benchmark_name is not None and self.benchmark_name in bench:
+            primary = self.benchmark_name
         if primary is not None:
             bench[primary] = self.benchmark  # the same object as book.benchmark
         else:
+            primary = "benchmark"
             bench = {"benchmark": self.benchmark, **bench}
         object.__setattr__(self, "benchmarks", MappingProxyType(bench))
+        object.__setattr__(self, "benchmark_name", primary)
 
     @property
     def dates(self) -> pd.DatetimeIndex:

@@ -13,6 +13,7 @@ Optional columns: ``prices.csv`` ``open, high, low, volume`` (finite, >= 0, blan
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ from fimonitor.data.tables import (
     WEIGHT_SUM_TOL,
     check_duplicates,
     check_known,
+    check_not_future,
     check_price_values,
+    check_ticker_format,
     first_bad_row,
     parse_dates,
     parse_numbers,
@@ -34,7 +37,7 @@ from fimonitor.data.tables import (
     validate_prices,
     weight_scale,
 )
-from fimonitor.errors import DataGapError, InputError, SchemaError
+from fimonitor.errors import ConfigError, DataGapError, InputError, SchemaError, fmt_number
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ FILES = {
     "benchmark": "benchmark_weights.csv",
     "transactions": "transactions.csv",
 }
+KEY_RATES_FILE = "key_rate_durations_monthly.csv"  # optional
+KRD_TENORS = ("2y", "5y", "10y", "30y")
 ACTIONS = ("BUY", "SELL", "DEPOSIT", "WITHDRAWAL", "DIVIDEND", "FEE")
 TRADE_ACTIONS = ("BUY", "SELL")
 CASH_ACTIONS = ("DEPOSIT", "WITHDRAWAL", "DIVIDEND", "FEE")
@@ -52,12 +57,15 @@ TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f"}
 __all__ = [
     "FILES",
+    "KEY_RATES_FILE",
     "WEIGHT_SUM_TOL",
+    "choose_primary",
     "load_book",
     "read_benchmark",
     "read_benchmarks",
     "read_duration_table",
     "read_durations",
+    "read_key_rates",
     "read_prices",
     "read_security_master",
     "read_transactions",
@@ -179,7 +187,9 @@ def _read_prices_fast(path: Path) -> pd.DataFrame | None:
         )
     df["row"] = spreadsheet_rows(len(df))
     first_bad_row(df, df["ticker"] == "", path, "ticker is blank", column="ticker")
+    check_ticker_format(df, df["ticker"], path)
     out = pd.DataFrame({"date": parse_dates(df, "date", path), "ticker": df["ticker"]})
+    check_not_future(df, out["date"], path)
     for col in numeric:
         out[col] = values[col]
     if "adj_close" not in out:
@@ -316,6 +326,90 @@ def read_benchmarks(
     return panels, notes
 
 
+def read_key_rates(path: Path, known: pd.Index) -> pd.DataFrame:
+    """key_rate_durations_monthly.csv -> validated long frame.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``month`` (text ``YYYY-MM``), ``ticker``, ``tenor`` (one of ``2y, 5y, 10y, 30y``),
+        ``krd`` (years, -5..60), file order.
+    """
+    path = Path(path)
+    df = read_table(path, ("month", "ticker", "tenor", "krd"))
+    df["ticker"] = parse_tickers(df, path)
+    month = parse_dates(df, "month", path, fmt="%Y-%m")
+    krd = parse_numbers(df, "krd", path, blank_ok=False)
+    first_bad_row(
+        df,
+        ~df["tenor"].isin(KRD_TENORS),
+        path,
+        lambda r: f"tenor {r['tenor']!r} is not one of {', '.join(KRD_TENORS)}",
+        column="tenor",
+    )
+    first_bad_row(
+        df.assign(krd=krd),
+        (krd < -5) | (krd > 60),
+        path,
+        lambda r: f"krd {r['krd']} years is outside -5..60",
+        column="krd",
+    )
+    check_known(df, df["ticker"], known, path)
+    month_text = month.dt.strftime("%Y-%m")
+    check_duplicates(
+        df.assign(month=month_text), ["month", "ticker", "tenor"], path, "month/ticker/tenor"
+    )
+    return pd.DataFrame(
+        {"month": month_text, "ticker": df["ticker"], "tenor": df["tenor"], "krd": krd}
+    ).reset_index(drop=True)
+
+
+def choose_primary(
+    benchmarks: Mapping[str, pd.DataFrame] | list[str],
+    primary: str | None,
+    *,
+    config_file: str | Path | None = None,
+) -> str:
+    """The primary benchmark's name, checked against the names in benchmark_weights.csv.
+
+    Parameters
+    ----------
+    benchmarks : mapping or list of str
+        The benchmark names of the file (``book.benchmarks``).
+    primary : str or None
+        ``benchmarks.primary`` of monitor.yaml (None when not set).
+    config_file : path, optional
+        The rules file, named in the error.
+
+    Returns
+    -------
+    str
+        ``primary`` when given; else the only benchmark of the file.
+
+    Raises
+    ------
+    ConfigError
+        Several benchmarks and no primary, or a primary the file does not have.
+    """
+    names = list(benchmarks)
+    where = Path(config_file).name if config_file is not None else "monitor.yaml"
+    if primary is None:
+        if len(names) > 1:
+            raise ConfigError(
+                f"benchmark_weights.csv holds several benchmarks ({', '.join(names)}); "
+                f"set benchmarks: {{primary: NAME}} in {where}",
+                file=config_file,
+            )
+        return names[0]
+    if primary not in names:
+        raise ConfigError(
+            f"benchmarks.primary {primary!r} is not in benchmark_weights.csv "
+            f"(it holds {', '.join(names)})",
+            file=config_file,
+        )
+    return primary
+
+
 def primary_benchmark(benchmarks: dict[str, pd.DataFrame]) -> str:
     """The benchmark the pack monitors: ``benchmark`` when so named, else the first in the file."""
     return "benchmark" if "benchmark" in benchmarks else next(iter(benchmarks))
@@ -350,6 +444,8 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         column="action",
     )
     df["ticker"] = df["ticker"].str.upper()
+    check_ticker_format(df, df["ticker"], path, blank_ok=True)
+    check_not_future(df, df["date"], path)
     shares = parse_numbers(df, "shares", path, blank_ok=True)
     price = parse_numbers(df, "price", path, blank_ok=True)
     fees = parse_numbers(df, "fees", path, blank_ok=True).fillna(0.0)
@@ -444,8 +540,8 @@ def read_transactions(path: Path, securities: pd.DataFrame) -> pd.DataFrame:
         oversold,
         path,
         lambda r: (
-            f"SELL of {r['shares']:g} shares on {r['date'].date()} exceeds the "
-            f"{r['held']:g} shares held"
+            f"SELL of {fmt_number(r['shares'])} shares on {r['date'].date()} exceeds the "
+            f"{fmt_number(r['held'])} shares held"
         ),
         exc=InputError,
     )
@@ -460,13 +556,23 @@ def _panel(prices: pd.DataFrame, col: str) -> pd.DataFrame:
     return panel
 
 
-def load_book(data_dir: str | Path = "data") -> Book:
+def load_book(
+    data_dir: str | Path = "data",
+    primary: str | None = None,
+    *,
+    config_file: str | Path | None = None,
+) -> Book:
     """Load and validate every input file of ``data_dir`` into a frozen :class:`Book`.
 
     Parameters
     ----------
     data_dir : str or Path
         The input folder (docs/formats.md, input folder).
+    primary : str, optional
+        ``benchmarks.primary`` of the rules file: the benchmark ``book.benchmark`` holds
+        (checked with :func:`choose_primary`). None keeps :func:`primary_benchmark`.
+    config_file : path, optional
+        The rules file, named in a primary-benchmark error.
 
     Returns
     -------
@@ -536,13 +642,23 @@ def load_book(data_dir: str | Path = "data") -> Book:
                 ticker=bench_no_price[0],
             )
     durations = _month_panel(dur_table, "duration")
+    name = (
+        choose_primary(benchmarks, primary, config_file=config_file)
+        if primary is not None
+        else primary_benchmark(benchmarks)
+    )
+    krd_path = data_dir / KEY_RATES_FILE
+    key_rates = read_key_rates(krd_path, known) if krd_path.is_file() else None
+    if key_rates is not None:
+        files["key_rates"] = krd_path
+    empirical = _month_panel(dur_table, "empirical_duration").reindex_like(durations)
     return Book(
         data_dir=data_dir,
         securities=sec,
         close=close,
         adj_close=adj,
         durations=durations,
-        benchmark=benchmarks[primary_benchmark(benchmarks)],
+        benchmark=benchmarks[name],
         transactions=ledger,
         files=files,
         notes=tuple(notes),
@@ -552,4 +668,7 @@ def load_book(data_dir: str | Path = "data") -> Book:
         volume=ohlv["volume"],
         convexity=_month_panel(dur_table, "convexity").reindex_like(durations),
         benchmarks=benchmarks,
+        benchmark_name=name,
+        key_rates=key_rates,
+        empirical_durations=None if empirical.isna().all().all() else empirical,
     )

@@ -11,7 +11,26 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["stale_tickers"]
+from fimonitor.data import calendar
+
+__all__ = ["sessions_between", "stale_tickers"]
+
+
+def sessions_between(start: pd.Series, end: str | pd.Timestamp) -> pd.Series:
+    """NYSE sessions in ``(start, end]`` for each start date (Int64; <NA> where start is NaT).
+
+    Staleness is counted in exchange sessions, never in the dates a file happens to hold.
+    """
+    end = pd.Timestamp(end).normalize()
+    start = pd.Series(pd.to_datetime(start))
+    valid = start.dropna()
+    out = pd.Series(pd.NA, index=start.index, dtype="Int64")
+    if valid.empty:
+        return out
+    sess = calendar.sessions(min(valid.min(), end), end).to_numpy()
+    counts = len(sess) - np.searchsorted(sess, valid.to_numpy(), side="right")
+    out.loc[valid.index] = counts
+    return out
 
 
 def stale_tickers(
@@ -54,6 +73,13 @@ def stale_tickers(
     last = pd.to_datetime(dates.max(axis=0)) if len(panel) else pd.Series(pd.NaT, index=names)
     last = pd.Series(pd.DatetimeIndex(last).astype("datetime64[ns]"), index=names)
     days = (as_of - last).dt.days.astype("Int64")
-    out = pd.DataFrame({"ticker": names, "last_price_date": last.values, "days_stale": days.values})
+    out = pd.DataFrame(
+        {
+            "ticker": names,
+            "last_price_date": last.values,
+            "days_stale": days.values,
+            "sessions_stale": sessions_between(last, as_of).values,
+        }
+    )
     stale = out["last_price_date"].isna() | (out["last_price_date"] < as_of)
     return out[stale].reset_index(drop=True)

@@ -22,15 +22,18 @@ validates with :func:`validate_prices` and keeps only its byte-preserving merge)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fimonitor.errors import InputError, SchemaError
+from fimonitor.errors import InputError, SchemaError, cut
 
 FIRST_DATA_ROW = 2
+#: a ticker after trimming and upper-casing: letters A-Z, digits, ``.`` and ``-``, 1-15 long
+TICKER_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{0,14}$"
 #: weights are accepted when they sum to 1 or 100 within this relative tolerance
 WEIGHT_SUM_TOL = 0.005
 #: optional non-negative price-file columns carried as panels by the Book
@@ -218,10 +221,65 @@ def parse_numbers(
     return num
 
 
+def ticker_problem(ticker: str) -> str | None:
+    """Why ``ticker`` (already trimmed and upper-cased) is not a valid ticker, or None.
+
+    A valid ticker matches :data:`TICKER_PATTERN`; a character outside ASCII (e.g. a
+    Cyrillic look-alike letter) is named as such.
+    """
+    if re.match(TICKER_PATTERN, ticker):
+        return None
+    if not ticker.isascii():
+        odd = next(c for c in ticker if not c.isascii())
+        return (
+            f"ticker {cut(ticker, 20)!r} contains the non-ASCII character {odd!r} "
+            f"(U+{ord(odd):04X}; a look-alike letter?)"
+        )
+    return (
+        f"ticker {cut(ticker, 20)!r} is not a valid ticker "
+        "(1-15 characters: letters A-Z, digits, '.', '-'; starting with a letter or digit)"
+    )
+
+
+def check_ticker_format(
+    df: pd.DataFrame, tickers: pd.Series, path: str | Path, *, blank_ok: bool = False
+) -> None:
+    """Raise for the first ticker that does not match :data:`TICKER_PATTERN`."""
+    text = pd.Series(tickers.to_numpy(), index=df.index).astype(str)
+    bad = ~text.str.match(TICKER_PATTERN)
+    if blank_ok:
+        bad &= text != ""
+    first_bad_row(
+        df.assign(ticker="", _ticker=text),
+        bad.to_numpy(),
+        path,
+        lambda r: ticker_problem(r["_ticker"]) or "ticker is blank",
+        column="ticker",
+    )
+
+
+def today() -> pd.Timestamp:
+    """The machine's date (midnight, local time): no input may be dated after it."""
+    return pd.Timestamp.now().normalize()
+
+
+def check_not_future(df: pd.DataFrame, dates: pd.Series, path: str | Path) -> None:
+    """Raise for the first row dated after :func:`today` (a typo or a stray row)."""
+    now = today()
+    first_bad_row(
+        df.assign(_date=dates.to_numpy()),
+        (dates > now).to_numpy(),
+        path,
+        lambda r: f"date {r['_date']:%Y-%m-%d} is in the future (today is {now:%Y-%m-%d})",
+        column="date",
+    )
+
+
 def parse_tickers(df: pd.DataFrame, path: str | Path) -> pd.Series:
-    """Upper-cased ``ticker`` column; a blank ticker raises."""
-    t = df["ticker"].str.upper()
+    """Upper-cased, trimmed ``ticker`` column; a blank or malformed ticker raises."""
+    t = df["ticker"].str.strip().str.upper()
     first_bad_row(df, t == "", path, "ticker is blank", column="ticker")
+    check_ticker_format(df, t, path)
     return t
 
 
@@ -350,6 +408,7 @@ def validate_prices(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     if "adj_close" not in out:
         out["adj_close"] = np.nan
     out.insert(0, "date", parse_dates(df, "date", path))
+    check_not_future(df, out["date"], path)
     check_price_values(out, path)
     return out
 

@@ -33,8 +33,9 @@ from typing import Any
 
 import pandas as pd
 
+from fimonitor.data.tables import ticker_problem
 from fimonitor.dates import parse_date
-from fimonitor.errors import ConfigError
+from fimonitor.errors import ConfigError, cut, fmt_number
 from fimonitor.fileio import read_yaml
 
 TOP_KEYS = (
@@ -255,11 +256,13 @@ def _number(
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{key} must be a number, got {value!r}", file=file, ticker=ticker)
+        raise ConfigError(
+            f"{key} must be a finite number, got {cut(repr(value))}", file=file, ticker=ticker
+        )
     v = float(value)
     if v < 0 or (positive and v == 0):
         word = "positive" if positive else "non-negative"
-        raise ConfigError(f"{key} must be {word}, got {v:g}", file=file, ticker=ticker)
+        raise ConfigError(f"{key} must be {word}, got {fmt_number(v)}", file=file, ticker=ticker)
     return v
 
 
@@ -282,8 +285,14 @@ def _bool(value: Any, *, file: Path, key: str) -> bool:
 
 def _ticker(value: Any, *, file: Path, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: a ticker must be a non-empty string, got {value!r}", file=file)
-    return value.strip().upper()
+        raise ConfigError(
+            f"{where}: a ticker must be a non-empty string, got {cut(repr(value))}", file=file
+        )
+    ticker = value.strip().upper()
+    problem = ticker_problem(ticker)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}", file=file)
+    return ticker
 
 
 def _holding(ticker: str, raw: Any, *, file: Path) -> Holding:
@@ -331,7 +340,7 @@ def _holding(ticker: str, raw: Any, *, file: Path) -> Holding:
     )
     if lots and not math.isclose(shares, lot_shares, rel_tol=1e-9, abs_tol=1e-9):
         raise ConfigError(
-            f"shares {shares:g} differ from the sum of its lots {lot_shares:g}",
+            f"shares {fmt_number(shares)} differ from the sum of its lots {fmt_number(lot_shares)}",
             file=file,
             ticker=ticker,
         )
@@ -363,7 +372,8 @@ def _targets(raw: Any, *, file: Path) -> dict[str, float]:
         scale = 1.0
     else:
         raise ConfigError(
-            f"targets sum to {total:g}; they must sum to 100 (percent) or 1 (fractions)", file=file
+            f"targets sum to {fmt_number(total)}; they must sum to 100 (percent) or 1 (fractions)",
+            file=file,
         )
     return {k: v / scale for k, v in values.items()}
 
@@ -497,7 +507,7 @@ def parse_portfolio(raw: Any, *, file: Path | str = "portfolio.yaml") -> Portfol
     # a target key is a category name (as written) or a ticker (upper-cased)
     norm_targets: dict[str, float] = {}
     for key, w in targets.items():
-        k = key if key in categories else key.upper()
+        k = key if key in categories else _ticker(key, file=file, where="targets")
         if k in owner:
             raise ConfigError(
                 f"ticker has its own target and is also in category {owner[k]!r}",

@@ -14,13 +14,19 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from fimonitor.analytics.attribution import ATTRIBUTION_COLUMNS
+from fimonitor.analytics.benchmark_table import BENCHMARK_COLUMNS
+from fimonitor.analytics.indicators import ASSET_METRIC_COLUMNS
+from fimonitor.analytics.performance import RETURN_COLUMNS
+from fimonitor.analytics.rate_attribution import RATE_COLUMNS
 from fimonitor.dates import stamp
-from fimonitor.fileio import atomic_folder, sha256_file
+from fimonitor.fileio import atomic_folder, csv_text, sha256_file
 from fimonitor.report.index import write_index
 from fimonitor.report.render import write_report
 from fimonitor.results import (
@@ -33,6 +39,9 @@ from fimonitor.results import (
 )
 
 log = logging.getLogger(__name__)
+
+KRD_COLUMNS = ["ticker", "tenor", "krd", "krd_dv01"]
+SCENARIO_COLUMNS = ["scenario", "portfolio_pnl", "benchmark_pnl", "active_pnl"]
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -48,7 +57,7 @@ def write_csv(
 ) -> None:
     """Write ``df`` as CSV (ISO dates, full precision), ``columns`` first in this order."""
     frame = df if columns is None else df[[*columns, *[c for c in df.columns if c not in columns]]]
-    _iso(frame).to_csv(path, index=index, lineterminator="\n")
+    Path(path).write_text(csv_text(_iso(frame), index=index), encoding="utf-8")
 
 
 def write_tables(pack: Pack, folder: Path) -> None:
@@ -83,6 +92,17 @@ def write_tables(pack: Pack, folder: Path) -> None:
         write_csv(pack.correlations, folder / "correlations.csv", index=True)
     if not pack.rolling_risk.empty:
         write_csv(pack.rolling_risk, folder / "rolling_risk.csv", index=True)
+    for name, frame, columns in (
+        ("performance.csv", pack.performance, RETURN_COLUMNS),
+        ("attribution.csv", pack.attribution, ATTRIBUTION_COLUMNS),
+        ("rate_attribution.csv", pack.rate_attribution, RATE_COLUMNS),
+        ("key_rate_dv01.csv", pack.key_rate_dv01, KRD_COLUMNS),
+        ("rate_scenarios.csv", pack.rate_scenarios, SCENARIO_COLUMNS),
+        ("asset_metrics.csv", pack.asset_metrics, list(ASSET_METRIC_COLUMNS)),
+        ("benchmarks.csv", pack.benchmarks, BENCHMARK_COLUMNS),
+    ):
+        if not frame.empty:
+            write_csv(frame, folder / name, columns)
 
 
 def write_manifest(pack: Pack, folder: Path, engine: str) -> None:
@@ -107,10 +127,17 @@ def write_pack(
     render: bool = True,
     engine: str = "direct",
     extra: dict[str, Path] | None = None,
+    commit: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder."""
+    """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
+
+    ``commit(tmp)`` (the pipeline records the history database there) runs once the complete
+    pack is in its temporary folder and before it replaces ``out_root/YYYYMMDD``
+    (:func:`fimonitor.fileio.atomic_folder`); when it raises, nothing is published, the
+    index is not rewritten and any earlier pack of that date stays.
+    """
     final = Path(out_root) / stamp(pack.as_of)
-    with atomic_folder(final) as tmp:
+    with atomic_folder(final, commit=commit) as tmp:
         write_tables(pack, tmp)
         if render:
             write_report(pack, tmp)

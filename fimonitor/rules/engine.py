@@ -14,6 +14,10 @@ Rules and what they measure (``value`` in the alert):
 - ``duration_gap``: |portfolio duration − benchmark duration|, years (ticker blank).
 - ``active_weight``: |weight − benchmark weight| per ticker, CASH included.
 - ``group_max_weight``: Σ weights of a security-master group (ticker = the group name).
+- ``key_rate_dv01`` (optional): |active key-rate DV01| per tenor, currency per bp (ticker = the
+  tenor, ``10y``): :func:`fimonitor.analytics.key_rates.active_key_rate_dv01_history`, the
+  same alerts as :func:`~fimonitor.analytics.key_rates.key_rate_dv01_alerts` plus ``since``.
+  Evaluated only when the book has key-rate durations; not on rebalance scenarios.
 
 Each alert carries ``since``: the first date of its current streak (consecutive evaluated
 dates on which the same rule/ticker alerted at either severity).
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.analytics.exposures import History, group_sum
+from fimonitor.analytics.key_rates import TENORS, active_key_rate_dv01_history
 from fimonitor.analytics.summary import cash_weight, weighted_duration
 from fimonitor.config import RulesConfig, Threshold
 from fimonitor.data.book import CASH
@@ -39,6 +44,7 @@ RULE_ORDER = (
     "duration_gap",
     "active_weight",
     "group_max_weight",
+    "key_rate_dv01",
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
@@ -53,6 +59,7 @@ class RuleInputs:
     groups               ticker -> security-master group
     cash_weight          date -> CASH + cash proxies
     duration_gap         date -> portfolio minus benchmark duration (years)
+    key_rate_dv01        date x tenor active key-rate DV01 (currency per bp), or None
     """
 
     weights: pd.DataFrame
@@ -61,12 +68,22 @@ class RuleInputs:
     groups: pd.Series
     cash_weight: pd.Series
     duration_gap: pd.Series
+    key_rate_dv01: pd.DataFrame | None = None
 
     @classmethod
-    def from_history(cls, h: History) -> RuleInputs:
-        """Build the inputs over every date of a history."""
+    def from_history(cls, h: History, key_rates: pd.DataFrame | None = None) -> RuleInputs:
+        """Build the inputs over every date of a history.
+
+        ``key_rates``: ``month, ticker, tenor, krd`` rows (``book.key_rates``); with them the
+        active key-rate DV01 panel is computed for the ``key_rate_dv01`` rule.
+        """
         proxy = h.securities["is_cash_proxy"].fillna(False).astype(bool)
         single = ~proxy & (h.weights.columns != CASH)
+        krd = (
+            None
+            if key_rates is None
+            else active_key_rate_dv01_history(h.weights, h.benchmark, h.total_value, key_rates)
+        )
         return cls(
             h.weights,
             h.benchmark,
@@ -74,6 +91,7 @@ class RuleInputs:
             h.securities["group"],
             h.cash_weight,
             h.duration_gap,
+            krd,
         )
 
     @classmethod
@@ -172,6 +190,10 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
             parts.append(
                 _stack("group_max_weight", dates, [g], gw[g].to_numpy(), rules.group_max_weight[g])
             )
+    if rules.key_rate_dv01 is not None and x.key_rate_dv01 is not None:
+        tenors = [t for t in TENORS if t in x.key_rate_dv01.columns]
+        values = np.abs(x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float))
+        parts.append(_stack("key_rate_dv01", dates, tenors, values, rules.key_rate_dv01))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(
@@ -189,9 +211,15 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def evaluate(history: History, rules: RulesConfig) -> pd.DataFrame:
-    """Alerts on every date of ``history`` (see :func:`evaluate_inputs`)."""
-    return evaluate_inputs(RuleInputs.from_history(history), rules)
+def evaluate(
+    history: History, rules: RulesConfig, key_rates: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Alerts on every date of ``history`` (see :func:`evaluate_inputs`).
+
+    ``key_rates`` (``book.key_rates``) is read only when ``rules.key_rate_dv01`` is set.
+    """
+    krd = key_rates if rules.key_rate_dv01 is not None else None
+    return evaluate_inputs(RuleInputs.from_history(history, krd), rules)
 
 
 def evaluate_positions(positions: pd.DataFrame, rules: RulesConfig, as_of) -> pd.DataFrame:
