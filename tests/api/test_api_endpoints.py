@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from api.api_helpers import AS_OFS, PORTFOLIO
+from api.api_helpers import AS_OFS, PORTFOLIO, REPO
 
 P = f"/portfolios/{quote(PORTFOLIO)}"
 
@@ -98,7 +98,11 @@ def test_risk_equals_risk_metrics_csv(client, packs_dir):
     items = client.get(f"{P}/risk", params={"as_of": AS_OFS[1]}).json()["items"]
     want = _csv(packs_dir, AS_OFS[1], "risk_metrics.csv")
     assert [i["metric"] for i in items] == want["metric"].tolist()
-    np.testing.assert_array_equal([i["value"] for i in items], want["value"].to_numpy(float))
+    num = pd.to_numeric(want["value"], errors="coerce")
+    got = [np.nan if i["value"] is None else i["value"] for i in items]
+    np.testing.assert_array_equal(got, num.to_numpy(float))
+    texts = {i["metric"]: i["text_value"] for i in items if i["value"] is None}
+    assert texts == dict(zip(want["metric"][num.isna()], want["value"][num.isna()], strict=True))
 
 
 def test_correlations_equal_the_matrix(client, packs_dir):
@@ -114,7 +118,8 @@ def test_correlations_equal_the_matrix(client, packs_dir):
     # stored as float32: each value is the CSV's number rounded to float32, exactly
     want32 = want.to_numpy(float)[i, j].astype(np.float32).astype(float)
     np.testing.assert_array_equal(got["correlation"].to_numpy(float), want32)
-    assert [w["window"] for w in body["windows"]] == ["1Y"]
+    assert "1Y" in [w["window"] for w in body["windows"]]
+    assert {w["as_of"] for w in body["windows"]} == {AS_OFS[-1]}
     # top pairs: the strongest |correlation| of the matrix, full precision
     top = body["top_pairs"]
     assert [p["rank"] for p in top] == list(range(1, len(top) + 1)) and top
@@ -241,3 +246,83 @@ def test_openapi_and_docs_offline(anon):
     assert legacy["paths"].keys() == spec["paths"].keys()
     js = anon.get("/docs/static/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def _numeric_equal(got: pd.DataFrame, want: pd.DataFrame, cols) -> None:
+    for c in cols:
+        expect = pd.to_numeric(want[c].replace("", np.nan)).to_numpy(float)  # blank = null
+        np.testing.assert_array_equal(got[c].to_numpy(float), expect, c)
+
+
+@pytest.mark.parametrize("day", [AS_OFS[0], AS_OFS[-1]])
+def test_performance_attribution_benchmarks_equal_the_csvs(client, packs_dir, day):
+    perf = pd.DataFrame(client.get(f"{P}/performance", params={"as_of": day}).json()["items"])
+    want = _csv(packs_dir, day, "performance.csv")
+    assert len(want) and perf["period"].tolist() == want["period"].tolist()
+    assert perf["start"].tolist() == want["start"].tolist()
+    assert perf["end"].tolist() == want["end"].tolist()
+    _numeric_equal(perf, want, ["portfolio_return", "benchmark_return", "active_return"])
+
+    attr = client.get(f"{P}/attribution", params={"as_of": day, "limit": 1000}).json()["items"]
+    attr = pd.DataFrame(attr)
+    want = _csv(packs_dir, day, "attribution.csv")
+    assert len(want) and attr[["period", "group"]].values.tolist() == (
+        want[["period", "group"]].values.tolist()
+    )
+    _numeric_equal(attr, want, [c for c in want.columns if c not in ("period", "group")])
+    ytd = client.get(f"{P}/attribution", params={"as_of": day, "period": "ytd"}).json()
+    assert ytd["total"] == int((want["period"] == "YTD").sum())
+
+    bench = pd.DataFrame(client.get(f"{P}/benchmarks", params={"as_of": day}).json()["items"])
+    want = _csv(packs_dir, day, "benchmarks.csv")
+    assert len(want) and bench["benchmark"].tolist() == want["benchmark"].tolist()
+    assert bench["is_primary"].tolist() == [str(v) == "True" for v in want["is_primary"]]
+    _numeric_equal(bench, want, [c for c in want.columns if c not in ("benchmark", "is_primary")])
+
+
+def test_asset_metrics_equal_the_csvs(client, packs_dir):
+    want = pd.concat(
+        [pd.read_csv(packs_dir / d.replace("-", "") / "asset_metrics.csv") for d in AS_OFS],
+        ignore_index=True,
+    )
+    assert len(want)
+    ticker = want["ticker"].iloc[0]
+    mine = want[want["ticker"] == ticker].sort_values("date")
+    got = pd.DataFrame(
+        client.get(f"/assets/{ticker}/metrics", params={"limit": 1000}).json()["items"]
+    )
+    assert got["date"].tolist() == mine["date"].tolist()
+    cols = [c for c in mine.columns if c not in ("ticker", "date", "notes")]
+    _numeric_equal(got, mine, cols)
+    one = client.get(
+        f"/assets/{ticker}/metrics", params={"from": AS_OFS[-1], "to": AS_OFS[-1]}
+    ).json()
+    assert [i["date"] for i in one["items"]] == [AS_OFS[-1]]
+
+
+def test_allocations_are_the_targets_of_the_last_pack(client, packs_dir):
+    from fimonitor.pipeline import load_inputs
+    from fimonitor.store.targets import targets_from_monitor
+
+    _, cfg = load_inputs(REPO / "data")
+    positions = pd.read_csv(packs_dir / AS_OFS[-1].replace("-", "") / "today_positions.csv")
+    want = targets_from_monitor(positions, cfg)
+    got = pd.DataFrame(client.get(f"{P}/allocations", params={"limit": 1000}).json()["items"])
+    assert len(want) and got["ticker_or_group"].tolist() == want["ticker_or_group"].tolist()
+    cols = ["target_weight", "min_weight", "max_weight", "rebalance_threshold"]
+    np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), rtol=1e-12)
+    assert got["active"].tolist() == want["active"].astype(bool).tolist()
+
+
+def test_event_orders_equal_rebalance_orders_csv(client, packs_dir):
+    day = AS_OFS[-1]
+    want = _csv(packs_dir, day, "rebalance_orders.csv")
+    events = client.get(f"{P}/rebalancing-events", params={"limit": 1000}).json()["items"]
+    mine = [e for e in events if e["event_date"] == day]
+    assert sum(e["n_orders"] for e in mine) == len(want)
+    for e in mine:
+        rows = want[want["scenario"] == e["scenario"]]
+        got = pd.DataFrame(e["orders"], columns=["ticker", "side", "shares", "price", "notional"])
+        assert got["ticker"].tolist() == rows["ticker"].tolist()
+        assert got["side"].tolist() == rows["side"].tolist()
+        _numeric_equal(got, rows, ["shares", "price", "notional"])
