@@ -41,6 +41,7 @@ COMMAND_HELP: dict[str, str] = {
     "assets": "technical indicators and performance metrics per asset",
     "batch": "build the packs of many books and a firm summary",
     "demo-books": "write N books derived from the demo book (real prices) to try `fimonitor batch`",
+    "serve": "serve the read-only analytics API and the live dashboard",
 }
 COMMANDS: tuple[str, ...] = tuple(COMMAND_HELP)
 

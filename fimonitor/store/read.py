@@ -37,6 +37,8 @@ __all__ = [
     "event_orders",
     "events",
     "performance",
+    "performance_history",
+    "portfolios",
     "positions",
     "read_table",
     "risk",
@@ -185,6 +187,46 @@ def snapshots(
     for col, series in counts.items():
         base[col] = series.reindex(key).fillna(0).astype(int).to_numpy() if len(series) else 0
     return base[SNAPSHOT_COLUMNS].reset_index(drop=True)
+
+
+def portfolios(url: str | Store) -> pd.DataFrame:
+    """``portfolio_id, first_as_of, last_as_of, n_snapshots`` of every stored portfolio, by name."""
+    perf = S.portfolio_performance_history
+    stmt = (
+        sa.select(
+            perf.c.portfolio_id,
+            sa.func.min(perf.c.as_of).label("first_as_of"),
+            sa.func.max(perf.c.as_of).label("last_as_of"),
+            sa.func.count().label("n_snapshots"),
+        )
+        .group_by(perf.c.portfolio_id)
+        .order_by(perf.c.portfolio_id)
+    )
+    with _reading(url) as conn:
+        return _frame(conn, stmt, ["first_as_of", "last_as_of"])
+
+
+def performance_history(
+    url: str | Store, portfolio: str | None = None, start: Any = None, end: Any = None
+) -> pd.DataFrame:
+    """Stored ``portfolio_summary`` numbers, one row per ``(portfolio_id, as_of)``, oldest first.
+
+    Columns ``portfolio_id, as_of, market_value, cash_weight, portfolio_duration,
+    benchmark_duration, duration_gap, portfolio_dv01, n_breach, n_warn, daily_return, extra,
+    recorded_at`` (``extra``: a dict of the further summary numbers, empty when none).
+    """
+    perf = S.portfolio_performance_history
+    stmt = sa.select(*(c for c in perf.columns if c.name != "id"))
+    if portfolio is not None:
+        stmt = stmt.where(perf.c.portfolio_id == portfolio)
+    if start is not None:
+        stmt = stmt.where(perf.c.as_of >= as_date(start))
+    if end is not None:
+        stmt = stmt.where(perf.c.as_of <= as_date(end))
+    with _reading(url) as conn:
+        out = _frame(conn, stmt.order_by(perf.c.as_of, perf.c.portfolio_id), ["as_of"])
+    out["extra"] = [json.loads(v) if isinstance(v, str) and v else {} for v in out["extra"]]
+    return out
 
 
 def positions(url: str | Store, portfolio: str | None = None, as_of: Any = None) -> pd.DataFrame:
