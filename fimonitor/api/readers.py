@@ -24,8 +24,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from fimonitor.errors import InputError
+from fimonitor.results import POSITION_COLUMNS
 from fimonitor.store import read
 from fimonitor.store.engine import Store, open_store
+from fimonitor.store.rows import PERFORMANCE_KEYS
 
 SEVERITIES = ("WARN", "BREACH")
 #: Correlation window shown when the request names none (the pack's page-3 look-back).
@@ -85,18 +87,7 @@ def require_snapshot(store: Store, name: str, as_of: dt.date | None) -> None:
         raise NotFound(f"No snapshot of {name!r} as of {as_of.isoformat()} is stored.")
 
 
-SNAPSHOT_FIELDS = (
-    "as_of",
-    "market_value",
-    "cash_weight",
-    "portfolio_duration",
-    "benchmark_duration",
-    "duration_gap",
-    "portfolio_dv01",
-    "n_breach",
-    "n_warn",
-    "daily_return",
-)
+SNAPSHOT_FIELDS = ("as_of", *PERFORMANCE_KEYS)
 
 
 def snapshots(
@@ -115,20 +106,7 @@ def snapshots(
 
 # --- one snapshot ---------------------------------------------------------------------------
 
-POSITION_FIELDS = (
-    "ticker",
-    "name",
-    "group",
-    "rating_bucket",
-    "shares",
-    "price",
-    "market_value",
-    "weight",
-    "benchmark_weight",
-    "active_weight",
-    "duration",
-    "dv01",
-)
+POSITION_FIELDS = tuple(POSITION_COLUMNS)
 
 
 def positions(store: Store, portfolio: str, as_of: dt.date | None) -> pd.DataFrame:
