@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers.rebalance import frame, random_frame
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fimonitor.rebalance.scenarios import book_from_positions
@@ -61,13 +61,17 @@ def test_unbenchmarked_holding_sold_and_missing_price_is_an_error():
 
 
 @settings(max_examples=40, deadline=None)
+@example(n=11, seed=309, bps=50.0)  # a cost fixed point that cycles (found by hypothesis)
 @given(n=st.integers(2, 30), seed=st.integers(0, 10_000), bps=st.sampled_from([0.0, 5.0, 50.0]))
 def test_within_one_share_cash_never_negative(n, seed, bps):
     book = book_from_positions(random_frame(n, seed))
     st_ = to_benchmark(book, cost_rate=bps / 1e4)
     nc = book.traded
     target = book.benchmark * st_.value_post / book.prices
-    assert np.all(np.abs(st_.shares[nc] - target[nc]) <= 1.0 + 1e-9)
+    # with costs, the cost fixed point over floored shares can cycle; the smallest V' seen is
+    # kept, so the targets may move by up to cost_rate x one share's price (in shares of i)
+    slack = bps / 1e4 * book.prices[nc].max() / book.prices[nc]
+    assert np.all(np.abs(st_.shares[nc] - target[nc]) <= 1.0 + slack + 1e-9)
     assert np.all(st_.shares[nc] == np.round(st_.shares[nc]))
     assert st_.shares[book.cash_index] >= 0
     assert (st_.shares * book.prices).sum() == pytest.approx(book.value - st_.cost, rel=1e-12)
