@@ -27,7 +27,7 @@ from fimonitor.config import load_config
 from fimonitor.data.book import CASH
 from fimonitor.data.loaders import FILES, load_book, read_prices
 from fimonitor.errors import InputError
-from fimonitor.pipeline import batch_dates, build_pack, record, resolve_as_of
+from fimonitor.pipeline import batch_dates, batch_previous, build_pack, record, resolve_as_of
 from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS
 
@@ -147,7 +147,10 @@ def plan_book(
             resolved = resolve_as_of(book, as_of)
             days, note = [resolved.date], resolved.note
         first = book.first_transaction_date
-        plan = tuple((pd.Timestamp(d), previous_pack_date(book.dates, d, first)) for d in days)
+        days = [pd.Timestamp(d) for d in days]
+        in_batch = batch_previous(days, [])  # the previous date of the batch, when there is one
+        week = {d: previous_pack_date(book.dates, d, first) for d in days}  # the fallback
+        plan = tuple((d, week[d] if in_batch[d] is None else in_batch[d]) for d in days)
         return BookPlan(spec, plan, note=note)
     except InputError as exc:
         return BookPlan(spec, status="input_error", message=str(exc))

@@ -244,9 +244,13 @@ def test_previous_dates_are_fixed_before_dispatch(books, tmp_path):
     run_batch(read_books(books)[:1], opts, parse_executor("process:2"), on_plan=on_plan)
     assert [t.as_of.date().isoformat() for t in seen] == ["2026-04-17", "2026-04-24", AS_OF]
     book, config = load_inputs(books / "book_1")
-    for t in seen:
-        auto = build_pack(book, config, t.as_of, with_risk=False, with_rebalance=False)
-        assert t.previous_as_of == auto.previous_as_of
+    for i, t in enumerate(seen):
+        # the previous date of the batch; the first date has none: the week-earlier fallback
+        if i:
+            assert t.previous_as_of == seen[i - 1].as_of
+        else:
+            auto = build_pack(book, config, t.as_of, with_risk=False, with_rebalance=False)
+            assert t.previous_as_of == auto.previous_as_of
         s = _summary(tmp_path / t.book.name / t.as_of.strftime("%Y%m%d"))
         assert s["previous_as_of"] == t.previous_as_of.date().isoformat()
     assert [p.name for p in sorted((tmp_path / "firm").iterdir())] == [
