@@ -634,3 +634,106 @@ def test_default_end_keeps_intraday_prices_out() -> None:
         "2026-08-04"
     )
     assert update.default_end("2026-08-04") == pd.Timestamp("2026-08-04")
+
+
+# ----------------------------------------------------------------------------- open/high/low/volume
+
+OHLCV_HEADER = "date,ticker,close,adj_close,open,high,low,volume"
+
+
+def ohlcv_answer() -> pd.DataFrame:
+    """The recorded answer with Open/High/Low/Volume filled from Close (MBB's Close is blank)."""
+    rec = recorded_download()
+    for k, t in enumerate(TICKERS):
+        close = rec[("Close", t)]
+        rec[("Open", t)] = close - 0.25
+        rec[("High", t)] = close + 0.5
+        rec[("Low", t)] = close - 0.75
+        rec[("Volume", t)] = 1000.0 * (k + 1) + np.arange(len(rec))
+    return rec
+
+
+def ohlcv_book(folder: Path) -> Path:
+    """make_book with the OHLCV header; every other stored line carries OHLCV values."""
+    book = make_book(folder)
+    lines = (book / "prices.csv").read_text().split("\n")
+    body = [ln + (",1.5,2.5,0.5,1200" if i % 2 else ",,,,") for i, ln in enumerate(lines[1:-1])]
+    (book / "prices.csv").write_text("\n".join([OHLCV_HEADER, *body]) + "\n")
+    return book
+
+
+def test_parse_keeps_ohlcv_only_when_asked() -> None:
+    rec = ohlcv_answer()
+    assert list(parse_yfinance_frame(rec, TICKERS).columns) == list(sources.LONG_COLUMNS)
+    got = parse_yfinance_frame(rec, TICKERS, ohlcv=True)
+    assert list(got.columns) == [*sources.LONG_COLUMNS, "open", "high", "low", "volume"]
+    tlt = got[got["ticker"] == "TLT"].set_index("date")
+    np.testing.assert_allclose(tlt["high"], rec[("Close", "TLT")].to_numpy() + 0.5, rtol=1e-12)
+    np.testing.assert_allclose(tlt["volume"], 4000.0 + np.arange(len(rec)), rtol=0)
+    flat = parse_yfinance_frame(rec.xs("TLT", axis=1, level=1), ["TLT"], ohlcv=True)
+    pd.testing.assert_frame_equal(flat, tlt.reset_index()[flat.columns], check_like=False)
+    no_open = parse_yfinance_frame(rec.drop(columns="Open", level=0), TICKERS, ohlcv=True)
+    assert no_open["open"].isna().all() and no_open["low"].notna().any()
+
+
+def test_ohlcv_header_gets_fetched_values_and_old_lines_stay(tmp_path: Path) -> None:
+    book = ohlcv_book(tmp_path)
+    before = (book / "prices.csv").read_bytes()
+    rec = ohlcv_answer()
+    rep = update_prices(book, TICKERS, downloader=FakeYahoo(rec), today="2026-08-01")
+    assert rep.written and len(rep.added) == 20
+    after = (book / "prices.csv").read_bytes()
+    old, new = before.split(b"\n"), after.split(b"\n")
+    assert new[0] == OHLCV_HEADER.encode() and set(old) <= set(new)
+    # each new line = the real recorded line + the answer's values, formatted independently
+    recorded = {tuple(ln.split(",")[:2]): ln for ln in RECORDED_PRICES.read_text().split()}
+    added = [ln.decode() for ln in new if ln and ln not in set(old)]
+    assert len(added) == 20
+    for line in added:
+        day, t = line[:10], line.split(",")[1]
+        o, h, lo, v = (rec.loc[day, (f, t)] for f in ("Open", "High", "Low", "Volume"))
+        prices = ["" if np.isnan(x) else repr(round(float(x), 4)) for x in (o, h, lo)]
+        want = recorded[(day, t)] + "," + ",".join([*prices, str(int(v))])
+        assert line == want
+    assert "2026-07-31,TLT,82.25,82.25,82.0,82.75,81.5,4010" in added
+    assert any(ln.startswith("2026-07-27,MBB,,") and ln.endswith(",,,,2006") for ln in added)
+
+
+def test_file_without_ohlcv_header_keeps_its_columns(tmp_path: Path) -> None:
+    book = make_book(tmp_path)
+    fake = FakeYahoo(ohlcv_answer())
+    rep = update_prices(book, TICKERS, downloader=fake, today="2026-08-01")
+    assert rep.written and list(rep.added.columns) == ["date", "ticker", "close", "adj_close"]
+    assert (book / "prices.csv").read_bytes() == RECORDED_PRICES.read_bytes()
+
+
+def test_download_without_ohlcv_leaves_blanks(tmp_path: Path) -> None:
+    book = ohlcv_book(tmp_path)
+    before = set((book / "prices.csv").read_text().split("\n"))
+    update_prices(book, TICKERS, downloader=FakeYahoo(recorded_download()), today="2026-08-01")
+    recorded = RECORDED_PRICES.read_text().split("\n")[1:]
+    added = [ln for ln in (book / "prices.csv").read_text().split("\n") if ln not in before]
+    assert added == [ln + ",,,," for ln in recorded if ln[:10] > "2026-07-24"]
+    no_fields = recorded_download().drop(columns=["Open", "High", "Low", "Volume"], level=0)
+    (tmp_path / "b").mkdir()
+    book2 = ohlcv_book(tmp_path / "b")  # the answer has no Open/High/Low/Volume field at all
+    update_prices(book2, TICKERS, downloader=FakeYahoo(no_fields), today="2026-08-01")
+    assert (book2 / "prices.csv").read_text() == (book / "prices.csv").read_text()
+
+
+def test_negative_volume_exit_2_file_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = ohlcv_book(tmp_path)
+    digest = sha(book / "prices.csv")
+    rec = ohlcv_answer()
+    rec.loc["2026-07-29", ("Volume", "IEF")] = -5.0
+    monkeypatch.setattr(yfinance, "download", FakeYahoo(rec))
+    code, _, err = run_cli(capsys, "--data", str(book), "--tickers", *TICKERS)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "ticker IEF, column volume: volume -5.0 must not be negative on 2026-07-29" in err
+    assert sha(book / "prices.csv") == digest
+    rec.loc["2026-07-29", ("Volume", "IEF")] = np.inf
+    with pytest.raises(DownloadError, match=r"volume inf for IEF on 2026-07-29 \(must be finite"):
+        update_prices(book, ["IEF"], downloader=FakeYahoo(rec), today="2026-08-01")
+    assert sha(book / "prices.csv") == digest

@@ -42,6 +42,9 @@ Downloader = Callable[..., pd.DataFrame]
 """Anything called like ``yfinance.download(tickers, start=..., end=..., **options)``."""
 
 LONG_COLUMNS: tuple[str, ...] = ("date", "ticker", "close", "adj_close")
+#: optional long columns (``ohlcv=True``) and the yfinance fields they come from
+OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "volume")
+OHLCV_FIELDS: tuple[str, ...] = ("Open", "High", "Low", "Volume")
 
 #: keyword arguments passed to the downloader on every call
 YF_OPTIONS: dict[str, Any] = {
@@ -114,14 +117,14 @@ class FetchResult:
     attempts: int = 0
 
 
-def empty_prices() -> pd.DataFrame:
-    """Return an empty long price frame with the right columns and dtypes."""
+def empty_prices(*, ohlcv: bool = False) -> pd.DataFrame:
+    """Return an empty long price frame with the right columns (``ohlcv``: also OHLCV)."""
+    floats = ("close", "adj_close", *(OHLCV_COLUMNS if ohlcv else ()))
     return pd.DataFrame(
         {
             "date": pd.Series([], dtype="datetime64[ns]"),
             "ticker": pd.Series([], dtype=object),
-            "close": pd.Series([], dtype=float),
-            "adj_close": pd.Series([], dtype=float),
+            **{c: pd.Series([], dtype=float) for c in floats},
         }
     )
 
@@ -136,7 +139,9 @@ def default_downloader(tickers: Sequence[str], **kwargs: Any) -> pd.DataFrame:
         return yfinance.download(list(tickers), **kwargs)
 
 
-def parse_yfinance_frame(raw: pd.DataFrame | None, tickers: Sequence[str]) -> pd.DataFrame:
+def parse_yfinance_frame(
+    raw: pd.DataFrame | None, tickers: Sequence[str], *, ohlcv: bool = False
+) -> pd.DataFrame:
     """Turn a ``yfinance.download`` answer into the long price frame.
 
     Parameters
@@ -148,12 +153,17 @@ def parse_yfinance_frame(raw: pd.DataFrame | None, tickers: Sequence[str]) -> pd
     tickers : sequence of str
         The requested tickers. Yahoo answers in upper case; the result uses the spelling
         requested. Columns for tickers that were not requested are ignored.
+    ohlcv : bool
+        Also keep Yahoo's ``Open, High, Low, Volume`` as ``open, high, low, volume``.
 
     Returns
     -------
     pd.DataFrame
-        Columns ``date, ticker, close, adj_close`` (see :class:`FetchResult`), sorted by
-        ticker then date. ``close`` is Yahoo's ``Close``, ``adj_close`` its ``Adj Close``.
+        Columns ``date, ticker, close, adj_close`` (see :class:`FetchResult`), plus ``open,
+        high, low, volume`` with ``ohlcv`` (float, NaN where Yahoo had none or the answer has
+        no such field), sorted by ticker then date. ``close`` is Yahoo's ``Close``,
+        ``adj_close`` its ``Adj Close``; ``open/high/low`` are Yahoo's raw (split- but not
+        dividend-adjusted, like ``Close``) prices and ``volume`` its share volume.
 
     Raises
     ------
@@ -162,7 +172,7 @@ def parse_yfinance_frame(raw: pd.DataFrame | None, tickers: Sequence[str]) -> pd
         with ``auto_adjust=True``, which drops the unadjusted close).
     """
     if raw is None or raw.shape[0] == 0 or raw.shape[1] == 0:
-        return empty_prices()
+        return empty_prices(ohlcv=ohlcv)
     by_upper = {str(t).upper(): str(t) for t in tickers}
     cols = raw.columns
     if isinstance(cols, pd.MultiIndex):
@@ -174,6 +184,7 @@ def parse_yfinance_frame(raw: pd.DataFrame | None, tickers: Sequence[str]) -> pd
         close = raw.xs("Close", axis=1, level=level)
         adj = raw.xs("Adj Close", axis=1, level=level)
     else:
+        level = None
         _require_fields(set(cols))
         if len(tickers) != 1:
             raise DownloadError(
@@ -186,21 +197,41 @@ def parse_yfinance_frame(raw: pd.DataFrame | None, tickers: Sequence[str]) -> pd
     if index.tz is not None:
         index = index.tz_localize(None)  # keep the exchange's local calendar date
     index = index.normalize().astype("datetime64[ns]")
-    names = [by_upper.get(str(c).upper()) for c in close.columns]
-    keep = [i for i, n in enumerate(names) if n is not None]
-    close = close.iloc[:, keep].set_axis([names[i] for i in keep], axis=1).set_axis(index)
-    adj_names = [by_upper.get(str(c).upper()) for c in adj.columns]
-    keep = [i for i, n in enumerate(adj_names) if n is not None]
-    adj = adj.iloc[:, keep].set_axis([adj_names[i] for i in keep], axis=1).set_axis(index)
-
-    long = pd.concat(
-        [_to_long(close, "close"), _to_long(adj, "adj_close")], axis=1, join="outer"
-    ).reset_index()
+    parts = [_to_long(_requested(close, by_upper, index), "close")]
+    parts.append(_to_long(_requested(adj, by_upper, index), "adj_close"))
+    if ohlcv:
+        for name, col in zip(OHLCV_FIELDS, OHLCV_COLUMNS, strict=True):
+            wide = _ohlcv_field(raw, name, level, tickers)
+            if wide is not None:
+                parts.append(_to_long(_requested(wide, by_upper, index), col))
+    long = pd.concat(parts, axis=1, join="outer").reset_index()
     long = long.dropna(subset=["close", "adj_close"], how="all")
     if long.empty:
-        return empty_prices()
+        return empty_prices(ohlcv=ohlcv)
     long["ticker"] = long["ticker"].astype(object)
-    return long[list(LONG_COLUMNS)].sort_values(["ticker", "date"], ignore_index=True)
+    columns = [*LONG_COLUMNS, *(OHLCV_COLUMNS if ohlcv else ())]
+    long = long.reindex(columns=columns)  # an OHLCV field absent from the answer: NaN
+    return long.sort_values(["ticker", "date"], ignore_index=True)
+
+
+def _requested(
+    wide: pd.DataFrame, by_upper: dict[str, str], index: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Keep the requested tickers' columns, named as requested, on the normalised dates."""
+    names = [by_upper.get(str(c).upper()) for c in wide.columns]
+    keep = [i for i, n in enumerate(names) if n is not None]
+    return wide.iloc[:, keep].set_axis([names[i] for i in keep], axis=1).set_axis(index)
+
+
+def _ohlcv_field(
+    raw: pd.DataFrame, name: str, level: int | None, tickers: Sequence[str]
+) -> pd.DataFrame | None:
+    """One of yfinance's ``Open/High/Low/Volume`` as a wide frame, None when absent."""
+    if level is None:  # flat columns: one ticker
+        return raw[[name]].set_axis([str(tickers[0])], axis=1) if name in raw.columns else None
+    if name not in set(raw.columns.get_level_values(level)):
+        return None
+    return raw.xs(name, axis=1, level=level)
 
 
 def _require_fields(fields: set[Any]) -> None:
@@ -313,6 +344,7 @@ def fetch_prices(
     sleep: Callable[[float], None] | None = None,
     chunk_size: int = 25,
     progress: bool = False,
+    ohlcv: bool = False,
 ) -> FetchResult:
     """Download daily closes for ``tickers`` from ``start`` to ``end`` (both inclusive).
 
@@ -334,6 +366,8 @@ def fetch_prices(
     chunk_size : int
         Tickers per downloader call; with more than one chunk and ``progress`` a tqdm bar is
         drawn on stderr.
+    ohlcv : bool
+        Also return ``open, high, low, volume`` (see :func:`parse_yfinance_frame`).
 
     Returns
     -------
@@ -383,7 +417,7 @@ def fetch_prices(
                     continue
                 for msg in messages:
                     logger.info("yfinance: %s", _short(msg, 300))
-                got = parse_yfinance_frame(raw, pending)
+                got = parse_yfinance_frame(raw, pending, ohlcv=ohlcv)
                 frames.append(got)
                 missing = [t for t in pending if t not in set(got["ticker"])]
                 why = _reasons(missing, messages)
@@ -403,7 +437,9 @@ def fetch_prices(
     finally:
         bar.close()
 
-    prices = pd.concat([f for f in frames if not f.empty] or [empty_prices()], ignore_index=True)
+    prices = pd.concat(
+        [f for f in frames if not f.empty] or [empty_prices(ohlcv=ohlcv)], ignore_index=True
+    )
     prices = prices.sort_values(["ticker", "date"], ignore_index=True)
     return FetchResult(prices=prices, failures=failures, attempts=calls)
 

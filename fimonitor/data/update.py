@@ -30,6 +30,14 @@ Rules (the command's documented behaviour)
   the column already uses but at least 4 (close) / 6 (adj_close), written in their shortest
   form (``82.8``, ``107.0``) like the bundled file; rows stay sorted the way the file was
   sorted (by ticker then date, or by date then ticker).
+* OHLCV: when the header has any of ``open, high, low, volume``, new rows carry Yahoo's
+  ``Open, High, Low, Volume`` in those columns (blank where Yahoo has none; ``volume`` as a
+  whole number unless the column already uses decimals), checked by the same rules as the
+  file (:func:`fimonitor.data.tables.check_price_values`: finite, not negative). Yahoo's raw
+  open/high/low are split-adjusted as of the download, like ``close``, and are stored as
+  returned for the new dates only: stored rows are never rewritten, so after a later split
+  the old rows keep their pre-split scale. A header without those columns gets exactly its
+  own columns.
 """
 
 from __future__ import annotations
@@ -46,7 +54,13 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.data import sources
-from fimonitor.data.tables import check_columns, read_table, spreadsheet_rows, validate_prices
+from fimonitor.data.tables import (
+    check_columns,
+    check_price_values,
+    read_table,
+    spreadsheet_rows,
+    validate_prices,
+)
 from fimonitor.errors import DownloadError, InputError, SchemaError
 from fimonitor.fileio import atomic_write_text
 
@@ -54,9 +68,11 @@ logger = logging.getLogger(__name__)
 
 PRICES_FILE = "prices.csv"
 PRICE_COLUMNS: tuple[str, ...] = ("close", "adj_close")
+#: optional columns filled for new rows when the file's header has them
+OHLCV_COLUMNS: tuple[str, ...] = sources.OHLCV_COLUMNS
 GAP_DAYS = 7
 #: fewest decimals written per column (Yahoo's float32 noise starts around the 6th digit)
-_MIN_DECIMALS = {"close": 4, "adj_close": 6}
+_MIN_DECIMALS = {"close": 4, "adj_close": 6, "open": 4, "high": 4, "low": 4, "volume": 0}
 _MAX_DECIMALS = 10
 
 
@@ -76,7 +92,8 @@ class PriceFile:
         ``"none"``.
     decimals : dict[str, int]
         Decimals written for new values: the most the column already uses, but at least
-        4 for ``close`` and 6 for ``adj_close`` (at most 10).
+        4 for ``close`` (and ``open, high, low``), 6 for ``adj_close`` and 0 for ``volume``
+        (at most 10).
     """
 
     path: Path
@@ -97,7 +114,8 @@ class UpdateReport:
     Attributes
     ----------
     added : pd.DataFrame
-        The rows added, ``date, ticker, close, adj_close`` (after re-basing ``adj_close``).
+        The rows added, ``date, ticker, close, adj_close`` (after re-basing ``adj_close``),
+        plus the file's ``open, high, low, volume`` columns when its header has them.
     replaced : pd.DataFrame
         ``date, ticker, column, stored, downloaded`` for stored values that were replaced
         (only with ``replace_overlap``).
@@ -181,6 +199,7 @@ def read_price_file(path: str | Path) -> PriceFile:
     decimals: dict[str, int] = {}
     for col in PRICE_COLUMNS:
         rows[col] = checked[col] if col in header else np.nan
+    for col in (*PRICE_COLUMNS, *(c for c in OHLCV_COLUMNS if c in header)):
         used = 0
         if col in header:
             frac = cells[col].str.extract(r"^[-+]?\d*\.(\d+)$", expand=False).str.len()
@@ -296,6 +315,9 @@ def default_end(now: str | pd.Timestamp | None = None) -> pd.Timestamp:
 def validate_download(prices: pd.DataFrame) -> None:
     """Reject an answer with a zero, negative or non-finite price or a repeated (date, ticker).
 
+    ``open, high, low, volume`` (when the frame has them) must be finite and not negative;
+    that rule is :func:`fimonitor.data.tables.check_price_values`, the one ``pack`` applies.
+
     Raises
     ------
     DownloadError
@@ -316,6 +338,24 @@ def validate_download(prices: pd.DataFrame) -> None:
                 f"Yahoo returned {col} {r[col]} for {r['ticker']} on {r['date']:%Y-%m-%d} "
                 "(prices must be positive); prices.csv unchanged"
             )
+    extra = [c for c in OHLCV_COLUMNS if c in prices.columns]
+    if not extra:
+        return
+    values = prices[extra].to_numpy(dtype=float)
+    inf = np.isinf(values)
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        r = prices.iloc[i]
+        raise DownloadError(
+            f"Yahoo returned {extra[j]} {values[i, j]} for {r['ticker']} on {r['date']:%Y-%m-%d} "
+            "(must be finite); prices.csv unchanged"
+        )
+    try:
+        check_price_values(prices, "the Yahoo answer")
+    except SchemaError as exc:
+        bad = prices[(prices[exc.column] < 0).to_numpy()].iloc[0] if exc.column else None
+        when = f" on {bad['date']:%Y-%m-%d}" if bad is not None else ""
+        raise DownloadError(f"{exc}{when}; prices.csv unchanged") from exc
 
 
 def gap_notes(dates: pd.DataFrame, max_days: int = GAP_DAYS) -> list[str]:
@@ -363,8 +403,12 @@ def _rebase_adj(got: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 
 def _fmt(values: pd.Series, decimals: int) -> pd.Series:
-    """Floats -> text like the file: shortest repr after rounding; blank for NaN."""
-    return values.round(decimals).map(lambda x: "" if pd.isna(x) else repr(float(x)))
+    """Floats -> text like the file: shortest repr after rounding; blank for NaN.
+
+    At 0 decimals (``volume``) the text is a whole number (``3902185``).
+    """
+    text = int if decimals == 0 else (lambda x: repr(float(x)))
+    return values.round(decimals).map(lambda x: "" if pd.isna(x) else str(text(x)))
 
 
 def _lines(frame: pd.DataFrame, header: Sequence[str]) -> pd.Series:
@@ -464,6 +508,7 @@ def update_prices(
     stored = pf.rows
     has_adj = "adj_close" in pf.header
     price_cols = [c for c in PRICE_COLUMNS if c in pf.header]
+    ohlcv_cols = [c for c in OHLCV_COLUMNS if c in pf.header]
 
     plan = plan_starts(stored, names, start)
     stop = pd.Timestamp(end).normalize() if end is not None else default_end(today)
@@ -481,11 +526,12 @@ def update_prices(
             sleep=sleep,
             chunk_size=chunk_size,
             progress=progress,
+            ohlcv=bool(ohlcv_cols),
         )
         frames.append(result.prices)
         failures.update(result.failures)
         calls += result.attempts
-    got = pd.concat(frames or [sources.empty_prices()], ignore_index=True)
+    got = pd.concat(frames or [sources.empty_prices(ohlcv=bool(ohlcv_cols))], ignore_index=True)
     wanted = list(todo.index)
 
     if wanted and got.empty:
@@ -510,7 +556,7 @@ def update_prices(
     stored_keys = stored[["date", "ticker", *PRICE_COLUMNS]].assign(_row=np.arange(len(stored)))
     merged = got.merge(stored_keys, on=["date", "ticker"], how="left", suffixes=("", "_stored"))
     is_new = merged["_row"].isna()
-    new = merged[is_new][["date", "ticker", "close", "adj_close"]]
+    new = merged[is_new][["date", "ticker", "close", "adj_close", *ohlcv_cols]]
     new = new[new[price_cols].notna().any(axis=1)].reset_index(drop=True)
     diffs = _differences(merged[~is_new], pf.decimals, price_cols)
 
@@ -551,7 +597,7 @@ def update_prices(
     add = pd.DataFrame({f"raw:{c}": "" for c in pf.header}, index=new.index)
     add["raw:date"] = new["date"].dt.strftime("%Y-%m-%d")
     add["raw:ticker"] = new["ticker"].astype(str)
-    for col in price_cols:
+    for col in (*price_cols, *ohlcv_cols):
         add[f"raw:{col}"] = _fmt(new[col], pf.decimals[col])
     add = add.assign(line=_lines(add, pf.header), date=new["date"], ticker=new["ticker"])
 
