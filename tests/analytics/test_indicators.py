@@ -16,6 +16,17 @@ talib = pytest.importorskip("talib")
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT.parent.parent / "shared" / "data" / "raw" / "SmokeBellow__invest-tech"
 SMOKE_FILES = sorted(SMOKE.glob("*.csv.gz"))
+DEMO_PRICES = ROOT / "data" / "prices.csv"
+
+
+def _demo_tickers() -> list[str]:
+    """Tickers of the bundled prices.csv that carry the real OHLCV bars (same upstream bars)."""
+    df = pd.read_csv(DEMO_PRICES, usecols=["ticker", "volume"])
+    return sorted(df.loc[df["volume"].notna(), "ticker"].unique())
+
+
+# the upstream files when they are beside the repository, else the bundled copy of the bars
+SERIES = SMOKE_FILES or [f"demo:{t}" for t in _demo_tickers()]
 WARMUP = 300  # bars before a date for TA-Lib equality
 
 
@@ -29,8 +40,12 @@ def _close_enough(ours: np.ndarray, theirs: np.ndarray) -> None:
     assert err.max() <= 1e-9, err.max()
 
 
-def _ohlcv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path)
+def _ohlcv(path: Path | str) -> pd.DataFrame:
+    if isinstance(path, str):  # "demo:TICKER": the bars bundled in data/prices.csv
+        df = pd.read_csv(DEMO_PRICES)
+        df = df.loc[(df["ticker"] == path.split(":")[1]) & df["volume"].notna()]
+    else:
+        df = pd.read_csv(path)
     df = df.assign(date=pd.to_datetime(df["date"])).set_index("date").sort_index()
     return df[["open", "high", "low", "close", "volume"]].astype(float)
 
@@ -38,16 +53,18 @@ def _ohlcv(path: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def wide() -> dict[str, pd.DataFrame]:
     """The 10 real series as date x ticker panels (union of dates; NaN where a ticker has none)."""
-    if not SMOKE_FILES:
-        pytest.skip("shared OHLCV data not available")
-    frames = {p.name.split(".")[0]: _ohlcv(p) for p in SMOKE_FILES}
+    frames = {_name(p): _ohlcv(p) for p in SERIES}
     return {
         col: pd.DataFrame({t: f[col] for t, f in frames.items()}).sort_index()
         for col in ("high", "low", "close", "volume")
     }
 
 
-@pytest.mark.parametrize("path", SMOKE_FILES, ids=lambda p: p.name.split(".")[0])
+def _name(p: Path | str) -> str:
+    return p.split(":")[1] if isinstance(p, str) else p.name.split(".")[0]
+
+
+@pytest.mark.parametrize("path", SERIES, ids=_name)
 def test_against_talib(path: Path) -> None:
     df = _ohlcv(path)
     c, h, lo, v = (df[[k]].rename(columns={k: "X"}) for k in ("close", "high", "low", "volume"))
