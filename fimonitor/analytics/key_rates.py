@@ -32,16 +32,17 @@ import numpy as np
 import pandas as pd
 
 from fimonitor.errors import InputError
+from fimonitor.severity import BREACH, classify
 
 logger = logging.getLogger(__name__)
 
 TENORS: tuple[str, ...] = ("2y", "5y", "10y", "30y")
 TENOR_YEARS: dict[str, float] = {"2y": 2.0, "5y": 5.0, "10y": 10.0, "30y": 30.0}
 BP = 1e-4
-EPS = 1e-12  # same "exceeds" convention as the rule engine
 RULE = "key_rate_dv01"
 ALERT_COLUMNS = ("date", "rule", "ticker", "value", "limit", "severity")
 AGGREGATES = ("PORTFOLIO", "BENCHMARK", "ACTIVE")
+ZERO_DURATION = 1e-12  # years: a duration at or below this is treated as zero
 
 
 def krd_matrix(krd_on_date: pd.DataFrame, tickers: pd.Index) -> pd.DataFrame:
@@ -185,8 +186,8 @@ def rate_scenarios(
     conv = convexity.reindex(universe).fillna(0.0).astype(float).to_numpy()
     dur = krd.sum(axis=1).to_numpy()
     first = krd.to_numpy() @ shifts[list(TENORS)].to_numpy().T  # ticker x scenario: Σ KRD Δy
-    safe = np.where(np.abs(dur) > EPS, dur, 1.0)
-    dybar = np.where(np.abs(dur)[:, None] > EPS, first / safe[:, None], 0.0)
+    safe = np.where(np.abs(dur) > ZERO_DURATION, dur, 1.0)
+    dybar = np.where(np.abs(dur)[:, None] > ZERO_DURATION, first / safe[:, None], 0.0)
     ret = -first + 0.5 * conv[:, None] * dybar**2
     mv = held.reindex(universe).fillna(0.0).astype(float).to_numpy()
     _weights(held, market_value)  # validates market_value
@@ -229,11 +230,7 @@ def key_rate_dv01_alerts(
         raise InputError(f"{RULE}: warn {warn} must not exceed breach {breach}")
     cols = [c for c in TENORS if c in active.columns]
     v = np.abs(active[cols].to_numpy(dtype=float))
-    wl = np.inf if warn is None else float(warn)
-    bl = np.inf if breach is None else float(breach)
-    with np.errstate(invalid="ignore"):
-        is_b, is_w = v > bl + EPS, v > wl + EPS
-    code = np.where(is_b, 2, np.where(is_w, 1, 0))
+    code, limit = classify(v, warn, breach, "max")
     r, c = np.nonzero(code)
     return pd.DataFrame(
         {
@@ -241,8 +238,8 @@ def key_rate_dv01_alerts(
             "rule": RULE,
             "ticker": np.asarray(cols, dtype=object)[c],
             "value": v[r, c],
-            "limit": np.where(code[r, c] == 2, bl, wl),
-            "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
+            "limit": limit[r, c],
+            "severity": np.where(code[r, c] == BREACH, "BREACH", "WARN"),
         },
         columns=list(ALERT_COLUMNS),
     )

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fimonitor.analytics import correlation as corr_mod
 from fimonitor.analytics import risk
+from fimonitor.analytics.attribution import benchmark_contributions
 from fimonitor.analytics.benchmark_table import BENCHMARK_COLUMNS, benchmark_table
 from fimonitor.analytics.duration_tables import duration_cross_check
 from fimonitor.analytics.exposures import History
@@ -299,10 +300,7 @@ def primary_benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -
         ``benchmark_return`` (fractions): Σ weight (in effect the day before) × daily
         adj_close return of each ticker; NaN where no ticker has a return.
     """
-    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
-    rets = book.adj_close[cols].pct_change(fill_method=None)
-    prev_w = h.benchmark[cols].shift(1)
-    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
+    _, _, b = benchmark_contributions(book, h)  # the one definition (attribution's)
     return b.reindex(dates).rename("benchmark_return")
 
 
@@ -393,12 +391,3 @@ def analytic_tables(
         "asset_metrics": metrics,
         "check": duration_check_notes(book, tickers, d),
     }
-
-
-def benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -> pd.Series:
-    """Σ benchmark weight (in effect the day before) × daily adj_close return of each ticker."""
-    cols = [c for c in h.benchmark.columns if c in book.adj_close.columns]
-    rets = book.adj_close[cols].pct_change(fill_method=None)
-    prev_w = h.benchmark[cols].shift(1)
-    b = (rets.reindex(h.dates) * prev_w).sum(axis=1, min_count=1)
-    return b.reindex(dates).rename("benchmark_return")

@@ -22,8 +22,9 @@ import scipy.sparse as sps
 from fimonitor.config import RulesConfig, Threshold
 from fimonitor.rebalance.optimizer import Limits, ScenarioBook
 from fimonitor.rebalance.rounding import Settled
+from fimonitor.severity import BREACH, EPS, WARN, classify
 
-RULE_EPS = 1e-12  # the rule engine's "exceeds" tolerance
+RULE_EPS = EPS  # the rule engine's "exceeds" tolerance
 BASE_FAMILIES = ("cash_nonnegative",)  # never dropped in a diagnosis
 
 
@@ -170,16 +171,8 @@ def broken(blocks: list[Block], st: Settled, book: ScenarioBook) -> list[str]:
 
 def _severity(values: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise rule-engine severity ("BREACH", "WARN", "") and the crossed limit."""
-    v = np.asarray(values, dtype=float)
-    inf = np.inf if t.kind == "max" else -np.inf
-    warn = inf if t.warn is None else t.warn
-    breach = inf if t.breach is None else t.breach
-    if t.kind == "max":
-        is_b, is_w = v > breach + RULE_EPS, v > warn + RULE_EPS
-    else:
-        is_b, is_w = v < breach - RULE_EPS, v < warn - RULE_EPS
-    sev = np.where(is_b, "BREACH", np.where(is_w, "WARN", ""))
-    return sev, np.where(is_b, breach, warn)
+    code, limit = classify(values, t.warn, t.breach, t.kind)
+    return np.where(code == BREACH, "BREACH", np.where(code == WARN, "WARN", "")), limit
 
 
 def pre_alerts(book: ScenarioBook, rules: RulesConfig, cure: str) -> list[tuple]:
