@@ -273,6 +273,19 @@ def dv01_chart(
 LINE_FACTOR = 1.6  # table row height in multiples of the font size
 
 
+def text_panel(ax: Axes) -> Axes:
+    """Turn ``ax`` into a bare panel for a table or text: no frame, ticks or grid.
+
+    The x and y axes are hidden as well as switched off: matplotlib otherwise still builds
+    (and measures) the default ticks and labels of both axes to place the title, although
+    none of them is drawn.
+    """
+    ax.set_axis_off()
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
+    return ax
+
+
 @dataclass(frozen=True)
 class Column:
     """One table column: header, how to turn a row into text, alignment, relative width."""
@@ -306,7 +319,7 @@ def table(
     "top N of M". Cells too long for their column are shortened with an ellipsis, so text
     never spills into a neighbour.
     """
-    ax.set_axis_off()
+    text_panel(ax)
     fig = ax.figure
     bbox = ax.get_position()
     width_in = bbox.width * fig.get_figwidth()
@@ -474,7 +487,7 @@ def text_block(
     """
     import textwrap
 
-    ax.set_axis_off()
+    text_panel(ax)
     if title:
         ax.set_title(title, loc="left")
     fig = ax.figure
