@@ -23,6 +23,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from fimonitor.report import format as fmt
 from fimonitor.report import style
+from fimonitor.report.cells import CellText
 from fimonitor.severity import classify
 
 Thresholds = dict
@@ -360,30 +361,27 @@ def table(
             clip_on=False,
         )
     )
+    # every cell in one artist (cells.py): one draw call per table, not one Text per cell
+    cells = ax.add_artist(CellText(ax.transAxes))
     for i, c in enumerate(columns):
         x, ha = x_of(i)
-        ax.text(
+        cells.add(
             x,
             top - row_h / 2,
             _clip(c.header, max_chars[i]),
             ha=ha,
-            va="center",
+            colour=style.TEXT,
             fontsize=fontsize,
             fontweight="bold",
-            transform=ax.transAxes,
-            color=style.TEXT,
         )
     if shown.empty:
-        ax.text(
+        cells.add(
             pad,
             top - 1.5 * row_h,
             empty,
-            ha="left",
-            va="center",
+            colour=style.MUTED,
             fontsize=fontsize,
-            color=style.MUTED,
-            transform=ax.transAxes,
-            style="italic",
+            fontstyle="italic",
         )
     for r, (_, row) in enumerate(shown.iterrows()):
         yc = top - (r + 1.5) * row_h
@@ -403,15 +401,13 @@ def table(
         colour = row_colour(row) if row_colour else style.TEXT
         for i, c in enumerate(columns):
             x, ha = x_of(i)
-            ax.text(
+            cells.add(
                 x,
                 yc,
                 _clip(c.cell(row), max_chars[i]),
                 ha=ha,
-                va="center",
+                colour=c.colour(row) if c.colour else colour,
                 fontsize=fontsize,
-                transform=ax.transAxes,
-                color=c.colour(row) if c.colour else colour,
             )
     if note:
         n_rows = max(len(shown), 1)
@@ -507,16 +503,14 @@ def text_block(
             (style.MUTED, 0, f"… {left_out} more line(s) not shown"),
         ]
     y = 1.0 - line / 2
+    cells = ax.add_artist(CellText(ax.transAxes))
     for colour, k, part in wrapped:
-        ax.text(
+        cells.add(
             0.0 if k == 0 else 0.02,
             y,
             part,
-            ha="left",
-            va="center",
+            colour=colour,
             fontsize=fontsize,
-            color=colour,
-            transform=ax.transAxes,
             fontweight="bold" if colour == style.BREACH else "normal",
         )
         y -= line
