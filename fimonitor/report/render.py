@@ -75,7 +75,8 @@ def collector_paused() -> Iterator[None]:
     and matplotlib): ~0.2 s of CPU per pack, ~15 % of rendering
     (``benchmarks/bench_render.py``). Nothing in the block needs the collector: the pages'
     reference cycles are freed by the first automatic collection after it. A collector that
-    was already disabled stays disabled.
+    was already disabled stays disabled. The switch is process-wide: when several threads
+    render at once, the block that paused the collector first turns it back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()
