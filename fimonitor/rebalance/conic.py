@@ -117,11 +117,16 @@ class ConicProblem:
             setattr(s, k, v)
         return s
 
+    def _can_update(self) -> bool:
+        """Whether Clarabel lets ``b`` be replaced in place (no presolve/decomposition)."""
+        allowed = getattr(self._solver, "is_data_update_allowed", None)
+        return allowed is not None and bool(allowed())
+
     def solve(self, b: np.ndarray) -> ConicSolution:
         """Solve with right-hand side ``b`` (one entry per row)."""
         b = np.asarray(b, dtype=float)
         try:
-            if self._solver is not None and self._solver.is_data_update_allowed():
+            if self._solver is not None and self._can_update():
                 self._solver.update(b=b)
             else:
                 self._solver = clarabel.DefaultSolver(
@@ -130,7 +135,7 @@ class ConicProblem:
             sol = self._solver.solve()
         except Exception as exc:  # Clarabel raises plain exceptions on bad data
             self._solver = None
-            log.warning("Clarabel failed: %s", exc)
+            log.debug("Clarabel raised: %s", exc)
             return ConicSolution(SOLVER_ERROR, None, None, str(exc))
         raw = str(sol.status)
         status = STATUS.get(raw, SOLVER_ERROR)

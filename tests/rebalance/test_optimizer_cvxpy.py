@@ -17,14 +17,13 @@ import numpy as np
 import pytest
 from helpers.rebalance import frame, random_frame
 
-from fimonitor.rebalance import optimizer
 from fimonitor.rebalance.explain import binding_report, order_reasons
+from fimonitor.rebalance.infeasible import diagnose_infeasible, phase_one
 from fimonitor.rebalance.optimizer import (
     BIG_BAND,
     CLARABEL_OPTIONS,
     Limits,
     ScenarioBook,
-    diagnose_infeasible,
     solve_constrained,
 )
 from fimonitor.rebalance.scenarios import book_from_positions
@@ -189,7 +188,7 @@ def test_phase_one_names_match_cvxpy():
         "turn": "max_turnover",
     }
     assert names == [label[k] for k, v in s.items() if v.value > 1e-7]
-    assert optimizer._phase_one(book, lim, res) == names
+    assert phase_one(book, lim, res) == names
 
 
 def test_solver_failure_is_failed(monkeypatch):
