@@ -8,9 +8,11 @@ with the same gap tolerances). Weights and every constraint family's duals must 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import cvxpy as cp
 import numpy as np
@@ -207,3 +209,13 @@ def test_optimizer_import_does_not_pull_cvxpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_module_of_the_package_imports_cvxpy():
+    pkg = Path(optimizer.__file__).resolve().parents[1]
+    hits = [
+        str(f.relative_to(pkg))
+        for f in pkg.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+cvxpy\b", f.read_text(encoding="utf-8"), re.M)
+    ]
+    assert hits == []
