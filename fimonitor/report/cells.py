@@ -13,12 +13,14 @@ Text is plain: ``$`` is a dollar sign (never mathtext, as in the pack style), on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import matplotlib as mpl
 from matplotlib import colors as mcolors
 from matplotlib.artist import Artist, allow_rasterization
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.transforms import Bbox
 
 __all__ = ["Cell", "CellText"]
 
@@ -87,25 +89,17 @@ class CellText(Artist):
         """The cells' texts, in drawing order."""
         return [c.text for c in self.cells]
 
-    @allow_rasterization
-    def draw(self, renderer) -> None:
-        """Draw every non-empty cell with one graphics context."""
-        if not self.get_visible():
-            return
+    def _placed(self, renderer) -> Iterator[tuple[Cell, float, float, float, float, float]]:
+        """Each drawable cell: baseline start (x, y), width, ascent, descent (display units).
+
+        ``y`` is measured upwards (before any renderer flip); cells with an empty text or a
+        non-finite anchor are left out (as ``Text`` does).
+        """
         cells = [c for c in self.cells if c.text]
         if not cells:
-            self.stale = False
             return
-        renderer.open_group("celltext", self.get_gid())
         dpi = self.get_figure(root=True).dpi
         anchors = self.get_transform().transform([(c.x, c.y) for c in cells])
-        _, canvas_h = renderer.get_canvas_width_height()
-        gc = renderer.new_gc()
-        gc.set_alpha(self.get_alpha())
-        gc.set_url(self.get_url())
-        gc.set_antialiased(mpl.rcParams["text.antialiased"])
-        gc.set_snap(self.get_snap())
-        self._set_gc_clip(gc)
         floors: dict[int, tuple[float, float]] = {}
         for c, (px, py) in zip(cells, anchors, strict=True):
             if not (abs(px) < float("inf") and abs(py) < float("inf")):
@@ -115,15 +109,30 @@ class CellText(Artist):
                 floors[fk] = _ascent_descent(c.font, dpi)
             min_a, min_d = floors[fk]
             w, h, d = renderer.get_text_width_height_descent(c.text, c.font, ismath=False)
-            # Text._get_layout for one line (linespacing "normal", no line gap)
+            # Text._get_layout for one line (linespacing "normal", no line gap), in its order
+            # of operations so that the floats are the same
             a = max(h - d, min_a)
             d = max(d, min_d)
             y0 = 0.0 - a
             ymin = y0 - d
             offsetx = 0 if c.ha == "left" else w if c.ha == "right" else (0 + w) / 2
             offsety = (ymin + 0) / 2
-            x = (0.0 - offsetx) + px
-            y = (y0 - offsety) + py
+            yield c, (0.0 - offsetx) + px, (y0 - offsety) + py, w, a, d
+
+    @allow_rasterization
+    def draw(self, renderer) -> None:
+        """Draw every non-empty cell with one graphics context."""
+        if not self.get_visible():
+            return
+        renderer.open_group("celltext", self.get_gid())
+        _, canvas_h = renderer.get_canvas_width_height()
+        gc = renderer.new_gc()
+        gc.set_alpha(self.get_alpha())
+        gc.set_url(self.get_url())
+        gc.set_antialiased(mpl.rcParams["text.antialiased"])
+        gc.set_snap(self.get_snap())
+        self._set_gc_clip(gc)
+        for c, x, y, *_ in self._placed(renderer):
             if renderer.flipy():
                 y = canvas_h - y
             gc.set_foreground(mcolors.to_rgba(c.colour), isRGBA=True)
@@ -131,6 +140,24 @@ class CellText(Artist):
         gc.restore()
         renderer.close_group("celltext")
         self.stale = False
+
+    def get_window_extent(self, renderer=None) -> Bbox:
+        """The union of the cells' text boxes (display units), each as ``Text`` measures it.
+
+        Lets ``bbox_inches="tight"`` and layout engines see the cells. Without ``renderer``
+        the canvas's (Agg) renderer is used; a canvas without one gives an empty box.
+        """
+        if renderer is None:
+            get_renderer = getattr(self.get_figure(root=True).canvas, "get_renderer", None)
+            if get_renderer is None:
+                return Bbox.null()
+            renderer = get_renderer()
+        boxes = [
+            Bbox.from_bounds(x, y - d, w, a + d) for _, x, y, w, a, d in self._placed(renderer)
+        ]
+        if not boxes or not self.get_visible():
+            return Bbox.null()
+        return Bbox.union(boxes)
 
 
 def _ascent_descent(font: FontProperties, dpi: float) -> tuple[float, float]:

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from fimonitor.report import style
 from fimonitor.report.cells import CellText
@@ -104,3 +105,13 @@ def test_empty_and_non_finite_cells_draw_nothing():
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         assert (np.asarray(canvas.buffer_rgba())[..., :3] == 255).all()
+
+
+def test_window_extent_is_the_union_of_the_text_boxes():
+    one, many = _figure(True), _figure(False)
+    ra, rb = FigureCanvasAgg(one).get_renderer(), FigureCanvasAgg(many).get_renderer()
+    (cells,) = [a for a in one.axes[0].get_children() if isinstance(a, CellText)]
+    texts = [t for t in many.axes[0].texts]
+    expected = Bbox.union([t.get_window_extent(rb) for t in texts])
+    assert np.allclose(cells.get_window_extent(ra).bounds, expected.bounds, atol=1e-9)
+    assert cells.get_window_extent().bounds == cells.get_window_extent(ra).bounds
