@@ -62,7 +62,7 @@ def test_v1_database_upgrades_in_place_keeping_rows(store_url, tmp_path) -> None
     old = _v1_rows()
     url = _load_v1(store_url, tmp_path)
     snap = db.list_snapshots(url)  # read-only commands migrate too
-    assert read.read_table(url, "schema_version")["version"].tolist() == [1, 2]
+    assert read.read_table(url, "schema_version")["version"].tolist() == [1, 2, 3]
     assert snap[["portfolio_id"]].value_counts().to_dict() == {("demo",): 2, ("other",): 1}
 
     # positions: every 0.1 allocation row, same values
