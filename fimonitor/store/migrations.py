@@ -279,9 +279,7 @@ def _v3_rolling(conn: sa.Connection) -> None:
         long = pd.DataFrame(
             conn.execute(
                 sa.select(old.c.date, old.c.ticker, old.c.correlation)
-                .where(
-                    old.c.portfolio_id == pid, old.c.as_of == as_of, old.c.window_name == window
-                )
+                .where(old.c.portfolio_id == pid, old.c.as_of == as_of, old.c.window_name == window)
                 .order_by(old.c.id)
             ).all(),
             columns=["date", "ticker", "correlation"],
