@@ -367,6 +367,38 @@ def test_correlation_windows_and_rolling_in_the_pack(demo, tmp_path):
     assert last.loc[t, "correlation"] == pytest.approx(want, rel=1e-9)
 
 
+def test_correlations_csv_left_out_above_the_holdings_limit(demo, tmp_path):
+    import dataclasses
+
+    from fimonitor.config import parse_config
+    from fimonitor.fileio import read_yaml
+
+    raw = read_yaml(demo["config"].source) | {"correlations_csv_max_holdings": 3}
+    config = parse_config(raw, file=demo["config"].source)
+    assert config.correlations_csv_max_holdings == 3
+    assert dataclasses.replace(config, correlations_csv_max_holdings=1000) == demo["config"]
+    pack = pipeline.build_pack(demo["book"], config, with_rebalance=False)
+    full = pipeline.build_pack(demo["book"], demo["config"], with_rebalance=False)
+    n = len(full.correlations)
+    assert n > 3 and pack.correlations.empty  # not computed at all
+    note = pack.data_quality[pack.data_quality["item"] == "correlations.csv not written"]
+    assert note["severity"].tolist() == ["WARN"]
+    detail = note["detail"].iloc[0]
+    assert f"{n} holdings exceed correlations_csv_max_holdings (3)" in detail
+    assert "history database" in detail and "fimonitor history --correlations" in detail
+    # the windows are still computed and stored
+    np.testing.assert_array_equal(
+        pack.correlation_windows["1Y"].r, full.correlation_windows["1Y"].r
+    )
+    folder = pipeline.run_pack(
+        output_dir=tmp_path, book=demo["book"], monitor_config=config, render=False
+    )
+    assert not (folder / "correlations.csv").exists()
+    assert "correlations.csv not written" in (folder / "data_quality.csv").read_text()
+    stored = read.correlation_windows(f"sqlite:///{tmp_path / 'fimonitor.sqlite'}")
+    assert stored["window"].tolist() == ["1M", "3M", "6M", "1Y"]
+
+
 def test_old_pack_constructor_still_works():
     from helpers.report import make_pack
 
