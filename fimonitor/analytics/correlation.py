@@ -59,7 +59,11 @@ def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.
         ``P_t / P_{t−1} − 1`` where ``t−1`` is the previous row of ``adj_close`` (no filling
         across gaps), restricted to ``dates`` (NaN for a date the prices do not have).
     """
-    prices = adj_close.sort_index().astype(float)
+    prices = adj_close.sort_index()
+    if dates is not None and len(dates):  # only the rows the dates need (and the one before)
+        first = prices.index.searchsorted(pd.DatetimeIndex(dates).min())
+        prices = prices.iloc[max(int(first) - 1, 0) :]
+    prices = prices.astype(float)
     rets = prices / prices.shift(1) - 1.0
     if dates is None:
         return rets.iloc[1:]

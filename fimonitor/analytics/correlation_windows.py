@@ -7,7 +7,7 @@ instead of two float64 ``k x k`` DataFrames per window (400 MB at 5,000 tickers,
 held at once), a window is a :class:`CorrelationWindow` holding the condensed upper triangles
 (:mod:`fimonitor.analytics.condensed`) of r and p as float32 (100 MB at 5,000 tickers), the
 common-row counts only where a ticker has a gap, and its strongest pairs at full precision.
-The matrix is computed a block of rows at a time (about 2 M float64 entries), upper triangle
+The matrix is computed a block of rows at a time (about 500,000 float64 entries), upper triangle
 only, so no full ``k x k`` float64 array ever exists.
 """
 
@@ -40,7 +40,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _REL_TINY = 1e-10  # as correlation._REL_TINY: a spread this small is a constant series
-_BLOCK_VALUES = 2_000_000  # matrix entries computed at a time (16 MB of float64)
+_BLOCK_VALUES = 500_000  # matrix entries computed at a time (4 MB of float64)
 _TABLE_MIN_PAIRS = 200_000  # fewer pairs than this: every p-value from stdtr directly
 
 

@@ -111,7 +111,12 @@ def correlation_tables(
     dates = pd.DatetimeIndex(all_returns.index)
     as_of = dates[-1] if len(dates) else None
     cols = [t for t in tickers if t in book.adj_close.columns]
-    adj = book.adj_close.loc[:as_of, cols] if as_of is not None else book.adj_close[cols].iloc[:0]
+    rows_needed = max([*windows.values(), lookback + max(corr_mod.ROLLING_WINDOWS)])
+    panel = book.adj_close.loc[:as_of] if as_of is not None else book.adj_close.iloc[:0]
+    if len(dates):  # the price rows of the returns used (and the row before): less to copy
+        start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
+        panel = panel.iloc[max(int(start) - 1, 0) :]
+    adj = panel[cols]
     mats = compact_correlation_windows(adj, dates, windows)
     obs = {k: int(w.n_observations) for k, w in mats.items()}
     risk_dates = dates[-lookback:]
