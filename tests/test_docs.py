@@ -128,3 +128,14 @@ def test_every_docs_page_is_in_the_documentation_map() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [p.name for p in (ROOT / "docs").glob("*.md") if f"docs/{p.name}" not in readme]
     assert not missing, f"docs pages missing from README: {missing}"
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: p.name)
+def test_code_fences_are_balanced(page: Path) -> None:
+    """Every fenced code block is closed: an unmatched fence swallows the rest of the page."""
+    fences = [
+        n
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if line.lstrip().startswith("```")
+    ]
+    assert len(fences) % 2 == 0, f"{page.name}: unmatched code fence (fence lines {fences})"

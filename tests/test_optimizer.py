@@ -10,7 +10,8 @@ from scipy.optimize import minimize
 
 from fimonitor.rebalance import optimizer
 from fimonitor.rebalance.explain import binding_report, order_reasons
-from fimonitor.rebalance.optimizer import Limits, diagnose_infeasible, solve_constrained
+from fimonitor.rebalance.infeasible import diagnose_infeasible
+from fimonitor.rebalance.optimizer import Limits, solve_constrained
 from fimonitor.rebalance.scenarios import book_from_positions
 
 HAND = [

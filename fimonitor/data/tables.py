@@ -245,8 +245,11 @@ def check_ticker_format(
     df: pd.DataFrame, tickers: pd.Series, path: str | Path, *, blank_ok: bool = False
 ) -> None:
     """Raise for the first ticker that does not match :data:`TICKER_PATTERN`."""
-    text = pd.Series(tickers.to_numpy(), index=df.index).astype(str)
-    bad = ~text.str.match(TICKER_PATTERN)
+    codes, labels = pd.factorize(tickers.to_numpy(), use_na_sentinel=False)
+    label_text = pd.Series(labels, dtype=object).astype(str)
+    label_bad = ~label_text.str.match(TICKER_PATTERN).to_numpy(bool)  # each distinct label once
+    text = pd.Series(label_text.to_numpy()[codes], index=df.index)
+    bad = pd.Series(label_bad[codes], index=df.index)
     if blank_ok:
         bad &= text != ""
     first_bad_row(

@@ -1,4 +1,4 @@
-"""Constrained rebalance (POST_CONS) as a convex QP (cvxpy, CLARABEL).
+"""Constrained rebalance (POST_CONS) as a convex QP, solved by Clarabel called directly.
 
 The weights closest to the benchmark under the ``rebalance:`` constraints.
 
@@ -17,13 +17,19 @@ repeated on the fixed point of ``V'`` (one solve when costs are zero). Trades sm
 ``min_trade_notional`` are removed by fixing those tickers at their pre-trade weight and
 solving again (a ticker held above its cap is forced to sell at least the minimum instead).
 
-The solver is named explicitly (CLARABEL: interior point, accurate at 5,000 names; cvxpy's
-default OSQP stops at its iteration limit on this problem). The status is checked and every
-constraint residual is measured on the returned weights; a solve whose residuals exceed
+The QP is built once as ``scipy.sparse`` matrices (:class:`CompiledQP`; the turnover L1 norm
+through one auxiliary ``t_i >= |w_i - x_i/V'|`` per traded ticker) and handed to Clarabel
+(interior point, accurate at 5,000 names) through :mod:`fimonitor.rebalance.conic`; later
+solves of the same run (cost fixed point, min-trade fixing, binding costs, infeasibility
+diagnosis) change only the right-hand side. No modelling layer is imported (cvxpy, which
+built the same problem up to fimonitor 0.2, cost ~1 s of import; it remains a test-only peer
+that must agree to 1e-6). Duals keep cvxpy's sign convention: >= 0 for every inequality,
+``λ`` in ``||w - b||² + λ·(a·w - bound)``. The status is checked and every constraint
+residual is measured on the returned weights; a solve whose residuals exceed
 ``RESIDUAL_TOL`` is reported as ``inaccurate``, never as optimal.
 
 An infeasible constraint set is a result (status ``infeasible``) with the conflicting
-constraint families named by :func:`diagnose_infeasible`.
+constraint families named by :func:`fimonitor.rebalance.infeasible.diagnose_infeasible`.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sps
+
+from fimonitor.rebalance.conic import SOLVER_ERROR, ConicProblem, Rows
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +144,15 @@ class Limits:
 class Solve:
     """One QP solve.
 
-    weights   post-trade weights w (fractions of ``value_post``), CASH included
-    status    ``optimal``, ``inaccurate``, ``infeasible`` or ``failed``
-    residual  largest constraint violation measured on ``weights`` (weights/years)
-    duals     constraint name -> dual value(s) (>= 0; objective units per unit of bound)
+    weights        post-trade weights w (fractions of ``value_post``), CASH included
+    status         ``optimal``, ``inaccurate``, ``infeasible`` or ``failed``
+    residual       largest constraint violation measured on ``weights`` (weights/years)
+    duals          constraint name -> dual value(s) (>= 0 for inequalities; objective units
+                   per unit of bound); ``lo``/``hi``/``group_caps`` are vectors, the rest
+                   0-d arrays; ``budget`` is ν in 2(w − b) + … + ν = 0
+    solver_status  Clarabel's status in cvxpy's words (``optimal``, ``optimal_inaccurate``,
+                   ``infeasible``, ``infeasible_inaccurate``, ``user_limit``,
+                   ``solver_error``, ...; see :data:`fimonitor.rebalance.conic.STATUS`)
     """
 
     weights: np.ndarray | None
@@ -174,52 +186,69 @@ class ConstrainedResult:
 
 
 class CompiledQP:
-    """The QP compiled once with cvxpy Parameters.
+    """The QP built once as Clarabel matrices; re-solves change only the right-hand side.
 
-    Relaxed re-solves (binding costs, infeasibility diagnosis) reuse the compiled problem.
-    Internal to one rebalance run.
+    Variables ``x = [w, t]`` (``t``, one per traded ticker, only with ``max_turnover``):
+    ``P = 2·I`` on ``w`` and ``q = −2b``, so ``½xᵀPx + qᵀx = ||w − b||² − ||b||²``. Rows
+    (each family's duals are the Clarabel duals of its rows, see
+    :mod:`fimonitor.rebalance.conic`)::
+
+        budget                  Σ w = 1                              (equality)
+        lo, hi                  −w <= −lo,  w <= hi                  one row per ticker
+        min_cash_weight         −Σ_{cash set} w <= −m
+        duration_band:upper     D·w <= band + D_b
+        duration_band:lower     −D·w <= band − D_b
+        group_caps              Σ_{i in g} w_i <= cap_g              one row per group
+        max_turnover            w_i − t_i <= x_i/V',  −w_i − t_i <= −x_i/V',  Σ t <= T·V/V'
+
+    Every imposed family is compiled; a family missing from the ``limits`` of one solve is
+    relaxed by its bound (floor 0, band ``BIG_BAND``, group cap 2, turnover 4·V/V').
+    Relaxed re-solves (binding costs, infeasibility diagnosis) reuse the matrices. Internal
+    to one rebalance run.
     """
 
     def __init__(self, book: ScenarioBook, limits: Limits) -> None:
         self.book = book
         self.limits = limits
         n = book.n
-        b, d = book.benchmark, book.duration
-        self.w = w = cp.Variable(n, name="w")
-        self.lo = cp.Parameter(n, name="lo")
-        self.hi = cp.Parameter(n, name="hi")
-        self.cons: dict[str, cp.Constraint] = {
-            "lo": w >= self.lo,
-            "hi": w <= self.hi,
-            "budget": cp.sum(w) == 1,
-        }
-        self.floor = self.band = self.gcap = self.tcap = self.wpre = None
+        d = book.duration
+        self.traded_idx = np.flatnonzero(book.traded)
+        m = len(self.traded_idx) if limits.max_turnover is not None else 0
+        nvar = n + m
+
+        def wide(a) -> sps.csr_matrix:
+            """Rows over ``w`` padded with zero columns for ``t``."""
+            a = sps.csr_matrix(a)
+            return sps.hstack([a, sps.csr_matrix((a.shape[0], m))], format="csr") if m else a
+
+        eye = sps.identity(n, format="csr")
+        rows = Rows(nvar)
+        rows.add("budget", wide(np.ones((1, n))), equality=True)
+        rows.add("lo", wide(-eye))
+        rows.add("hi", wide(eye))
         if limits.min_cash_weight is not None:
-            self.floor = cp.Parameter(nonneg=True, name="floor")
-            self.cons["min_cash_weight"] = book.cash_set.astype(float) @ w >= self.floor
+            rows.add("min_cash_weight", wide(-book.cash_set.astype(float)[None, :]))
         if limits.duration_band is not None:
-            self.band = cp.Parameter(nonneg=True, name="band")
-            db = book.benchmark_duration
-            self.cons["duration_band:upper"] = d @ w - db <= self.band
-            self.cons["duration_band:lower"] = db - d @ w <= self.band
+            rows.add("duration_band:upper", wide(d[None, :]))
+            rows.add("duration_band:lower", wide(-d[None, :]))
         self.group_names = [g for g in limits.group_caps if np.any(book.groups == g)]
         if self.group_names:
-            rows, cols = [], []
-            for k, g in enumerate(self.group_names):
-                idx = np.flatnonzero(book.groups == g)
-                rows.extend([k] * len(idx))
-                cols.extend(idx.tolist())
-            self.gmat = sps.csr_matrix(
-                (np.ones(len(rows)), (rows, cols)), shape=(len(self.group_names), n)
+            member = np.vstack([book.groups == g for g in self.group_names])
+            self.gmat = sps.csr_matrix(member.astype(float))
+            rows.add("group_caps", wide(self.gmat))
+        if m:
+            sel = sps.csr_matrix((np.ones(m), (np.arange(m), self.traded_idx)), shape=(m, n))
+            neg_t = -sps.identity(m, format="csr")
+            rows.add("turnover:plus", sps.hstack([sel, neg_t], format="csr"))
+            rows.add("turnover:minus", sps.hstack([-sel, neg_t], format="csr"))
+            rows.add(
+                "max_turnover",
+                sps.hstack([sps.csr_matrix((1, n)), np.ones((1, m))], format="csr"),
             )
-            self.gcap = cp.Parameter(len(self.group_names), nonneg=True, name="gcap")
-            self.cons["group_caps"] = self.gmat @ w <= self.gcap
-        self.traded_idx = np.flatnonzero(book.traded)
-        if limits.max_turnover is not None:
-            self.wpre = cp.Parameter(len(self.traded_idx), name="wpre")
-            self.tcap = cp.Parameter(nonneg=True, name="tcap")
-            self.cons["max_turnover"] = cp.norm1(w[self.traded_idx] - self.wpre) <= self.tcap
-        self.problem = cp.Problem(cp.Minimize(cp.sum_squares(w - b)), list(self.cons.values()))
+        self.rows = rows
+        p = sps.csc_matrix((np.full(n, 2.0), (np.arange(n), np.arange(n))), shape=(nvar, nvar))
+        q = np.concatenate([-2.0 * book.benchmark, np.zeros(m)])
+        self.problem = ConicProblem(p, q, rows, CLARABEL_OPTIONS)
 
     def base_bounds(self, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
         """Per-ticker bounds from the single-name cap alone: lo = 0, hi = cap or 1."""
@@ -229,6 +258,41 @@ class CompiledQP:
             hi[self.book.capped] = limits.max_single_name_weight
         return np.zeros(n), hi
 
+    def rhs(self, limits: Limits, lo: np.ndarray, hi: np.ndarray, value_post: float) -> np.ndarray:
+        """The right-hand side ``b`` for one solve (see the class docstring for the rows)."""
+        book, sl = self.book, self.rows.slices
+        b = np.empty(self.rows.n_rows)
+        b[sl["budget"]] = 1.0
+        b[sl["lo"]] = -lo
+        b[sl["hi"]] = hi
+        if "min_cash_weight" in sl:
+            m = limits.min_cash_weight
+            b[sl["min_cash_weight"]] = -(0.0 if m is None else m)
+        if "duration_band:upper" in sl:
+            band = BIG_BAND if limits.duration_band is None else limits.duration_band
+            db = book.benchmark_duration
+            b[sl["duration_band:upper"]] = band + db
+            b[sl["duration_band:lower"]] = band - db
+        if "group_caps" in sl:
+            b[sl["group_caps"]] = [limits.group_caps.get(g, 2.0) for g in self.group_names]
+        if "max_turnover" in sl:
+            wpre = book.notional[self.traded_idx] / value_post
+            b[sl["turnover:plus"]] = wpre
+            b[sl["turnover:minus"]] = -wpre
+            t = limits.max_turnover
+            b[sl["max_turnover"]] = (4.0 if t is None else t) * book.value / value_post
+        return b
+
+    def duals(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Duals per constraint family (>= 0 for inequalities; scalars as 0-d arrays)."""
+        out = {}
+        for name, s in self.rows.slices.items():
+            if name.startswith("turnover:"):
+                continue  # the rows t >= |w − wpre| (their duals belong to the split)
+            v = z[s].astype(float)
+            out[name] = v if name in ("lo", "hi", "group_caps") else np.asarray(v[0])
+        return out
+
     def solve(self, limits: Limits, lo: np.ndarray, hi: np.ndarray, value_post: float) -> Solve:
         """Solve with ``limits``, bounds ``lo``/``hi`` and post-trade value ``value_post``.
 
@@ -236,40 +300,20 @@ class CompiledQP:
         ``value_post`` enters the turnover constraint.
         """
         book = self.book
-        value = book.value
-        wpre_all = book.notional / value_post
-        self.lo.value = lo
-        self.hi.value = hi
-        if self.floor is not None:
-            m = limits.min_cash_weight
-            self.floor.value = 0.0 if m is None else m
-        if self.band is not None:
-            band = limits.duration_band
-            self.band.value = BIG_BAND if band is None else band
-        if self.gcap is not None:
-            self.gcap.value = np.array([limits.group_caps.get(g, 2.0) for g in self.group_names])
-        if self.tcap is not None:
-            self.wpre.value = wpre_all[self.traded_idx]
-            t = limits.max_turnover
-            self.tcap.value = 4.0 * value / value_post if t is None else t * value / value_post
-        try:
-            self.problem.solve(solver=cp.CLARABEL, **CLARABEL_OPTIONS)
-        except cp.error.SolverError as exc:
-            log.warning("CLARABEL failed: %s", exc)
-            return Solve(None, "failed", np.inf, {}, "solver_error", str(exc))
-        status = self.problem.status
-        if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+        sol = self.problem.solve(self.rhs(limits, lo, hi, value_post))
+        status = sol.status
+        if status == SOLVER_ERROR:
+            log.warning("CLARABEL failed: %s", sol.message)
+            return Solve(None, "failed", np.inf, {}, status, f"CLARABEL failed: {sol.message}")
+        if status in ("infeasible", "infeasible_inaccurate"):
             return Solve(None, "infeasible", np.inf, {}, status)
-        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or self.w.value is None:
+        if status not in ("optimal", "optimal_inaccurate") or sol.x is None:
             return Solve(None, "failed", np.inf, {}, status, f"solver status {status}")
-        w = np.asarray(self.w.value, dtype=float)
+        w = sol.x[: book.n]
         res = residuals(book, w, limits, lo, hi, value_post)
         worst = max(res.values()) if res else 0.0
-        duals = {
-            k: (None if c.dual_value is None else np.asarray(c.dual_value, dtype=float))
-            for k, c in self.cons.items()
-        }
-        if status == cp.OPTIMAL_INACCURATE or worst > RESIDUAL_TOL:
+        duals = self.duals(sol.z)
+        if status == "optimal_inaccurate" or worst > RESIDUAL_TOL:
             msg = (
                 f"solver status {status}; largest constraint residual {worst:.2e} "
                 f"({max(res, key=res.get)})"
@@ -398,98 +442,3 @@ def solve_constrained(
         message=sol.message,
         qp=qp,
     )
-
-
-def diagnose_infeasible(result: ConstrainedResult, limits: Limits) -> tuple[list[str], str]:
-    """Name the constraint families that conflict in an infeasible POST_CONS.
-
-    First each family is dropped in turn: every family whose removal alone makes the problem
-    feasible is named. If no single removal helps, a phase-1 problem with one non-negative
-    slack per family (each in its own unit, minimised in sum) names the families that need
-    slack.
-
-    Returns
-    -------
-    (names, text)
-    """
-    qp = result.qp
-    fams = limits.families()
-    if result.fixed.any():
-        fams.append("min_trade_notional")
-    alone = []
-    for fam in fams:
-        lo, hi = result.lo.copy(), result.hi.copy()
-        lim = limits
-        if fam == "min_trade_notional":
-            lo, hi = qp.base_bounds(limits)
-        elif fam == "max_single_name_weight":
-            lim = limits.without(fam)
-            keep = qp.book.capped & ~result.fixed
-            hi[keep] = 1.0
-        else:
-            lim = limits.without(fam)
-        if qp.solve(lim, lo, hi, result.value_post).status in ("optimal", "inaccurate"):
-            alone.append(fam)
-    if alone:
-        text = (
-            "infeasible: conflicting constraints "
-            + ", ".join(alone)
-            + (
-                " (dropping any one of them makes the rest feasible)"
-                if len(alone) > 1
-                else " (dropping it makes the rest feasible)"
-            )
-        )
-        return alone, text
-    names = _phase_one(qp.book, limits, result)
-    text = (
-        (
-            "infeasible: constraints "
-            + ", ".join(names)
-            + " cannot hold together (phase-1 slack needed on each)"
-        )
-        if names
-        else ("infeasible: no weights satisfy w >= 0 and sum(w) = 1 with the fixed holdings")
-    )
-    return names, text
-
-
-def _phase_one(book: ScenarioBook, limits: Limits, result: ConstrainedResult) -> list[str]:
-    """Minimal slack per family (weights; years for the band) that makes the set feasible."""
-    n = book.n
-    w = cp.Variable(n, nonneg=True)
-    cons = [cp.sum(w) == 1]
-    slack: dict[str, cp.Variable] = {}
-
-    def s(name: str) -> cp.Variable:
-        slack[name] = cp.Variable(nonneg=True, name=name)
-        return slack[name]
-
-    keep = result.fixed
-    if keep.any():
-        sk = s("min_trade_notional")
-        cons += [w[keep] <= result.hi[keep] + sk, w[keep] >= result.lo[keep] - sk]
-    if limits.max_single_name_weight is not None and book.capped.any():
-        cons.append(w[book.capped] <= limits.max_single_name_weight + s("max_single_name_weight"))
-    if limits.min_cash_weight is not None:
-        cons.append(cp.sum(w[book.cash_set]) >= limits.min_cash_weight - s("min_cash_weight"))
-    if limits.duration_band is not None:
-        sd = s("duration_band")
-        gap = book.duration @ w - book.benchmark_duration
-        cons += [gap <= limits.duration_band + sd, -gap <= limits.duration_band + sd]
-    for g, cap in limits.group_caps.items():
-        if np.any(book.groups == g):
-            cons.append(cp.sum(w[book.groups == g]) <= cap + s(f"group_cap:{g}"))
-    if limits.max_turnover is not None:
-        tr = cp.norm1(w[book.traded] * result.value_post - book.notional[book.traded]) / book.value
-        cons.append(tr <= limits.max_turnover + s("max_turnover"))
-    if not slack:
-        return []
-    prob = cp.Problem(cp.Minimize(cp.sum(list(slack.values()))), cons)
-    try:
-        prob.solve(solver=cp.CLARABEL)
-    except cp.error.SolverError:
-        return list(slack)
-    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        return list(slack)
-    return [k for k, v in slack.items() if v.value is not None and v.value > 1e-7]

@@ -27,8 +27,9 @@ from fimonitor.analytics.summary import dv01, weighted_duration
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
+from fimonitor.rebalance.infeasible import diagnose_infeasible
 from fimonitor.rebalance.least_trade import LeastTrade, least_trade
-from fimonitor.rebalance.optimizer import CASH, Limits, ScenarioBook, diagnose_infeasible
+from fimonitor.rebalance.optimizer import CASH, Limits, ScenarioBook
 from fimonitor.rebalance.rounding import Settled, settle, solve_whole_shares
 from fimonitor.rebalance.to_benchmark import to_benchmark
 from fimonitor.results import (

@@ -142,3 +142,35 @@ def test_csv_text_unit():
     ]
     assert rows[1][0] == "'=A" and rows[1][3] == "2026-04-30"
     assert neutralise(-1) == -1 and neutralise("-1e-3") == "-1e-3" and neutralise("x") == "x"
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_float_matrix_fast_path_writes_what_pandas_writes(index):
+    """An all-float table takes the row-by-row ``repr`` path: text identical to pandas.
+
+    Checked on hostile labels (commas, quotes, formula starts, CR, LF, None) and on values
+    whose text is easy to get wrong (NaN, signed zero, infinities, subnormal, huge, 0.1+0.2).
+    """
+    import numpy as np
+
+    from fimonitor import fileio
+
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((30, 6))
+    values[0] = [np.nan, -0.0, np.inf, -np.inf, 1e16, 1e-5]
+    values[1] = [1.0, 1.2345678901234568e17, 5e-324, 1.7976931348623157e308, -1e-300, 0.1 + 0.2]
+    labels = ["A,B", 'q"x', "=cmd", "-1.5", "T\r1", None] + [f"T{i}" for i in range(24)]
+    frame = pd.DataFrame(
+        values,
+        index=pd.Index(labels, name="=t"),
+        columns=["c1", "=c2", "a,b", 'x"y', "-3", "line\nb"],
+    )
+    assert fileio._is_float_matrix(frame, index)
+    expected = pd.DataFrame({i: frame.iloc[:, i] for i in range(frame.shape[1])}, index=frame.index)
+    expected.columns = ["c1", "'=c2", "a,b", 'x"y', "-3", "line\nb"]
+    if index:
+        expected.index = pd.Index(["A,B", 'q"x', "'=cmd", "-1.5", "T\n1", None, *labels[6:]])
+        expected.index.name = "'=t"
+    assert csv_text(frame, index=index) == expected.to_csv(index=index, lineterminator="\n")
+    back = pd.read_csv(io.StringIO(csv_text(frame, index=index)), index_col=0 if index else None)
+    np.testing.assert_array_equal(back.to_numpy(), values)  # full precision round trip
