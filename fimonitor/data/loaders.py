@@ -598,22 +598,23 @@ def absent_panel(index: pd.Index, columns: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(grid, index=index, columns=columns, copy=False)
 
 
-def _panel(prices: pd.DataFrame, col: str) -> pd.DataFrame:
-    """Date x ticker panel of ``col`` (NaN where a pair has no row), both axes sorted.
+def _panels(prices: pd.DataFrame, cols: list[str]) -> dict[str, pd.DataFrame]:
+    """Date x ticker panels of ``cols`` (NaN where a pair has no row), both axes sorted.
 
-    The same frame as ``prices.pivot(index="date", columns="ticker", values=col)`` (the
+    Each is the frame ``prices.pivot(index="date", columns="ticker", values=col)`` (the
     (date, ticker) pairs are unique: ``read_prices`` checked), built by scattering the values
-    at the factorised positions (no hashing of (date, ticker) pairs; ~10x faster at 1M rows).
+    at positions factorised once for all columns (no hashing of (date, ticker) pairs).
     """
     d_codes, dates = pd.factorize(prices["date"], sort=True)
     t_codes, tickers = pd.factorize(prices["ticker"], sort=True)
-    grid = np.full((len(dates), len(tickers)), np.nan)
-    grid[d_codes, t_codes] = prices[col].to_numpy(float)
-    return pd.DataFrame(
-        grid,
-        index=pd.DatetimeIndex(dates, name="date"),
-        columns=pd.Index(tickers, name="ticker"),
-    )
+    index = pd.DatetimeIndex(dates, name="date")
+    columns = pd.Index(tickers, name="ticker")
+    out = {}
+    for col in cols:
+        grid = np.full((len(dates), len(tickers)), np.nan)
+        grid[d_codes, t_codes] = prices[col].to_numpy(float)
+        out[col] = pd.DataFrame(grid, index=index, columns=columns, copy=False)
+    return out
 
 
 def load_book(
@@ -660,8 +661,9 @@ def load_book(
     benchmarks, notes = read_benchmarks(files["benchmark"], known)
     ledger = read_transactions(files["transactions"], sec)
 
-    close = _panel(prices, "close")
-    adj = _panel(prices, "adj_close")
+    present = [c for c in OHLV_COLUMNS if c in prices.columns]
+    panels = _panels(prices, ["close", "adj_close", *present])
+    close, adj = panels.pop("close"), panels.pop("adj_close")
     on_adj = [t for t in sec.index[sec["price_field"] == "adj_close"] if t in adj.columns]
     if on_adj:
         close[on_adj] = adj[on_adj]
@@ -681,8 +683,8 @@ def load_book(
     # optional open/high/low/volume: same shape as close, all NaN when the file lacks the column
     ohlv = {
         col: (
-            _panel(prices, col).reindex(index=close.index, columns=close.columns)
-            if col in prices.columns
+            panels[col].reindex(index=close.index, columns=close.columns)
+            if col in panels
             else absent_panel(close.index, close.columns)
         )
         for col in OHLV_COLUMNS
