@@ -1,16 +1,18 @@
 """Time the history-database write of a large pack (issue 15: 5,000 tickers, DB write < 2 s).
 
 Usage: python benchmarks/bench_store.py [--sizes 1000 5000] [--windows 1Y 3M] [--repeat 3]
-                                         [--db sqlite|URL]
+                                         [--db sqlite|URL] [--form window|frame]
 
 For each size N, builds a synthetic pack (N positions, N asset-metric rows, a correlation matrix
-of N tickers per window computed with ``np.corrcoef`` from 252 random returns, 3 scenarios with
-N orders each, 200 alerts, 1,260 daily returns) and times ``record_pack`` into a fresh database
-(SQLite file in a temporary folder by default; ``--db URL`` for PostgreSQL: each run gets its own
-schema). Prints the median of ``--repeat`` runs (wall clock, and this process's CPU time, which
-other load on the machine does not inflate) and the process's peak RSS after all runs. The
-time includes opening the database (schema check) and the float32 packing of the matrices, not
-the correlation computation.
+of N tickers per window from 252 random returns, rolling 20d and 60d correlations of N tickers
+on 252 dates, 3 scenarios with N orders each, 200 alerts, 1,260 daily returns) and times
+``record_pack`` into a fresh database (SQLite file in a temporary folder by default; ``--db URL``
+for PostgreSQL: each run gets its own schema). ``--form window`` (default) passes each matrix
+as the pack does, a condensed ``CorrelationWindow`` (stored as it is); ``--form frame`` as a
+float64 ``np.corrcoef`` DataFrame (condensed by the store, the 0.2 form). Prints the median of
+``--repeat`` runs (wall clock, and this process's CPU time, which other load on the machine does
+not inflate) and the process's peak RSS after all runs. The time includes opening the database
+(schema check), not the correlation computation.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from fimonitor.analytics.correlation_windows import compact_correlation
 from fimonitor.store import db
 from fimonitor.store.schema import ASSET_METRIC_COLUMNS
 
 
-def synthetic_pack(n: int, windows: list[str], seed: int = 3) -> dict:
+def synthetic_pack(n: int, windows: list[str], seed: int = 3, form: str = "window") -> dict:
     """Keyword arguments of ``record_pack`` for an N-ticker book."""
     rng = np.random.default_rng(seed)
     tickers = [f"T{i:05d}" for i in range(n)]
@@ -54,8 +57,18 @@ def synthetic_pack(n: int, windows: list[str], seed: int = 3) -> dict:
     )
     returns = rng.normal(0, 0.004, size=(252, n))
     common = rng.normal(0, 0.004, size=(252, 1))
-    corr = np.corrcoef((returns + common).T)
-    matrices = {win: pd.DataFrame(corr, index=tickers, columns=tickers) for win in windows}
+    rets = pd.DataFrame(returns + common, columns=tickers)
+    if form == "window":
+        one = compact_correlation(rets)
+        matrices = dict.fromkeys(windows, one)
+    else:
+        corr = np.corrcoef(rets.to_numpy().T)
+        matrices = {win: pd.DataFrame(corr, index=tickers, columns=tickers) for win in windows}
+    dates = pd.bdate_range(end="2026-04-30", periods=252)
+    rolling = {
+        w: pd.DataFrame(rng.uniform(-1, 1, (252, n)), index=dates, columns=tickers)
+        for w in ("20d", "60d")
+    }
     metrics = pd.DataFrame(
         rng.normal(size=(n, len(ASSET_METRIC_COLUMNS))), columns=ASSET_METRIC_COLUMNS
     )
@@ -102,6 +115,7 @@ def synthetic_pack(n: int, windows: list[str], seed: int = 3) -> dict:
         alerts=alerts,
         positions=positions,
         correlations=matrices,
+        rolling_correlations=rolling,
         rebalancing=summary,
         rebalance_orders=orders,
         asset_metrics=metrics,
@@ -136,10 +150,11 @@ def main() -> None:
     ap.add_argument("--windows", nargs="+", default=["1Y"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", default="sqlite", help="sqlite (default) or a PostgreSQL URL")
+    ap.add_argument("--form", choices=["window", "frame"], default="window")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            pack = synthetic_pack(n, args.windows)
+            pack = synthetic_pack(n, args.windows, form=args.form)
             times, cpu, size = [], [], None
             for _ in range(args.repeat):
                 url, cleanup = _fresh_url(args.db, Path(tmp))

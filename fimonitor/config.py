@@ -41,6 +41,7 @@ TOP_KEYS = (
     "risk_lookback_days",
     "risk_free_rate",
     "max_stale_days",
+    "correlations_csv_max_holdings",
     "rules",
     "rebalance",
     "risk_levels",
@@ -50,7 +51,12 @@ TOP_KEYS = (
 )
 LABEL_KEYS = ("groups",)
 #: the largest accepted value of each whole-number setting (100 years of weeks / days)
-INT_LIMITS = {"lookback_weeks": 5_200, "risk_lookback_days": 25_200, "max_stale_days": 250}
+INT_LIMITS = {
+    "lookback_weeks": 5_200,
+    "risk_lookback_days": 25_200,
+    "max_stale_days": 250,
+    "correlations_csv_max_holdings": 1_000_000,
+}
 MAX_NAME = 200  # characters of portfolio_name
 BENCHMARKS_KEYS = ("primary",)
 RISK_LEVEL_KEYS = ("very_low", "low", "moderate", "high")  # upper volatility bounds, in order
@@ -108,6 +114,8 @@ class MonitorConfig:
     risk_lookback_days: int = 252
     risk_free_rate: float = 0.0  # daily rate, fraction
     max_stale_days: int = 5  # trading days a held ticker's last close may lag the as-of date
+    # above this many holdings correlations.csv is not written (the matrices stay in the DB)
+    correlations_csv_max_holdings: int = 1_000
     # annualised-volatility upper bounds of Very Low, Low, Moderate, High (fractions)
     risk_levels: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     # ``labels: {groups: {hy_credit: High yield}}``: display names of group codes on the pages

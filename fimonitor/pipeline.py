@@ -331,11 +331,12 @@ def build_pack(
     if with_risk:
         rk = pack_tables.risk_tables(book, h, positions, d, config)
         corr = rk["corr"]
+        if corr["note"]:
+            dq.append(("WARN", "correlations.csv not written", corr["note"]))
         extra.update(
             risk_metrics=rk["risk_metrics"],
             correlations=corr["matrix"],
             correlation_windows=corr["windows"],
-            correlation_p_values=corr["p_values"],
             correlation_observations=corr["observations"],
             rolling_correlations=corr["rolling"],
             rolling_risk=rk["rolling_risk"],
@@ -586,9 +587,8 @@ def record(pack: Pack, url: str | Store, config: MonitorConfig | None = None) ->
         allocations=targets,
         allocations_source=Path(config.source).name if config and config.source else None,
         correlations=pack.correlation_windows or some(pack.correlations),
-        correlation_p_values=pack.correlation_p_values or None,
         correlation_observations=pack.correlation_observations or None,
-        rolling_correlations=some(pack.rolling_correlations),
+        rolling_correlations=pack.rolling_correlations or None,
         rebalancing=rb.summary if rb is not None else None,
         rebalance_orders=rb.orders if rb is not None else None,
         period_returns=some(pack.performance),

@@ -94,6 +94,8 @@ class Pack:
                      252 days; ``max_drawdown_duration`` trading days; ``risk_level`` text)
     correlations     correlations.csv: ticker x ticker Pearson correlation of the holdings'
                      daily adj_close returns on the same return rows as ``risk_metrics``
+                     (float64); empty above ``correlations_csv_max_holdings`` holdings (then
+                     ``data_quality`` says so)
     rebalance        the scenarios (PRE, POST_MIN, POST_BM, POST_CONS)
     previous_as_of   the as-of "what changed" compares with: the latest earlier pack in OUT or
                      the history database when the run started, else the week-earlier date
@@ -117,13 +119,17 @@ class Pack:
                      excess_return_1y, tracking_error, information_ratio, beta, alpha`` (years;
                      fractions; see :mod:`fimonitor.analytics.benchmark_table`)
     correlation_windows
-                     {``1M, 3M, 6M, 1Y, 3Y``: ticker x ticker matrix} of the holdings (windows
-                     longer than the return history are left out)
-    correlation_p_values, correlation_observations
-                     {window: p-value matrix}, {window: number of return rows}
+                     {``1M, 3M, 6M, 1Y, 3Y``: :class:`~fimonitor.analytics.correlation_windows.
+                     CorrelationWindow`} of the holdings: condensed float32 r and p-values,
+                     row counts, strongest pairs (windows longer than the return history are
+                     left out)
+    correlation_observations
+                     {window: number of return rows}
     rolling_correlations
-                     ``window (20d, 60d), date, ticker, correlation``: each holding with the
-                     portfolio on each return date of the risk look-back window
+                     {``20d``, ``60d``: date x ticker frame}: each holding's rolling correlation
+                     with the portfolio on each return date of the risk look-back window
+                     (``pack_tables.rolling_long`` gives the long ``window, date, ticker,
+                     correlation`` form)
     """
 
     as_of: pd.Timestamp
@@ -159,9 +165,8 @@ class Pack:
     asset_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     correlation_windows: dict = field(default_factory=dict)
-    correlation_p_values: dict = field(default_factory=dict)
     correlation_observations: dict = field(default_factory=dict)
-    rolling_correlations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rolling_correlations: dict = field(default_factory=dict)
 
     def summary_value(self, metric: str):
         """Return the value of ``metric`` in ``summary`` (None when absent)."""

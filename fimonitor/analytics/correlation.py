@@ -25,7 +25,9 @@ import logging
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
+
+from fimonitor.analytics import condensed as cd
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ log = logging.getLogger(__name__)
 WINDOWS: dict[str, int] = {"1m": 21, "3m": 63, "6m": 126, "1y": 252, "3y": 756}
 ROLLING_WINDOWS: tuple[int, ...] = (20, 60)
 MIN_ROWS = 3
+#: Strongest pairs kept (at full precision) with each window's condensed matrix.
+TOP_PAIRS = 50
 _REL_TINY = 1e-10  # a spread this small relative to the values' size is a constant series
-_FLOAT32 = np.dtype("<f4")
+_BLOCK_VALUES = 2_000_000  # matrix entries computed at a time (16 MB of float64)
 
 
 def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.DataFrame:
@@ -55,7 +59,11 @@ def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.
         ``P_t / P_{t−1} − 1`` where ``t−1`` is the previous row of ``adj_close`` (no filling
         across gaps), restricted to ``dates`` (NaN for a date the prices do not have).
     """
-    prices = adj_close.sort_index().astype(float)
+    prices = adj_close.sort_index()
+    if dates is not None and len(dates):  # only the rows the dates need (and the one before)
+        first = prices.index.searchsorted(pd.DatetimeIndex(dates).min())
+        prices = prices.iloc[max(int(first) - 1, 0) :]
+    prices = prices.astype(float)
     rets = prices / prices.shift(1) - 1.0
     if dates is None:
         return rets.iloc[1:]
@@ -200,14 +208,34 @@ def p_values(corr: pd.DataFrame, n: pd.DataFrame | int) -> pd.DataFrame:
         Same shape; NaN where ``corr`` is NaN or ``n < 3``; 0 where ``|r| = 1``.
     """
     r = corr.to_numpy(float)
-    nn = np.broadcast_to(np.asarray(n, float), r.shape)
-    dof = nn - 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = r * np.sqrt(dof / (1.0 - r**2))
-        p = 2.0 * stats.t.sf(np.abs(t), np.where(dof > 0, dof, np.nan))
-    p = np.where(np.abs(r) >= 1.0, 0.0, p)
-    p = np.where(np.isnan(r) | (dof <= 0), np.nan, p)
+    p = t_test_p(r, np.broadcast_to(np.asarray(n, float), r.shape))
     return pd.DataFrame(p, index=corr.index, columns=corr.columns)
+
+
+def t_test_p(r: np.ndarray, n: np.ndarray | float) -> np.ndarray:
+    """Two-sided p-values of Pearson's r, element-wise (the formula of :func:`p_values`).
+
+    Parameters
+    ----------
+    r : np.ndarray
+        Correlations (any shape; e.g. a condensed vector).
+    n : np.ndarray or float
+        Rows behind each correlation (broadcast against ``r``).
+
+    Returns
+    -------
+    np.ndarray
+        float64 ``2·F_t(−|t|; n − 2)`` with ``t = r·√((n − 2)/(1 − r²))`` (Student's t
+        distribution function ``scipy.special.stdtr``, the one ``scipy.stats.t.sf`` uses);
+        NaN where ``r`` is NaN or ``n < 3``; 0 where ``|r| = 1``.
+    """
+    r = np.asarray(r, dtype=float)
+    dof = np.asarray(n, dtype=float) - 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = r * np.sqrt(dof / (1.0 - r * r))
+        p = 2.0 * special.stdtr(np.where(dof > 0, dof, np.nan), -np.abs(t))
+    p = np.where(np.abs(r) >= 1.0, 0.0, p)
+    return np.where(np.isnan(r) | (dof <= 0), np.nan, p)
 
 
 def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int) -> pd.DataFrame:
@@ -226,19 +254,47 @@ def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int
     -------
     pd.DataFrame
         Date x ticker Pearson's r over the trailing ``window`` rows; NaN before the first full
-        window and where either series is constant in the window.
+        window, where either series misses a row of the window, and where either is constant
+        in the window; clipped to [−1, 1].
+
+    Notes
+    -----
+    Vectorised over dates and tickers from rolling moments (pandas ``rolling().corr``
+    semantics): with ``x`` a ticker's returns and ``y`` the portfolio's, both centred by
+    their mean over all rows (a shift changes no correlation and keeps the differences of
+    cumulative sums accurate) and set to 0 where either is missing, each window's sums
+    ``Σ1, Σx, Σy, Σx², Σy², Σxy`` are differences of cumulative sums, and
+    ``r = (Σxy − ΣxΣy/w) / √((Σx² − (Σx)²/w)(Σy² − (Σy)²/w))``. A spread at most 1e-10 of
+    ``Σx²`` (or ``Σy²``) is a constant series.
     """
-    p = pd.Series(portfolio, dtype=float).reindex(returns.index)
-    out = returns.astype(float).rolling(window, min_periods=window).corr(p)
-    out = out.where(np.isfinite(out)).clip(-1.0, 1.0)
-    out.index.name = "date"
-    return out
+    x = returns.to_numpy(dtype=float)
+    y = pd.Series(portfolio, dtype=float).reindex(returns.index).to_numpy()
+    rows, k = x.shape
+    out = np.full((rows, k), np.nan)
+    if rows >= window > 0 and k:
+        ok = np.isfinite(x) & np.isfinite(y)[:, None]
+        with np.errstate(invalid="ignore"):
+            x0 = np.where(ok, x - np.nanmean(np.where(ok, x, np.nan), axis=0), 0.0)
+            y0 = np.where(ok, (y - np.nanmean(y))[:, None], 0.0)
 
+        def window_sums(v: np.ndarray) -> np.ndarray:
+            c = np.cumsum(v, axis=0)
+            c[window:] -= c[:-window].copy()
+            return c[window - 1 :]
 
-def _upper_mask(k: int) -> np.ndarray:
-    """Boolean k x k mask of the strict upper triangle (row-major order = squareform order)."""
-    idx = np.arange(k)
-    return idx[:, None] < idx[None, :]
+        n = window_sums(ok.astype(float))
+        sx, sy = window_sums(x0), window_sums(y0)
+        sxx, syy, sxy = window_sums(x0 * x0), window_sums(y0 * y0), window_sums(x0 * y0)
+        vx = sxx - sx * sx / window
+        vy = syy - sy * sy / window
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (sxy - sx * sy / window) / np.sqrt(vx * vy)
+        bad = (n < window - 0.5) | (vx <= _REL_TINY * sxx) | (vy <= _REL_TINY * syy)
+        r[bad | ~np.isfinite(r)] = np.nan
+        out[window - 1 :] = np.clip(r, -1.0, 1.0)
+    frame = pd.DataFrame(out, index=returns.index, columns=returns.columns)
+    frame.index.name = "date"
+    return frame
 
 
 def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
@@ -253,13 +309,12 @@ def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
     -------
     tuple
         ``(tickers, blob)``: the ticker order, and ``k·(k − 1)/2`` little-endian float32 values
-        ``corr[i, j]`` for ``i < j``, row by row (NaN kept as NaN). 4 bytes a pair.
+        ``corr[i, j]`` for ``i < j``, row by row (NaN kept as NaN). 4 bytes a pair
+        (:func:`fimonitor.analytics.condensed.condense`).
     """
     if list(corr.index) != list(corr.columns):
         raise ValueError("correlation matrix must have the same tickers on both axes")
-    a = corr.to_numpy(float)
-    vals = a[_upper_mask(a.shape[0])]
-    return [str(t) for t in corr.index], vals.astype(_FLOAT32).tobytes()
+    return [str(t) for t in corr.index], cd.condense(corr.to_numpy(float))
 
 
 def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
@@ -277,14 +332,7 @@ def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
     pd.DataFrame
         ticker x ticker, float64 (values carry float32 precision, about 7 digits).
     """
-    k = len(tickers)
-    vals = np.frombuffer(blob, dtype=_FLOAT32).astype(float)
-    if vals.size != k * (k - 1) // 2:
-        raise ValueError(f"{vals.size} values do not fill the upper triangle of {k} tickers")
-    a = np.eye(k)
-    mask = _upper_mask(k)
-    a[mask] = vals
-    a.T[mask] = vals  # the transposed view: the lower triangle
+    a = cd.expand(blob, len(tickers)).astype(float)
     idx = pd.Index(tickers, name="ticker")
     return pd.DataFrame(a, index=idx, columns=idx.rename("ticker"))
 
@@ -313,7 +361,8 @@ def top_pairs(
     """
     a = corr.to_numpy(float)
     k = a.shape[0]
-    score = np.where(_upper_mask(k), np.abs(a), -1.0).ravel()
+    upper = np.arange(k)[:, None] < np.arange(k)[None, :]
+    score = np.where(upper, np.abs(a), -1.0).ravel()
     score[np.isnan(score)] = -1.0
     n_valid = int((score >= 0).sum())
     n = max(0, min(n, n_valid))

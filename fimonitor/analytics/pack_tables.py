@@ -20,6 +20,7 @@ from fimonitor.analytics import correlation as corr_mod
 from fimonitor.analytics import risk
 from fimonitor.analytics.attribution import benchmark_contributions
 from fimonitor.analytics.benchmark_table import BENCHMARK_COLUMNS, benchmark_table
+from fimonitor.analytics.correlation_windows import compact_correlation_windows
 from fimonitor.analytics.duration_tables import duration_cross_check
 from fimonitor.analytics.exposures import History
 from fimonitor.analytics.indicators import asset_metrics
@@ -40,6 +41,7 @@ __all__ = [
     "portfolio_returns",
     "primary_benchmark_returns",
     "risk_tables",
+    "rolling_long",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,9 @@ def correlation_tables(
     all_returns: pd.Series,
     lookback: int,
     windows: Mapping[str, int] | None = None,
+    csv_max_holdings: int | None = None,
 ) -> dict[str, object]:
-    """Correlation matrices per window, p-values, row counts and rolling correlations.
+    """Correlation windows (condensed), the holdings' matrix and rolling correlations.
 
     Parameters
     ----------
@@ -87,15 +90,20 @@ def correlation_tables(
     windows : mapping, optional
         Name -> number of returns (default: :data:`correlation.WINDOWS` with upper-case names
         ``1M, 3M, 6M, 1Y, 3Y``).
+    csv_max_holdings : int, optional
+        Above this many holdings the full-precision matrix of ``correlations.csv`` is not
+        computed (``matrix`` empty, ``note`` says why); None = no limit.
 
     Returns
     -------
     dict
-        ``matrix`` (the holdings over the last ``lookback`` returns: ``correlations.csv``),
-        ``windows`` {name: matrix}, ``p_values`` {name: matrix}, ``observations``
-        {name: int, the return rows of the window} and ``rolling`` (long
-        :data:`ROLLING_COLUMNS`: each holding's 20- and 60-day correlation with the portfolio
-        on each of the last ``lookback`` return dates).
+        ``matrix`` (the holdings over the last ``lookback`` returns, float64:
+        ``correlations.csv``; empty above ``csv_max_holdings``), ``windows`` {name:
+        :class:`~fimonitor.analytics.correlation_windows.CorrelationWindow`}, computed one at
+        a time), ``observations`` {name: int, the return rows of the window}, ``rolling``
+        {``20d``/``60d``: date x ticker frame of each holding's rolling correlation with the
+        portfolio on each of the last ``lookback`` return dates} and ``note`` (None, or why
+        ``matrix`` is empty).
     """
     windows = (
         {k.upper(): v for k, v in corr_mod.WINDOWS.items()} if windows is None else dict(windows)
@@ -103,32 +111,61 @@ def correlation_tables(
     dates = pd.DatetimeIndex(all_returns.index)
     as_of = dates[-1] if len(dates) else None
     cols = [t for t in tickers if t in book.adj_close.columns]
-    adj = book.adj_close.loc[:as_of, cols] if as_of is not None else book.adj_close[cols].iloc[:0]
-    res = corr_mod.correlation_windows(adj, dates, windows)
-    mats = {k: v[0] for k, v in res.items()}
-    pvals = {k: corr_mod.p_values(*v) for k, v in res.items()}
-    obs = {k: int(min(windows[k], len(dates))) for k in res}
+    rows_needed = max([*windows.values(), lookback + max(corr_mod.ROLLING_WINDOWS)])
+    panel = book.adj_close.loc[:as_of] if as_of is not None else book.adj_close.iloc[:0]
+    if len(dates):  # the price rows of the returns used (and the row before): less to copy
+        start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
+        panel = panel.iloc[max(int(start) - 1, 0) :]
+    adj = panel[cols]
+    mats = compact_correlation_windows(adj, dates, windows)
+    obs = {k: int(w.n_observations) for k, w in mats.items()}
     risk_dates = dates[-lookback:]
     rets = corr_mod.daily_returns(adj, dates[-(lookback + max(corr_mod.ROLLING_WINDOWS)) :])
-    matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
-    parts = []
-    for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
-        roll = corr_mod.rolling_correlation(rets, all_returns, n).loc[risk_dates]
-        long = roll.stack(future_stack=True).rename("correlation").reset_index()
-        long.columns = ["date", "ticker", "correlation"]
-        parts.append(long.assign(window=f"{n}d"))
-    rolling = (
-        pd.concat(parts, ignore_index=True)[ROLLING_COLUMNS]
-        if parts and cols
-        else pd.DataFrame(columns=ROLLING_COLUMNS)
-    )
+    note = None
+    if csv_max_holdings is not None and len(cols) > csv_max_holdings:
+        matrix = pd.DataFrame()
+        note = (
+            f"correlations.csv not written: {len(cols):,} holdings exceed "
+            f"correlations_csv_max_holdings ({csv_max_holdings:,}); the matrices of every "
+            "window are in the history database (fimonitor history --correlations)"
+        )
+    else:
+        matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
+    rolling = {}
+    if cols:
+        for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
+            rolling[f"{n}d"] = corr_mod.rolling_correlation(rets, all_returns, n).loc[risk_dates]
     return {
         "matrix": matrix,
         "windows": mats,
-        "p_values": pvals,
         "observations": obs,
         "rolling": rolling,
+        "note": note,
     }
+
+
+def rolling_long(rolling: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return rolling correlations as one long frame of :data:`ROLLING_COLUMNS`.
+
+    Parameters
+    ----------
+    rolling : mapping
+        Window name -> date x ticker frame (``correlation_tables()["rolling"]``).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``window, date, ticker, correlation``: windows in the mapping's order, then date,
+        then ticker in column order (NaN kept).
+    """
+    parts = []
+    for name, wide in rolling.items():  # a handful of windows
+        long = wide.stack(future_stack=True).rename("correlation").reset_index()
+        long.columns = ["date", "ticker", "correlation"]
+        parts.append(long.assign(window=name))
+    if not parts:
+        return pd.DataFrame(columns=ROLLING_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[ROLLING_COLUMNS]
 
 
 def asset_metric_table(
@@ -339,7 +376,13 @@ def risk_tables(
         weights=positions.set_index("ticker")["weight"],
         risk_levels=config.risk_levels,
     )
-    corr = correlation_tables(book, list(held["ticker"]), all_r, config.risk_lookback_days)
+    corr = correlation_tables(
+        book,
+        list(held["ticker"]),
+        all_r,
+        config.risk_lookback_days,
+        csv_max_holdings=config.correlations_csv_max_holdings,
+    )
     return {
         "risk_metrics": metrics,
         "corr": corr,

@@ -326,6 +326,22 @@ def create_app(
         return page(request, pairs, limit, offset, extra)
 
     @app.get(
+        "/portfolios/{name}/rolling-correlations",
+        tags=["history"],
+        summary="Rolling correlations with the portfolio",
+    )
+    def rolling_correlations(
+        request: Request,
+        name: Name,
+        as_of: AsOf = None,
+        window: Window = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ):
+        df = readers.rolling_correlations(store, need(name), as_of, window)
+        return page(request, df, limit, offset)
+
+    @app.get(
         "/portfolios/{name}/rebalancing-events", tags=["history"], summary="Rebalancing events"
     )
     def rebalancing_events(

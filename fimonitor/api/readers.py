@@ -246,6 +246,21 @@ def top_pairs(store: Store, portfolio: str, as_of: dt.date | None, window: str) 
     return df[["rank", "ticker_1", "ticker_2", "correlation", "p_value"]].reset_index(drop=True)
 
 
+def rolling_correlations(
+    store: Store, portfolio: str, as_of: dt.date | None, window: str | None
+) -> pd.DataFrame:
+    """Each holding's rolling correlation with the portfolio on ``as_of`` (default: latest).
+
+    Rows ``as_of, window, date, ticker, correlation`` (``window`` ``20d``/``60d``, any case;
+    default both), by window, date, then ticker in the stored order; values are the stored
+    float32 numbers widened to float (null where undefined).
+    """
+    require_snapshot(store, portfolio, as_of)
+    df = read.rolling_correlations(store, portfolio, as_of, window)
+    df = df.drop(columns=["portfolio_id"]).reset_index(drop=True)
+    return _iso(df, "as_of", "date")
+
+
 # --- events, targets, assets ----------------------------------------------------------------
 
 EVENT_FIELDS = (

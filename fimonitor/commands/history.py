@@ -1,6 +1,7 @@
 """``fimonitor history``: what the history database holds (docs/store.md).
 
-``fimonitor history [--db URL] [--out DIR] [--portfolio NAME] [--events | --performance] [--csv]``
+``fimonitor history [--db URL] [--out DIR] [--portfolio NAME]
+[--events | --performance | --correlations [--window W]] [--csv]``
 
 - default: one line per recorded pack (portfolio, as-of, market value, duration gap, alert
   counts and how many rows a few tables hold for it);
@@ -9,7 +10,11 @@
   orders has one row with blank order columns);
 - ``--performance``: for each portfolio's latest as-of, the period returns
   (``performance.csv``) and the attribution by group; with ``--csv`` the period returns, a
-  blank line, then the attribution.
+  blank line, then the attribution;
+- ``--correlations``: for each portfolio's latest as-of, the stored correlation windows
+  (tickers, return rows) and the strongest pairs of ``--window`` (default 1Y); with ``--csv``
+  every pair of that window's matrix (``ticker_1,ticker_2,correlation,p_value``, float32
+  values) of one portfolio (``--portfolio`` when several are stored).
 
 The default database is ``sqlite:///OUT/fimonitor.sqlite`` with ``OUT`` = ``--out`` (default
 ``outputs``).
@@ -20,8 +25,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
 import pandas as pd
 
+from fimonitor.errors import InputError
 from fimonitor.fileio import csv_text
 from fimonitor.report import format as fmt
 from fimonitor.store import read
@@ -67,6 +74,17 @@ def add_parser(subparsers) -> None:
         "--performance",
         action="store_true",
         help="period returns and attribution of each portfolio's latest pack",
+    )
+    what.add_argument(
+        "--correlations",
+        action="store_true",
+        help="correlation windows and strongest pairs of each portfolio's latest pack",
+    )
+    p.add_argument(
+        "--window",
+        default="1Y",
+        metavar="W",
+        help="correlation window for --correlations (1M, 3M, 6M, 1Y, 3Y; default 1Y)",
     )
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.set_defaults(func=run)
@@ -151,6 +169,66 @@ def _performance(url: str, portfolio: str | None, csv: bool) -> str:
     return "".join(out)
 
 
+_TOP_SHOWN = 10
+_PAIR_ROWS = 1_000  # matrix rows per CSV chunk
+
+
+def _correlations(url: str, portfolio: str | None, window: str, csv: bool) -> str | None:
+    window = window.upper()
+    stored = read.correlation_windows(url, portfolio)
+    if csv:
+        names = list(dict.fromkeys(stored["portfolio_id"]))
+        if len(names) > 1 and portfolio is None:
+            raise InputError(
+                f"the history database holds correlations of {len(names)} portfolios; "
+                "pass --portfolio NAME with --correlations --csv"
+            )
+        if not names:
+            sys.stdout.write("ticker_1,ticker_2,correlation,p_value\n")
+            return None
+        _pairs_csv(url, names[0], window)
+        return None
+    if stored.empty:
+        return f"no correlation matrices in {url}\n"
+    out = []
+    for (pid, as_of), mine in stored.groupby(["portfolio_id", "as_of"], sort=False):
+        out.append(f"{pid} as of {as_of:%Y-%m-%d}: correlation windows\n")
+        out.append(_text(mine[["window", "n_tickers", "n_observations"]], indent="    "))
+        top = read.top_pairs(url, pid, as_of, window)
+        if len(top):
+            out.append(f"{pid} as of {as_of:%Y-%m-%d}: strongest {window} pairs\n")
+            shown = top.head(_TOP_SHOWN)[["rank", "ticker_1", "ticker_2", "correlation", "p_value"]]
+            out.append(_text(shown, indent="    "))
+        out.append("\n")
+    return "".join(out)
+
+
+def _pairs_csv(url: str, portfolio: str, window: str) -> None:
+    """Every pair of one stored matrix, written a block of matrix rows at a time."""
+    corr = read.correlations(url, portfolio, None, window)
+    try:
+        pv = read.correlations(url, portfolio, None, window, p_values=True).to_numpy()
+    except InputError:  # no p-values stored for this window
+        pv = None
+    values = corr.to_numpy()
+    names = np.asarray([str(t) for t in corr.columns], dtype=object)
+    k = len(names)
+    sys.stdout.write("ticker_1,ticker_2,correlation,p_value\n")
+    for i0 in range(0, max(k - 1, 0), _PAIR_ROWS):  # a handful of blocks
+        i1 = min(k - 1, i0 + _PAIR_ROWS)
+        i, j = np.nonzero(np.arange(i0, i1)[:, None] < np.arange(k)[None, :])
+        i += i0
+        block = pd.DataFrame(
+            {
+                "ticker_1": names[i],
+                "ticker_2": names[j],
+                "correlation": values[i, j].astype(float),
+                "p_value": pv[i, j].astype(float) if pv is not None else np.nan,
+            }
+        )
+        sys.stdout.write(csv_text(block).split("\n", 1)[1])
+
+
 def run(args: argparse.Namespace) -> int:
     """Print what the history database holds; returns the exit code."""
     url = args.db or default_url(args.out)
@@ -159,6 +237,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.performance:
         sys.stdout.write(_performance(url, args.portfolio, args.csv))
+        return 0
+    if args.correlations:
+        text = _correlations(url, args.portfolio, args.window, args.csv)
+        if text is not None:
+            sys.stdout.write(text)
         return 0
     table = read.snapshots(url, args.portfolio)
     if args.csv:

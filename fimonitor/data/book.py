@@ -62,7 +62,8 @@ def freeze(frame: pd.DataFrame) -> FrozenFrame:
     ----------
     frame : pd.DataFrame
         Any frame; it is copied once, and the numpy arrays of the copy are marked
-        ``writeable=False`` (extension arrays such as pandas strings are left as they are:
+        ``writeable=False`` (a frame whose numpy blocks are all read-only already is
+        wrapped without a copy) (extension arrays such as pandas strings are left as they are:
         the frame-level guards still refuse writes to them).
 
     Returns
@@ -72,6 +73,11 @@ def freeze(frame: pd.DataFrame) -> FrozenFrame:
     """
     if isinstance(frame, FrozenFrame):
         return frame
+    blocks = frame._mgr.blocks
+    if blocks and all(
+        isinstance(b.values, np.ndarray) and not b.values.flags.writeable for b in blocks
+    ):  # already read-only (e.g. a broadcast all-NaN panel): nothing can write; no copy
+        return FrozenFrame(frame, copy=False)
     data = frame.copy(deep=True)
     # pandas has no public handle on a frame's blocks; the copy owns them, nothing else does
     for block in data._mgr.blocks:

@@ -416,8 +416,11 @@ def validate_prices(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     return out
 
 
-def check_price_values(prices: pd.DataFrame, path: str | Path) -> None:
+def check_price_values(prices: pd.DataFrame, path: str | Path, *, duplicates: bool = True) -> None:
     """The value checks of :func:`validate_prices` on parsed floats (also the fast path).
+
+    ``duplicates`` False skips the repeated (date, ticker) check (a caller that checked them
+    on integer codes).
 
     Raises
     ------
@@ -449,7 +452,8 @@ def check_price_values(prices: pd.DataFrame, path: str | Path) -> None:
         "close (and adj_close) is blank",
         column="close",
     )
-    check_duplicates(prices, ["date", "ticker"], path, "date/ticker")
+    if duplicates:
+        check_duplicates(prices, ["date", "ticker"], path, "date/ticker")
 
 
 # --------------------------------------------------------------------------- stand-alone files

@@ -1,11 +1,8 @@
-"""Conversions between DataFrames and database rows, and the compact correlation format.
+"""Conversions between DataFrames and database rows (JSON, typed columns).
 
-Correlation matrices are stored as their *condensed upper triangle*: the entries above the
-diagonal, row by row (``(0,1), (0,2), …, (0,n-1), (1,2), …``), as little-endian float32 bytes
-(``n (n - 1) / 2`` values, 4 bytes each), beside the ticker order. A 5,000-ticker matrix takes
-50 MB instead of 12.5 M rows. Reading it back restores the symmetric matrix with a unit
-diagonal; values carry float32 precision (relative error below 6e-8, absolute below 6e-8 for
-|r| <= 1), and NaN (a pair without enough common returns) round-trips as NaN.
+The compact correlation format (condensed upper triangle as little-endian float32 bytes) is
+:mod:`fimonitor.analytics.condensed`, the one codec: the store writes its bytes as they are and
+expands them when read.
 """
 
 from __future__ import annotations
@@ -22,138 +19,9 @@ import pandas as pd
 from fimonitor.errors import InputError
 
 __all__ = [
-    "FLOAT32_LE",
-    "condense",
-    "condensed",
-    "expand",
     "frame_rows",
     "to_json",
-    "top_pairs",
 ]
-
-FLOAT32_LE = "<f4"
-
-
-def _upper_mask(n: int) -> np.ndarray:
-    return np.triu(np.ones((n, n), dtype=bool), k=1)
-
-
-def condensed(matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """Return the entries above the diagonal of a square matrix, row by row, as float32.
-
-    Parameters
-    ----------
-    matrix : DataFrame or ndarray, shape (n, n)
-        Symmetric; only the entries above the diagonal are read.
-
-    Returns
-    -------
-    np.ndarray
-        ``n (n - 1) / 2`` little-endian float32 values.
-    """
-    values = np.asarray(matrix)
-    if values.ndim != 2 or values.shape[0] != values.shape[1]:
-        raise InputError(f"a correlation matrix must be square, got shape {values.shape}")
-    return values[_upper_mask(values.shape[0])].astype(FLOAT32_LE, copy=False)
-
-
-def condense(matrix: pd.DataFrame | np.ndarray) -> bytes:
-    """:func:`condensed` as bytes (``n (n - 1) / 2 * 4`` of them): the stored form."""
-    return condensed(matrix).tobytes()
-
-
-def expand(blob: bytes, n: int, *, diagonal: float = 1.0) -> np.ndarray:
-    """Inverse of :func:`condense`: the symmetric ``(n, n)`` float32 matrix.
-
-    Parameters
-    ----------
-    blob : bytes
-        ``n (n - 1) / 2`` little-endian float32 values.
-    n : int
-        Number of tickers.
-    diagonal : float
-        Value put on the diagonal (1 for correlations, NaN for p-values).
-    """
-    flat = np.frombuffer(blob, dtype=FLOAT32_LE).astype(np.float32)
-    if flat.size != n * (n - 1) // 2:
-        raise InputError(f"a stored matrix of {n} tickers holds {flat.size} values")
-    out = np.empty((n, n), dtype=np.float32)
-    mask = _upper_mask(n)
-    out[mask] = flat
-    out.T[mask] = flat
-    np.fill_diagonal(out, diagonal)
-    return out
-
-
-def top_pairs(
-    matrix: np.ndarray,
-    tickers: Sequence[str],
-    n_top: int,
-    p_values: np.ndarray | None = None,
-    packed: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Return the ``n_top`` pairs with the largest absolute correlation (NaN pairs left out).
-
-    Parameters
-    ----------
-    matrix : ndarray, shape (n, n)
-        The correlations (their values are reported at this precision).
-    tickers : sequence of str
-        The matrix order.
-    n_top : int
-        How many pairs.
-    p_values : ndarray, optional
-        Same layout; reported beside each pair.
-    packed : ndarray, optional
-        ``condensed(matrix)`` when the caller has it already (ranking uses it).
-
-    Returns
-    -------
-    pd.DataFrame
-        ``pair_rank, ticker_1, ticker_2, correlation, p_value``; ``ticker_1`` comes first in
-        the matrix order; ties keep the matrix order.
-
-    Notes
-    -----
-    Exact and O(pairs): the ``n_top``-th largest |r| of a strided subsample cannot exceed the
-    ``n_top``-th largest of all pairs, so every pair of the true top set is among the
-    candidates at or above that threshold; only the candidates are sorted.
-    """
-    cols = ["pair_rank", "ticker_1", "ticker_2", "correlation", "p_value"]
-    n = matrix.shape[0]
-    if n < 2 or n_top <= 0:
-        return pd.DataFrame(columns=cols)
-    flat = condensed(matrix) if packed is None else packed
-    strength = np.abs(flat)
-    strength[np.isnan(strength)] = -np.inf
-    k = min(n_top, int(np.isfinite(strength).sum()))
-    if k == 0:
-        return pd.DataFrame(columns=cols)
-    stride = max(1, strength.size // max(100_000, 20 * k))
-    sample = strength[::stride]
-    threshold = -np.inf
-    if sample.size > k:
-        threshold = np.partition(sample, sample.size - k)[sample.size - k]
-    candidates = np.flatnonzero(strength >= threshold)
-    order = np.lexsort((candidates, -strength[candidates]))[:k]
-    pick = candidates[order]
-    # condensed index -> (row, column): row i starts at i n - i (i + 1) / 2
-    rows = np.arange(n - 1)
-    row_start = rows * n - rows * (rows + 1) // 2
-    i = np.searchsorted(row_start, pick, side="right") - 1
-    j = pick - row_start[i] + i + 1
-    names = np.asarray([str(t) for t in tickers], dtype=object)
-    return pd.DataFrame(
-        {
-            "pair_rank": np.arange(1, k + 1),
-            "ticker_1": names[i],
-            "ticker_2": names[j],
-            "correlation": np.asarray(matrix, dtype=float)[i, j],
-            "p_value": (
-                np.asarray(p_values, dtype=float)[i, j] if p_values is not None else np.nan
-            ),
-        }
-    )
 
 
 def to_json(obj: Any) -> str:

@@ -14,7 +14,11 @@
    - ``portfolio_risk_metrics`` gains ``text_value``;
    - new tables: ``portfolio_period_returns``, ``portfolio_daily_returns``,
      ``portfolio_benchmarks``, ``portfolio_attribution``, ``asset_performance_metrics``,
-     ``asset_rolling_correlations``.
+     ``asset_rolling_correlations`` (one row per date and ticker: :data:`ROLLING_V2`).
+3. Compact rolling correlations: ``asset_rolling_correlations`` goes from one row per
+   ``(portfolio, as-of, window, date, ticker)`` to one row per ``(portfolio, as-of, window)``
+   holding the dates, the tickers and a float32 date x ticker blob; every stored value is kept
+   (rounded to float32; a date/ticker cell without a row is NaN).
 """
 
 from __future__ import annotations
@@ -26,13 +30,43 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from fimonitor.analytics import condensed as cd
+from fimonitor.analytics.correlation import TOP_PAIRS
 from fimonitor.store import codec, rows
 from fimonitor.store import schema as S
 from fimonitor.store import schema_v1 as V1
 
-#: Strongest pairs kept per stored correlation matrix (``correlation_top_pairs``).
-TOP_PAIRS = 50
+__all__ = [
+    "MIGRATIONS",
+    "ROLLING_V2",
+    "SCHEMA_VERSION",
+    "TOP_PAIRS",
+    "correlation_matrix_rows",
+    "rolling_row",
+]
+
 MIGRATED_WINDOW = "1Y"
+
+#: ``asset_rolling_correlations`` as migration 2 created it (frozen: migration 3 replaced it).
+ROLLING_V2 = sa.Table(
+    "asset_rolling_correlations",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("portfolio_id", sa.String(100), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("window_name", sa.String(16), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("ticker", sa.String(64), nullable=False),
+    sa.Column("correlation", sa.Float),
+    sa.UniqueConstraint(
+        "portfolio_id",
+        "as_of",
+        "window_name",
+        "date",
+        "ticker",
+        name="uq_rolling_portfolio_asof_window_date_ticker",
+    ),
+)
 
 
 def _v2_positions(conn: sa.Connection) -> None:
@@ -52,31 +86,52 @@ def correlation_matrix_rows(
     pid: str,
     as_of,
     window: str,
-    matrix: pd.DataFrame,
+    matrix,
     p_values: pd.DataFrame | None = None,
     n_observations: int | None = None,
     n_top: int = TOP_PAIRS,
 ) -> tuple[dict, list[dict]]:
-    """Build the ``asset_correlations`` row and ``correlation_top_pairs`` rows of a matrix."""
-    tickers = [str(t) for t in matrix.columns]
-    if not matrix.index.equals(matrix.columns):
-        matrix = matrix.reindex(index=matrix.columns)
-    values = matrix.to_numpy(dtype=float)
-    packed = codec.condensed(values)
-    pv = None
-    if p_values is not None:
-        pv = p_values.reindex(index=matrix.columns, columns=matrix.columns).to_numpy(dtype=float)
+    """Build the ``asset_correlations`` row and ``correlation_top_pairs`` rows of a matrix.
+
+    Parameters
+    ----------
+    matrix : DataFrame or CorrelationWindow
+        A ticker x ticker matrix (condensed here, with ``p_values`` laid out the same way), or
+        a :class:`~fimonitor.analytics.correlation_windows.CorrelationWindow`, whose condensed
+        float32 bytes are stored as they are (its p-values and row count too; ``p_values``
+        and ``n_observations`` are then ignored).
+    """
     key = {"portfolio_id": pid, "as_of": as_of, "window_name": str(window)}
+    if isinstance(matrix, pd.DataFrame):
+        tickers = [str(t) for t in matrix.columns]
+        if not matrix.index.equals(matrix.columns):
+            matrix = matrix.reindex(index=matrix.columns)
+        upper = cd.upper_rows(matrix.to_numpy(dtype=float), 0)  # float64: top pairs exact
+        pv = None
+        if p_values is not None:
+            pv_full = p_values.reindex(index=matrix.columns, columns=matrix.columns)
+            pv = cd.upper_rows(pv_full.to_numpy(dtype=float), 0)
+        r_blob = upper.astype(cd.FLOAT32_LE).tobytes()
+        p_blob = None if pv is None else pv.astype(cd.FLOAT32_LE).tobytes()
+        top = cd.top_pairs(upper, tickers, n_top, pv)
+    else:  # a CorrelationWindow: already condensed
+        tickers = list(matrix.tickers)
+        r_blob, p_blob = _blob(matrix.r), _blob(matrix.p)  # no copy of the 50 MB arrays
+        n_observations = matrix.n_observations
+        top = matrix.top
+        n_valid = int(np.isfinite(matrix.r).sum())
+        if len(top) < min(n_top, n_valid):  # asked for more than were kept: float32 values
+            top = cd.top_pairs(matrix.r, tickers, n_top, matrix.p)
+        top = top.head(n_top)
     row = {
         **key,
         "n_tickers": len(tickers),
         "n_observations": None if n_observations is None else int(n_observations),
         "tickers": json.dumps(tickers),
-        "dtype": codec.FLOAT32_LE,
-        "correlations": packed.tobytes(),
-        "p_values": None if pv is None else codec.condense(pv),
+        "dtype": cd.FLOAT32_LE,
+        "correlations": r_blob,
+        "p_values": p_blob,
     }
-    top = codec.top_pairs(values, tickers, n_top, pv, packed)
     top_rows = codec.frame_rows(
         top,
         [
@@ -90,6 +145,46 @@ def correlation_matrix_rows(
         "top_pairs",
     )
     return row, top_rows
+
+
+def _blob(values: np.ndarray) -> memoryview:
+    """The bytes of a little-endian float32 array, without copying them (a buffer view)."""
+    arr = np.ascontiguousarray(values, dtype=cd.FLOAT32_LE)
+    return memoryview(arr).cast("B")
+
+
+def rolling_row(pid: str, as_of, window: str, wide: pd.DataFrame) -> dict:
+    """Build the ``asset_rolling_correlations`` row of one window.
+
+    Parameters
+    ----------
+    pid : str
+        Portfolio id.
+    as_of : date
+        The pack's as-of date.
+    window : str
+        Window name (``20d``, ``60d``).
+    wide : pd.DataFrame
+        Date x ticker correlations (index: dates; NaN where undefined).
+
+    Returns
+    -------
+    dict
+        ``dates`` and ``tickers`` as JSON lists, ``correlations`` the values as little-endian
+        float32, date-major (row by row: all tickers of the first date, then the next date).
+    """
+    values = np.ascontiguousarray(wide.to_numpy(dtype=float), dtype=cd.FLOAT32_LE)
+    return {
+        "portfolio_id": pid,
+        "as_of": as_of,
+        "window_name": str(window),
+        "n_dates": int(values.shape[0]),
+        "n_tickers": int(values.shape[1]),
+        "dates": json.dumps(pd.DatetimeIndex(wide.index).strftime("%Y-%m-%d").tolist()),
+        "tickers": json.dumps([str(t) for t in wide.columns]),
+        "dtype": cd.FLOAT32_LE,
+        "correlations": values.tobytes(),
+    }
 
 
 def _v2_correlations(conn: sa.Connection) -> None:
@@ -166,9 +261,58 @@ def _v2_analytics(conn: sa.Connection) -> None:
         S.portfolio_benchmarks,
         S.portfolio_attribution,
         S.asset_performance_metrics,
-        S.asset_rolling_correlations,
+        ROLLING_V2,
     ):
         table.create(conn)
+
+
+def _v3_rolling(conn: sa.Connection) -> None:
+    conn.execute(
+        sa.text("ALTER TABLE asset_rolling_correlations RENAME TO asset_rolling_correlations_v2")
+    )
+    old = sa.Table(
+        "asset_rolling_correlations_v2",
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type) for c in ROLLING_V2.columns),
+    )
+    S.asset_rolling_correlations.create(conn)
+    keys = conn.execute(
+        sa.select(old.c.portfolio_id, old.c.as_of, old.c.window_name)
+        .distinct()
+        .order_by(old.c.portfolio_id, old.c.as_of, old.c.window_name)
+    ).all()
+    for pid, as_of, window in keys:  # one blob per stored (snapshot, window)
+        long = pd.DataFrame(
+            conn.execute(
+                sa.select(old.c.date, old.c.ticker, old.c.correlation)
+                .where(old.c.portfolio_id == pid, old.c.as_of == as_of, old.c.window_name == window)
+                .order_by(old.c.id)
+            ).all(),
+            columns=["date", "ticker", "correlation"],
+        )
+        long["date"] = pd.to_datetime(long["date"])
+        long["correlation"] = pd.to_numeric(long["correlation"], errors="coerce")
+        wide = wide_rolling(long)
+        conn.execute(S.asset_rolling_correlations.insert(), [rolling_row(pid, as_of, window, wide)])
+    old.drop(conn)
+
+
+def wide_rolling(long: pd.DataFrame) -> pd.DataFrame:
+    """Date x ticker frame of long ``date, ticker, correlation`` rows (one window).
+
+    Dates ascending, tickers in order of first appearance; a missing cell is NaN; a repeated
+    ``(date, ticker)`` keeps its first value.
+    """
+    dates = pd.DatetimeIndex(pd.unique(long["date"])).sort_values()
+    tickers = pd.Index(pd.unique(long["ticker"].astype(str)))
+    values = np.full((len(dates), len(tickers)), np.nan)
+    first = ~long.duplicated(["date", "ticker"])
+    sub = long[first]
+    values[
+        dates.get_indexer(pd.DatetimeIndex(sub["date"])),
+        tickers.get_indexer(sub["ticker"].astype(str)),
+    ] = pd.to_numeric(sub["correlation"], errors="coerce").to_numpy(dtype=float)
+    return pd.DataFrame(values, index=dates, columns=tickers)
 
 
 #: (version, description, migration) in order of application.
@@ -179,5 +323,6 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
         "analytics store: positions, targets, compact correlations, orders, returns",
         _v2_analytics,
     ),
+    (3, "compact rolling correlations: one float32 date x ticker blob per window", _v3_rolling),
 )
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

@@ -14,12 +14,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from fimonitor.analytics import condensed as cd
 from fimonitor.errors import InputError, StoreError
-from fimonitor.store import codec
 from fimonitor.store import schema as S
 from fimonitor.store.engine import Store, one_line, open_store
 from fimonitor.store.write import as_date
@@ -42,6 +43,7 @@ __all__ = [
     "positions",
     "read_table",
     "risk",
+    "rolling_correlations",
     "snapshots",
     "top_pairs",
 ]
@@ -391,8 +393,73 @@ def correlations(
     blob = row["p_values"] if p_values else row["correlations"]
     if blob is None:
         raise InputError(f"no p-values stored for the {window} matrix of {portfolio}")
-    values = codec.expand(bytes(blob), len(tickers), diagonal=float("nan") if p_values else 1.0)
+    values = cd.expand(bytes(blob), len(tickers), diagonal=float("nan") if p_values else 1.0)
     return pd.DataFrame(values, index=pd.Index(tickers, name="ticker"), columns=tickers)
+
+
+ROLLING_COLUMNS = ["portfolio_id", "as_of", "window", "date", "ticker", "correlation"]
+
+
+def rolling_correlations(
+    url: str | Store,
+    portfolio: str | None = None,
+    as_of: Any = None,
+    window: str | None = None,
+    tickers: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read stored rolling correlations as a long frame (each holding with the portfolio).
+
+    Parameters
+    ----------
+    url : str or Store
+        The history database.
+    portfolio : str, optional
+        One portfolio (default: all).
+    as_of : date-like, optional
+        The snapshot (default: each portfolio's latest).
+    window : str, optional
+        ``20d`` or ``60d`` (case-insensitive; default: every stored window).
+    tickers : sequence of str, optional
+        Only these tickers (default: all).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``portfolio_id, as_of, window, date, ticker, correlation``: by portfolio, as-of,
+        window (as stored), date, then ticker in the stored order; values are the stored
+        float32 numbers widened to float (NaN where undefined).
+    """
+    t = S.asset_rolling_correlations
+    stmt = _snapshot_select(t, portfolio, as_of)
+    with _reading(url) as conn:
+        rows = conn.execute(stmt).mappings().all()
+    parts = []
+    wanted = None if tickers is None else {str(x) for x in tickers}
+    for row in rows:  # one row per snapshot and window
+        if window is not None and str(row["window_name"]).lower() != window.lower():
+            continue
+        names = np.asarray(json.loads(row["tickers"]), dtype=object)
+        dates = pd.DatetimeIndex(json.loads(row["dates"]))
+        values = np.frombuffer(bytes(row["correlations"]), dtype=row["dtype"])
+        values = values.reshape(int(row["n_dates"]), int(row["n_tickers"]))
+        cols = np.arange(len(names))
+        if wanted is not None:
+            cols = cols[np.isin(names, list(wanted))]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "portfolio_id": row["portfolio_id"],
+                    "as_of": pd.Timestamp(row["as_of"]),
+                    "window": row["window_name"],
+                    "date": np.repeat(dates.to_numpy(), cols.size),
+                    "ticker": np.tile(names[cols], len(dates)),
+                    "correlation": values[:, cols].astype(float).ravel(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=ROLLING_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[ROLLING_COLUMNS]
 
 
 def top_pairs(

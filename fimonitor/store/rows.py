@@ -124,12 +124,6 @@ TARGET_SPEC = [
     ("active", "active", "bool", True),
     ("source", "source", "str", False),
 ]
-ROLLING_SPEC = [
-    ("window_name", "window", "str", True),
-    ("date", "date", "date", True),
-    ("ticker", "ticker", "str", True),
-    ("correlation", "correlation", "float", True),
-]
 ORDER_SPEC = [
     ("ticker", "ticker", "str", True),
     ("side", "side", "str", False),

@@ -1,4 +1,4 @@
-"""Tables of the history database (docs/store.md; schema version 2) and their migrations.
+"""Tables of the history database (docs/store.md; schema version 3) and their migrations.
 
 Every snapshot table is keyed by ``(portfolio_id, as_of, ...)`` with a unique constraint, so
 re-recording an as-of replaces its rows instead of doubling them. Text keys that may be
@@ -12,7 +12,7 @@ A migration is a function ``(connection) -> None`` run inside one transaction to
 ``schema_version`` row. To change the schema: add a function and append
 ``(n + 1, "what it does", fn)``; never edit an applied migration (migration 2 creates the tables
 defined here: freeze a copy of a table in :mod:`fimonitor.store.migrations` before a later
-migration changes it).
+migration changes it, as migration 3 did for ``asset_rolling_correlations``).
 
 Units: weights are fractions, money in currency units, durations in years, DV01 in currency
 per basis point, returns as fractions, dates ISO. ``docs/store.md`` lists every column.
@@ -186,17 +186,16 @@ asset_rolling_correlations = sa.Table(
     "asset_rolling_correlations",
     metadata,
     *_key_columns(),
-    sa.Column("window_name", sa.String(16), nullable=False),  # e.g. 20D, 60D
-    sa.Column("date", sa.Date, nullable=False),
-    sa.Column("ticker", sa.String(_TICKER), nullable=False),
-    sa.Column("correlation", sa.Float),  # with the portfolio's daily return
+    sa.Column("window_name", sa.String(16), nullable=False),  # e.g. 20d, 60d
+    sa.Column("n_dates", sa.Integer, nullable=False),
+    sa.Column("n_tickers", sa.Integer, nullable=False),
+    sa.Column("dates", sa.Text, nullable=False),  # JSON list of ISO dates: the rows
+    sa.Column("tickers", sa.Text, nullable=False),  # JSON list: the columns
+    sa.Column("dtype", sa.String(16), nullable=False),  # "<f4": little-endian float32
+    # date x ticker values, row by row (date-major), each holding with the portfolio
+    sa.Column("correlations", sa.LargeBinary, nullable=False),
     sa.UniqueConstraint(
-        "portfolio_id",
-        "as_of",
-        "window_name",
-        "date",
-        "ticker",
-        name="uq_rolling_portfolio_asof_window_date_ticker",
+        "portfolio_id", "as_of", "window_name", name="uq_rollingblob_portfolio_asof_window"
     ),
 )
 

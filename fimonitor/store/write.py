@@ -24,7 +24,12 @@ from fimonitor.store import codec
 from fimonitor.store import rows as R
 from fimonitor.store import schema as S
 from fimonitor.store.engine import Store, now, one_line, open_store
-from fimonitor.store.migrations import TOP_PAIRS, correlation_matrix_rows
+from fimonitor.store.migrations import (
+    TOP_PAIRS,
+    correlation_matrix_rows,
+    rolling_row,
+    wide_rolling,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +61,17 @@ def _replace_rows(
 
 
 def _correlation_inputs(
-    correlations: pd.DataFrame | Mapping[str, pd.DataFrame] | None,
-) -> dict[str, pd.DataFrame]:
+    correlations: pd.DataFrame | Mapping[str, Any] | None,
+) -> dict[str, Any]:
     if correlations is None:
         return {}
     if isinstance(correlations, pd.DataFrame):
         correlations = {DEFAULT_CORRELATION_WINDOW: correlations}
     out = {}
     for window, frame in correlations.items():
+        if frame is not None and not isinstance(frame, pd.DataFrame):  # a CorrelationWindow
+            out[str(window)] = frame
+            continue
         if frame is None or frame.empty:
             continue
         if {"ticker_1", "ticker_2", "correlation"} <= set(frame.columns):  # long form
@@ -76,6 +84,31 @@ def _correlation_inputs(
                 frame.loc[t, t] = 1.0
         out[str(window)] = frame
     return out
+
+
+def _rolling_rows(
+    pid: str, day: dt.date, rolling: pd.DataFrame | Mapping[str, pd.DataFrame] | None
+) -> list[dict]:
+    """One ``asset_rolling_correlations`` row per window (long or date x ticker input)."""
+    if rolling is None:
+        return []
+    if isinstance(rolling, pd.DataFrame):  # long: window, date, ticker, correlation
+        if rolling.empty:
+            return []
+        long = _with_date(rolling, day)
+        missing = [c for c in ("window", "ticker", "correlation") if c not in long.columns]
+        if missing:
+            raise InputError(
+                f"rolling_correlations is missing column(s) {', '.join(missing)}; "
+                f"it has {', '.join(map(str, long.columns))}"
+            )
+        long = long.assign(date=pd.to_datetime(long["date"], format="ISO8601"))
+        rolling = {str(w): wide_rolling(g) for w, g in long.groupby("window", sort=False)}
+    return [
+        rolling_row(pid, day, window, wide)
+        for window, wide in rolling.items()  # a handful of windows
+        if wide is not None and wide.size
+    ]
 
 
 def _split_allocations(
@@ -103,7 +136,7 @@ def record_pack(
     risk_metrics: pd.DataFrame | None = None,
     alerts: pd.DataFrame | None = None,
     allocations: pd.DataFrame | None = None,
-    correlations: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+    correlations: pd.DataFrame | Mapping[str, Any] | None = None,
     rebalancing: pd.DataFrame | None = None,
     positions: pd.DataFrame | None = None,
     rebalance_orders: pd.DataFrame | None = None,
@@ -114,7 +147,7 @@ def record_pack(
     benchmarks: pd.DataFrame | None = None,
     correlation_p_values: Mapping[str, pd.DataFrame] | None = None,
     correlation_observations: Mapping[str, int] | None = None,
-    rolling_correlations: pd.DataFrame | None = None,
+    rolling_correlations: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     allocations_source: str | None = None,
     n_top_pairs: int = TOP_PAIRS,
 ) -> None:
@@ -142,9 +175,11 @@ def record_pack(
         Allocation targets ``portfolio_id?, ticker_or_group, target_weight, min_weight,
         max_weight, rebalance_threshold, frequency, active`` (see :func:`record_allocations`).
         A frame with ``today_positions`` columns instead (0.1's call) is stored as positions.
-    correlations : DataFrame or {window: DataFrame}, optional
+    correlations : DataFrame or {window: DataFrame or CorrelationWindow}, optional
         Ticker x ticker matrices (or long ``ticker_1, ticker_2, correlation``); a bare frame
-        is window ``1Y``. Stored compactly (float32), with the strongest ``n_top_pairs``.
+        is window ``1Y``. Stored compactly (float32), with the strongest ``n_top_pairs``. A
+        :class:`~fimonitor.analytics.correlation_windows.CorrelationWindow` (what the pack
+        computes) is stored as it is: its condensed bytes, p-values, row count and top pairs.
     rebalancing : DataFrame, optional
         ``rebalance_summary`` rows (+ ``status``, ``est_cost``, optional ``tax_impact``): one
         event per scenario other than PRE (``pending``, or ``infeasible``/``failed``).
@@ -166,11 +201,13 @@ def record_pack(
     benchmarks : DataFrame, optional
         ``benchmarks.csv`` columns.
     correlation_p_values : {window: DataFrame}, optional
-        p-value matrices laid out like the correlations.
+        p-value matrices laid out like the correlation DataFrames.
     correlation_observations : {window: int}, optional
-        Number of return rows behind each window's matrix.
-    rolling_correlations : DataFrame, optional
-        ``window, date, ticker, correlation`` (each holding with the portfolio).
+        Number of return rows behind each window's matrix (DataFrames).
+    rolling_correlations : DataFrame or {window: DataFrame}, optional
+        Each holding's rolling correlation with the portfolio: long ``window, date, ticker,
+        correlation`` rows, or {window: date x ticker frame}. Stored as one row per window
+        (dates, tickers, float32 date x ticker blob).
     allocations_source : str, optional
         The file the targets came from (stored in ``source``).
     n_top_pairs : int
@@ -209,16 +246,7 @@ def record_pack(
         (S.portfolio_positions, R.snapshot_rows(R.POSITION_SPEC, positions, pid, day, "positions")),
         (S.asset_correlations, corr_rows),
         (S.correlation_top_pairs, top_rows),
-        (
-            S.asset_rolling_correlations,
-            R.snapshot_rows(
-                R.ROLLING_SPEC,
-                _with_date(rolling_correlations, day),
-                pid,
-                day,
-                "rolling_correlations",
-            ),
-        ),
+        (S.asset_rolling_correlations, _rolling_rows(pid, day, rolling_correlations)),
         (
             S.portfolio_benchmarks,
             R.snapshot_rows(R.BENCHMARK_SPEC, benchmarks, pid, day, "benchmarks"),

@@ -326,3 +326,24 @@ def test_event_orders_equal_rebalance_orders_csv(client, packs_dir):
         assert got["ticker"].tolist() == rows["ticker"].tolist()
         assert got["side"].tolist() == rows["side"].tolist()
         _numeric_equal(got, rows, ["shares", "price", "notional"])
+
+
+def test_rolling_correlations_equal_the_stored_long_frame(client, db_url):
+    from fimonitor.store import read
+
+    want = read.rolling_correlations(db_url, PORTFOLIO, AS_OFS[-1], "20d")
+    body = client.get(
+        f"{P}/rolling-correlations", params={"window": "20D", "limit": 1000, "offset": 0}
+    ).json()
+    n = len(want)
+    assert body["total"] == n and n == 252 * want["ticker"].nunique()
+    got = pd.DataFrame(body["items"])
+    assert list(got.columns) == ["as_of", "window", "date", "ticker", "correlation"]
+    assert set(got["as_of"]) == {AS_OFS[-1]} and set(got["window"]) == {"20d"}
+    head = want.head(len(got))
+    assert got["date"].tolist() == head["date"].dt.strftime("%Y-%m-%d").tolist()
+    assert got["ticker"].tolist() == head["ticker"].tolist()
+    vals = [np.nan if v is None else v for v in got["correlation"]]
+    np.testing.assert_array_equal(vals, head["correlation"].to_numpy(float))
+    both = client.get(f"{P}/rolling-correlations", params={"as_of": AS_OFS[-1]}).json()
+    assert both["total"] == 2 * n

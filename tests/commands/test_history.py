@@ -7,10 +7,11 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fimonitor.cli import main
-from fimonitor.store import db
+from fimonitor.store import db, read
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from store_helpers import AS_OF, full_inputs
@@ -92,3 +93,27 @@ def test_snapshots_filter_by_portfolio(tmp_path) -> None:
 def test_bad_url_exit_2(tmp_path) -> None:
     code, _, err = _run("history", "--db", "nosuchdb://x")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "unknown database kind" in err
+
+
+def test_correlations_show_windows_top_pairs_and_every_pair(tmp_path) -> None:
+    url = _db(tmp_path)
+    code, out, err = _run("history", "--db", url, "--correlations")
+    assert code == 0, err
+    assert "demo as of 2025-06-02: correlation windows" in out
+    assert "other as of 2025-06-02: strongest 1Y pairs" in out
+    assert out.count("    3M ") == 2 and out.count("    1Y ") == 2
+    code, _, err = _run("history", "--db", url, "--correlations", "--csv")
+    assert code == 2 and "pass --portfolio" in err
+    code, out, err = _run(
+        "history", "--db", url, "--correlations", "--csv", "--portfolio", "demo", "--window", "3m"
+    )
+    assert code == 0, err
+    pairs = pd.read_csv(io.StringIO(out))
+    want = read.correlations(url, "demo", window="3M")
+    k = len(want)
+    assert list(pairs.columns) == ["ticker_1", "ticker_2", "correlation", "p_value"]
+    assert len(pairs) == k * (k - 1) // 2
+    got = want.to_numpy()[
+        want.index.get_indexer(pairs["ticker_1"]), want.columns.get_indexer(pairs["ticker_2"])
+    ]
+    np.testing.assert_array_equal(pairs["correlation"].to_numpy(np.float32), got)

@@ -17,7 +17,7 @@ def test_panel_equals_pivot_on_unsorted_rows_with_gaps():
     )
     grid["close"] = rng.uniform(10, 100, len(grid))
     long = grid.sample(frac=0.7, random_state=1)  # gaps, rows in random order
-    got = loaders._panel(long, "close")
+    got = loaders._panels(long, ["close"])["close"]
     ref = long.pivot(index="date", columns="ticker", values="close").sort_index()
     pd.testing.assert_frame_equal(got, ref, check_freq=False, check_names=True)
     assert got.index.name == "date" and got.columns.name == "ticker"

@@ -333,3 +333,58 @@ def test_input_folder_errors_name_file_row_ticker_column(tmp_path: Path, case: s
     data = write_tiny_book(tmp_path / "d", **{name: edit(base)})
     with pytest.raises(InputError, match="^" + message):
         load_book(data)
+
+
+# ------------------------------------------------- prices fast path: checks per distinct label
+def test_fast_path_finds_duplicates_after_normalising_labels(tmp_path: Path) -> None:
+    """' tlt' and 'TLT' on the same date are one pair (labels are normalised before the check)."""
+    path = _write(
+        tmp_path,
+        "prices.csv",
+        "date,ticker,close,adj_close\n2026-07-29,TLT,82.1,80.0\n"
+        "2026-07-30,TLT,82.8,80.5\n 2026-07-30 , tlt ,82.8,80.5\n",
+    )
+    with pytest.raises(SchemaError, match=r"row 4, ticker TLT: duplicate date/ticker"):
+        read_prices(path)
+
+
+def test_fast_path_reports_value_errors_before_duplicates(tmp_path: Path) -> None:
+    """Same order as the text path: a bad value on a later row wins over an earlier repeat."""
+    path = _write(
+        tmp_path,
+        "prices.csv",
+        "date,ticker,close,adj_close\n2026-07-29,TLT,82.1,80.0\n"
+        "2026-07-29,TLT,82.1,80.0\n2026-07-30,IEF,-1,80.0\n",
+    )
+    with pytest.raises(SchemaError, match=r"row 4, ticker IEF, column close: close -1.0 must"):
+        read_prices(path)
+
+
+def test_fast_path_bad_label_names_its_first_row(tmp_path: Path) -> None:
+    """A bad ticker used on many rows is reported at its first row, as row-by-row checks do."""
+    rows = [f"2026-07-{d:02d},TLT,82.0,81.0" for d in range(1, 20)]
+    rows[6] = "2026-07-07,T LT,82.0,81.0"
+    rows[9] = "2026-07-10,T LT,82.0,81.0"
+    path = _write(tmp_path, "prices.csv", "date,ticker,close,adj_close\n" + "\n".join(rows))
+    with pytest.raises(SchemaError, match=r"^prices\.csv: row 8, column ticker: ticker 'T LT'"):
+        read_prices(path)
+    assert read_prices(_write(tmp_path, "ok.csv", "date,ticker,close\n2026-07-01,tlt,1\n"))[
+        "ticker"
+    ].tolist() == ["TLT"]
+
+
+def test_absent_ohlv_panels_are_read_only_nan_and_take_no_memory(tmp_path: Path) -> None:
+    """A prices file without open/high/low/volume gives NaN panels backed by one broadcast NaN."""
+    from helpers.tiny import write_tiny_book
+
+    from fimonitor.data.loaders import load_book
+
+    book = load_book(write_tiny_book(tmp_path))
+    assert "open" not in (tmp_path / "prices.csv").read_text().splitlines()[0]
+    for name in ("open", "high", "low", "volume"):
+        panel = getattr(book, name)
+        assert panel.shape == book.close.shape and panel.isna().all().all()
+        arr = panel._mgr.blocks[0].values
+        assert arr.strides == (0, 0) and not arr.flags.writeable
+        with pytest.raises((ValueError, TypeError)):
+            panel.iloc[0, 0] = 1.0

@@ -11,7 +11,7 @@ from helpers.tiny import DATA, TINY_RULES, write_tiny_book
 
 from fimonitor import pipeline
 from fimonitor.analytics import correlation as corr_mod
-from fimonitor.analytics import key_rates, risk
+from fimonitor.analytics import key_rates, pack_tables, risk
 from fimonitor.analytics.attribution import ATTRIBUTION_COLUMNS
 from fimonitor.analytics.exposures import compute_history
 from fimonitor.analytics.indicators import ASSET_METRIC_COLUMNS, asset_metrics
@@ -338,19 +338,65 @@ def test_a_failed_record_keeps_the_old_pack(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
 
 
-def test_correlation_windows_and_rolling_in_the_pack(demo):
+def test_correlation_windows_and_rolling_in_the_pack(demo, tmp_path):
     pack = pipeline.build_pack(demo["book"], demo["config"], with_rebalance=False)
     assert list(pack.correlation_windows) == ["1M", "3M", "6M", "1Y"]  # 3Y: history too short
     assert pack.correlation_observations["1Y"] == 252
-    pd.testing.assert_frame_equal(pack.correlation_windows["1Y"], pack.correlations)
-    roll = pack.rolling_correlations
+    one_year = pack.correlation_windows["1Y"]  # condensed float32: same numbers to 6e-8
+    pd.testing.assert_frame_equal(one_year.matrix(), pack.correlations, rtol=0, atol=6e-8)
+    want_p = corr_mod.p_values(pack.correlations, 252).to_numpy(copy=True)
+    np.fill_diagonal(want_p, np.nan)
+    np.testing.assert_allclose(one_year.p_matrix().to_numpy(), want_p, rtol=1e-6, atol=1e-37)
+    roll = pack_tables.rolling_long(pack.rolling_correlations)
     assert set(roll["window"]) == {"20d", "60d"}
+    # recorded as one blob per window; read back as the same long frame (float32 values)
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    pipeline.record(pack, url)
+    back = read.rolling_correlations(url)
+    assert len(back) == len(roll) == 2 * 252 * len(pack.rolling_correlations["20d"].columns)
+    pd.testing.assert_frame_equal(
+        back[["window", "date", "ticker"]], roll[["window", "date", "ticker"]], check_dtype=False
+    )
+    np.testing.assert_allclose(back["correlation"], roll["correlation"], rtol=0, atol=6e-8)
+    assert back["correlation"].isna().tolist() == roll["correlation"].isna().tolist()
     last = roll[(roll["window"] == "20d") & (roll["date"] == pack.as_of)].set_index("ticker")
     r = risk.time_weighted_returns(demo["h"].total_value, demo["h"].flows).dropna()
     rets = corr_mod.daily_returns(demo["book"].adj_close.loc[: pack.as_of], r.index)
     t = last.index[0]
     want = np.corrcoef(rets[t].iloc[-20:], r.iloc[-20:])[0, 1]
     assert last.loc[t, "correlation"] == pytest.approx(want, rel=1e-9)
+
+
+def test_correlations_csv_left_out_above_the_holdings_limit(demo, tmp_path):
+    import dataclasses
+
+    from fimonitor.config import parse_config
+    from fimonitor.fileio import read_yaml
+
+    raw = read_yaml(demo["config"].source) | {"correlations_csv_max_holdings": 3}
+    config = parse_config(raw, file=demo["config"].source)
+    assert config.correlations_csv_max_holdings == 3
+    assert dataclasses.replace(config, correlations_csv_max_holdings=1000) == demo["config"]
+    pack = pipeline.build_pack(demo["book"], config, with_rebalance=False)
+    full = pipeline.build_pack(demo["book"], demo["config"], with_rebalance=False)
+    n = len(full.correlations)
+    assert n > 3 and pack.correlations.empty  # not computed at all
+    note = pack.data_quality[pack.data_quality["item"] == "correlations.csv not written"]
+    assert note["severity"].tolist() == ["WARN"]
+    detail = note["detail"].iloc[0]
+    assert f"{n} holdings exceed correlations_csv_max_holdings (3)" in detail
+    assert "history database" in detail and "fimonitor history --correlations" in detail
+    # the windows are still computed and stored
+    np.testing.assert_array_equal(
+        pack.correlation_windows["1Y"].r, full.correlation_windows["1Y"].r
+    )
+    folder = pipeline.run_pack(
+        output_dir=tmp_path, book=demo["book"], monitor_config=config, render=False
+    )
+    assert not (folder / "correlations.csv").exists()
+    assert "correlations.csv not written" in (folder / "data_quality.csv").read_text()
+    stored = read.correlation_windows(f"sqlite:///{tmp_path / 'fimonitor.sqlite'}")
+    assert stored["window"].tolist() == ["1M", "3M", "6M", "1Y"]
 
 
 def test_old_pack_constructor_still_works():

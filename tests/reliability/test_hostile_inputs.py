@@ -557,6 +557,13 @@ CASES: list[tuple[str, list, list[str], int, str]] = [
         r"max_stale_days must be a whole number",
     ),
     (
+        "config-corr-csv-zero",
+        [("tiny/monitor.yaml", append("correlations_csv_max_holdings: 0\n"))],
+        PACK,
+        2,
+        r"correlations_csv_max_holdings must be a whole number from 1 to 1,000,000, got 0",
+    ),
+    (
         "config-name-huge",
         [("tiny/monitor.yaml", set_key("portfolio_name", "x" * 5000))],
         PACK,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from fimonitor.store import schema as S
+from fimonitor.store import schema_v1 as V1
 
 AS_OF = "2025-06-02"
 
@@ -180,3 +184,47 @@ def counts(url: str) -> dict[str, int]:
         }
     eng.dispose()
     return out
+
+
+V1_FIXTURE = Path(__file__).parent / "data" / "fimonitor_v1.sqlite"
+
+
+def v1_rows() -> dict[str, pd.DataFrame]:
+    eng = sa.create_engine(f"sqlite:///{V1_FIXTURE}")
+    with eng.connect() as conn:
+        out = {}
+        for t in (*V1.V1_TABLES, V1.schema_version):
+            result = conn.execute(sa.select(t).order_by(*t.primary_key.columns))
+            out[t.name] = pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
+    eng.dispose()
+    return out
+
+
+def load_v1(url: str, tmp_path: Path) -> str:
+    """The 0.1 fixture at ``url``: a copy of the file (SQLite) or its rows (PostgreSQL)."""
+    if url.startswith("sqlite"):
+        path = tmp_path / "v1.sqlite"
+        shutil.copy(V1_FIXTURE, path)
+        return f"sqlite:///{path}"
+    eng = sa.create_engine(url)
+    rows = v1_rows()
+    with eng.begin() as conn:
+        V1.schema_version.create(conn)
+        V1.create_v1_tables(conn)
+        for t in (V1.schema_version, *V1.V1_TABLES):
+            records = rows[t.name].astype(object).where(rows[t.name].notna(), None)
+            records = records.to_dict("records")
+            for r in records:  # the sqlite driver returns text for some date columns
+                for c in t.columns:
+                    if isinstance(c.type, sa.Date) and isinstance(r[c.name], str):
+                        r[c.name] = pd.Timestamp(r[c.name]).date()
+            conn.execute(t.insert(), records)
+            if "id" in t.c:  # explicit ids: move the sequence past them
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
+                        f"(SELECT max(id) FROM {t.name}))"
+                    )
+                )
+    eng.dispose()
+    return url

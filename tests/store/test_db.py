@@ -234,7 +234,7 @@ def test_snapshots_and_filters(store_url) -> None:
 
 
 def test_schema_matches_the_table_definitions(store_url) -> None:
-    """A new database goes through migrations 1 and 2 and ends with exactly schema.py's tables."""
+    """A new database goes through migrations 1 to 3 and ends with exactly schema.py's tables."""
     store = db.open_store(store_url)
     try:
         insp = sa.inspect(store.engine)
@@ -246,7 +246,7 @@ def test_schema_matches_the_table_definitions(store_url) -> None:
     finally:
         store.close()
     versions = read.read_table(store_url, "schema_version")
-    assert versions["version"].tolist() == [1, 2]
+    assert versions["version"].tolist() == [1, 2, 3]
 
 
 def test_newer_schema_is_refused(store_url) -> None:
@@ -269,14 +269,15 @@ def test_pending_migration_is_applied(store_url, monkeypatch) -> None:
     def add_note(conn: sa.Connection) -> None:
         conn.execute(sa.text("alter table alerts add column note varchar(50)"))
 
-    monkeypatch.setattr(M, "MIGRATIONS", (*M.MIGRATIONS, (3, "alerts.note", add_note)))
-    monkeypatch.setattr(M, "SCHEMA_VERSION", 3)
+    nxt = M.SCHEMA_VERSION + 1
+    monkeypatch.setattr(M, "MIGRATIONS", (*M.MIGRATIONS, (nxt, "alerts.note", add_note)))
+    monkeypatch.setattr(M, "SCHEMA_VERSION", nxt)
     db.open_store(store_url).close()
     eng = sa.create_engine(store_url)
     cols = {c["name"] for c in sa.inspect(eng).get_columns("alerts")}
     eng.dispose()
     assert "note" in cols
-    assert read.read_table(store_url, "schema_version")["version"].tolist() == [1, 2, 3]
+    assert read.read_table(store_url, "schema_version")["version"].tolist() == [1, 2, 3, 4]
 
 
 def test_record_rebalancing_event(store_url) -> None:

@@ -130,7 +130,7 @@ def test_concurrent_writers_leave_one_snapshot(store_url) -> None:
     n = counts(store_url)
     assert n["portfolio_performance_history"] == 1
     assert n["rebalancing_events"] == 3 and n["rebalancing_orders"] == 4
-    assert read.read_table(store_url, "schema_version")["version"].tolist() == [1, 2]
+    assert read.read_table(store_url, "schema_version")["version"].tolist() == [1, 2, 3]
     assert read.snapshots(store_url)["market_value"].iloc[0] == 17000.0 * 4
 
 
