@@ -19,7 +19,7 @@ from fimonitor import __version__
 from fimonitor.analytics import pack_tables
 from fimonitor.analytics.exposures import History, compute_history, exposure_table, positions_on
 from fimonitor.config import MonitorConfig, load_config
-from fimonitor.data.asof import AsOf, resolve_book_as_of
+from fimonitor.data.asof import AsOf, last_valid_dates, resolve_book_as_of
 from fimonitor.data.book import CASH, Book
 from fimonitor.data.loaders import KEY_RATES_FILE, choose_primary, load_book
 from fimonitor.data.quality import stale_tickers
@@ -103,7 +103,7 @@ def check_as_of(
         )
     # stale durations: the latest month on file is older than the as-of month
     dmonths = book.durations.reindex(columns=needed)
-    last_month = dmonths.apply(lambda s: s.last_valid_index())
+    last_month = last_valid_dates(dmonths)
     old = last_month[last_month < as_of.to_period("M").to_timestamp()]
     for t, m in old.items():
         months = (as_of.to_period("M") - m.to_period("M")).n

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from fimonitor.data import calendar
@@ -11,7 +12,7 @@ from fimonitor.data.book import Book
 from fimonitor.dates import parse_date
 from fimonitor.errors import AsOfError, fmt_date
 
-__all__ = ["AsOf", "latest_priced", "resolve_as_of", "resolve_book_as_of"]
+__all__ = ["AsOf", "last_valid_dates", "latest_priced", "resolve_as_of", "resolve_book_as_of"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,20 @@ class AsOf:
 
     date: pd.Timestamp
     note: str = ""
+
+
+def last_valid_dates(frame: pd.DataFrame) -> pd.Series:
+    """The last index label of each column holding a value (NaT where a column has none).
+
+    The same as ``frame.apply(lambda s: s.last_valid_index())`` in one pass over the array
+    (no per-column Python call): the last row where the column is not NaN.
+    """
+    present = frame.notna().to_numpy()
+    if not present.shape[0]:
+        return pd.Series(pd.NaT, index=frame.columns, dtype="datetime64[ns]")
+    last_row = present.shape[0] - 1 - np.argmax(present[::-1], axis=0)
+    out = pd.Series(frame.index[last_row], index=frame.columns)
+    return out.where(present.any(axis=0))
 
 
 def resolve_as_of(
@@ -101,7 +116,7 @@ def latest_priced(
     cols = [t for t in dict.fromkeys(needed) if t in close.columns]
     if not cols or close.empty:
         return None
-    last = close[cols].apply(lambda s: s.last_valid_index())
+    last = last_valid_dates(close[cols])
     if last.isna().any():
         return None
     m = pd.Timestamp(last.min())

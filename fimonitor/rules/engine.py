@@ -108,8 +108,11 @@ class RuleInputs:
         """
         p = positions.set_index("ticker")
         idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
-        w = pd.DataFrame([p["weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
-        b = pd.DataFrame([p["benchmark_weight"].to_numpy(dtype=float)], index=idx, columns=p.index)
+        # one row: a (1, n) array (a list holding one array goes through pandas' slow row path)
+        w = pd.DataFrame(p["weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index)
+        b = pd.DataFrame(
+            p["benchmark_weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index
+        )
         proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
         dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
         dw = weighted_duration(w.iloc[0].to_numpy(), dur)

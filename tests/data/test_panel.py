@@ -22,3 +22,18 @@ def test_panel_equals_pivot_on_unsorted_rows_with_gaps():
     pd.testing.assert_frame_equal(got, ref, check_freq=False, check_names=True)
     assert got.index.name == "date" and got.columns.name == "ticker"
     assert got.isna().sum().sum() == len(dates) * len(tickers) - len(long)
+
+
+def test_last_valid_dates_equals_last_valid_index_per_column():
+    from fimonitor.data.asof import last_valid_dates
+
+    rng = np.random.default_rng(5)
+    idx = pd.bdate_range("2024-01-01", periods=30)
+    values = rng.uniform(1, 2, (30, 12))
+    values[rng.uniform(size=values.shape) < 0.6] = np.nan
+    values[:, 3] = np.nan  # a column with no value
+    values[:, 4] = 1.0  # a full column
+    frame = pd.DataFrame(values, index=idx, columns=[f"T{i}" for i in range(12)])
+    expected = frame.apply(lambda s: s.last_valid_index())
+    pd.testing.assert_series_equal(last_valid_dates(frame), expected)
+    assert last_valid_dates(frame.iloc[:0]).isna().all()
