@@ -50,7 +50,6 @@ class History:
     durations: Panel
     portfolio_duration: pd.Series
     benchmark_duration: pd.Series
-    dv01: Panel
     cash_weight: pd.Series
     benchmark_cash_weight: pd.Series
     flows: pd.Series
@@ -69,6 +68,18 @@ class History:
     def duration_gap(self) -> pd.Series:
         """Portfolio minus benchmark duration per date, years."""
         return (self.portfolio_duration - self.benchmark_duration).rename("duration_gap")
+
+    @property
+    def dv01(self) -> Panel:
+        """DV01 of each holding, date x ticker, currency per basis point.
+
+        ``market_value · duration · 1 bp`` (:func:`~fimonitor.analytics.summary.dv01`),
+        computed on each access rather than held (one panel less in memory).
+        """
+        mv = self.market_value
+        return pd.DataFrame(
+            dv01(mv.to_numpy(), self.durations.to_numpy()), index=mv.index, columns=mv.columns
+        )
 
     @property
     def portfolio_dv01(self) -> pd.Series:
@@ -142,7 +153,6 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
     port_d = weighted_duration(w_arr, d_arr)
     b_arr = bench.to_numpy()
     bench_d = weighted_duration(b_arr, d_arr)
-    dv01_panel = pd.DataFrame(dv01(mv_arr, d_arr), index=dates, columns=cols)
 
     is_cash = (
         book.securities["is_cash_proxy"].reindex(cols).fillna(False).to_numpy(dtype=bool, copy=True)
@@ -163,7 +173,6 @@ def compute_history(book: Book, start=None, end=None, *, max_stale_days: int = 5
         durations=dur,
         portfolio_duration=pd.Series(port_d, index=dates, name="portfolio_duration"),
         benchmark_duration=pd.Series(bench_d, index=dates, name="benchmark_duration"),
-        dv01=dv01_panel,
         cash_weight=cash_w,
         benchmark_cash_weight=bench_cash,
         flows=flows_on(book.transactions, dates),
@@ -193,7 +202,9 @@ def positions_on(history: History, date: pd.Timestamp) -> pd.DataFrame:
             "weight": history.weights.loc[d].to_numpy(),
             "benchmark_weight": history.benchmark.loc[d].to_numpy(),
             "duration": history.durations.loc[d].to_numpy(),
-            "dv01": history.dv01.loc[d].to_numpy(),
+            "dv01": dv01(
+                history.market_value.loc[d].to_numpy(), history.durations.loc[d].to_numpy()
+            ),
         }
     )
     frame["active_weight"] = frame["weight"] - frame["benchmark_weight"]
