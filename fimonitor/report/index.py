@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from fimonitor.fileio import atomic_write_text
+from fimonitor.report.batch_index import write_batch_index
 from fimonitor.report.dashboard import (
     Dashboard,
     PackRow,
@@ -270,10 +271,14 @@ def write_index(out_dir: Path) -> Path:
     """Write ``out_dir/index.html`` (the dashboard over every pack folder); returns its path.
 
     Written to a temp file in ``out_dir`` and renamed into place, so a reader never sees a
-    half-written index.
+    half-written index. In a batch's output root (it has a ``firm/`` folder) the page is the
+    batch index instead (:mod:`fimonitor.report.batch_index`: firm pages, books, and the
+    packs written straight into ``out_dir``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "firm").is_dir():  # a batch's output root: keep its firm view and books
+        return write_batch_index(out_dir)
     target = out_dir / "index.html"
     atomic_write_text(target, render_index(out_dir))
     log.info("wrote %s", target)

@@ -1,9 +1,11 @@
-"""``OUT/index.html`` of a batch: the firm pages and every book's packs.
+"""``OUT/index.html`` of a batch output root: the firm pages and every book's packs.
 
 Lists ``OUT/firm/YYYYMMDD/`` (PDF, PNG, CSVs) newest first, then one row per book folder
 ``OUT/<book>/`` with links to its packs ``OUT/<book>/YYYYMMDD/`` (newest first) and to the
-book's own ``index.html`` (written by :func:`fimonitor.report.write.write_pack`). Written
-atomically.
+book's own ``index.html`` (written by :func:`fimonitor.report.write.write_pack`), then the
+packs written straight into ``OUT/YYYYMMDD/`` by ``fimonitor pack --out OUT``. Written
+atomically by ``fimonitor batch`` and, when ``OUT`` holds a ``firm/`` folder, by
+:func:`fimonitor.report.index.write_index` (so a single pack written there keeps the firm view).
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ def render_batch_index(out: Path) -> str:
             f'<tr><td><a href="{esc(d.name)}/index.html">{esc(d.name)}</a></td>'
             f"<td>{links}{more}</td></tr>"
         )
+    n_books = len(book_rows)
+    top = _stamps(out)  # packs written straight into OUT by `fimonitor pack --out OUT`
+    if top:
+        links = " · ".join(f'<a href="{s}/">{s}</a>' for s in top[:10])
+        more = f" (+{len(top) - 10})" if len(top) > 10 else ""
+        book_rows.append(f"<tr><td>(this folder)</td><td>{links}{more}</td></tr>")
     firm_body = "\n".join(firm_rows) or '<tr><td colspan="2">no firm page yet</td></tr>'
     book_body = "\n".join(book_rows) or '<tr><td colspan="2">no book packs yet</td></tr>'
     return f"""<!DOCTYPE html>
@@ -72,7 +80,7 @@ th {{ background: #E8EEF4; }}
 <tbody>
 {firm_body}
 </tbody></table>
-<h2>Books ({len(book_rows)})</h2>
+<h2>Books ({n_books})</h2>
 <table><thead><tr><th>Book</th><th>Packs (newest first)</th></tr></thead>
 <tbody>
 {book_body}
