@@ -28,9 +28,9 @@ import pandas as pd
 from fimonitor.batch.books import BookSpec
 from fimonitor.batch.executors import ExecutorSpec, open_executor
 from fimonitor.batch.firm import write_firm
-from fimonitor.report.batch_index import write_batch_index
 from fimonitor.batch.worker import BookPlan, Task, TaskResult, plan_book, run_task
 from fimonitor.pipeline import default_db_url, record
+from fimonitor.report.batch_index import write_batch_index
 
 __all__ = ["BatchOptions", "BatchResult", "exit_code", "plan_tasks", "run_batch"]
 
