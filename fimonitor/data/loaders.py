@@ -611,11 +611,11 @@ def _panels(prices: pd.DataFrame, cols: list[str]) -> dict[str, pd.DataFrame]:
     columns = pd.Index(tickers, name="ticker")
     out = {}
     for col in cols:
-        # ticker-major, as pandas keeps a float block (each ticker's dates contiguous): the
-        # panel's column-wise work (ffill, returns, rolling) runs on contiguous memory
-        grid = np.full((len(tickers), len(dates)), np.nan)
-        grid[t_codes, d_codes] = prices[col].to_numpy(float)
-        out[col] = pd.DataFrame(grid.T, index=index, columns=columns, copy=False)
+        # date-major, the memory layout pandas' pivot gives: the same floating-point
+        # summation order downstream (a ticker-major grid changes last digits, ~1e-13)
+        grid = np.full((len(dates), len(tickers)), np.nan)
+        grid[d_codes, t_codes] = prices[col].to_numpy(float)
+        out[col] = pd.DataFrame(grid, index=index, columns=columns, copy=False)
     return out
 
 

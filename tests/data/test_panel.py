@@ -21,6 +21,10 @@ def test_panel_equals_pivot_on_unsorted_rows_with_gaps():
     ref = long.pivot(index="date", columns="ticker", values="close").sort_index()
     pd.testing.assert_frame_equal(got, ref, check_freq=False, check_names=True)
     assert got.index.name == "date" and got.columns.name == "ticker"
+    # same memory layout as pivot's, so downstream sums run in the same order (a ticker-major
+    # grid changed asset_metrics.csv in the last digits, ~1e-13)
+    layout = [f._mgr.blocks[0].values.flags.f_contiguous for f in (got, ref)]
+    assert layout[0] == layout[1]
     assert got.isna().sum().sum() == len(dates) * len(tickers) - len(long)
 
 
