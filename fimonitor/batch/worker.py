@@ -223,8 +223,10 @@ def run_task(task: Task) -> TaskResult:
     """Build one book's pack for one date and write it under ``OUT/<book>/YYYYMMDD/``.
 
     The folder is written atomically by :func:`fimonitor.report.write.write_pack`. With
-    ``task.db`` set (a server database) the worker records the pack itself; otherwise the
-    result carries the pack for the parent to record (SQLite has one writer).
+    ``task.db`` set (a server database) the worker records the pack itself, in the folder's
+    commit step (recorded before the folder replaces ``OUT/<book>/YYYYMMDD``; a failed
+    record publishes nothing); otherwise the result carries the pack for the parent to
+    record (SQLite has one writer, and the folder is already in place).
 
     Parameters
     ----------
@@ -247,10 +249,17 @@ def run_task(task: Task) -> TaskResult:
         pack = build_pack(book, config, task.as_of, previous_as_of=task.previous_as_of)
         if pack.as_of != task.as_of:
             raise InputError(f"as-of {task.as_of.date()} resolved to {pack.as_of.date()}")
-        folder = write_pack(pack, Path(task.out) / name, render=task.render, png=task.png)
         recorded = replace(pack, portfolio_name=name)
-        if task.db:
-            record(recorded, task.db)
+        # with a server database the record is the folder's commit step: the complete folder
+        # waits in its temporary place, the database records it, then the folder goes live
+        # (a failed record publishes nothing and keeps an earlier pack of that date)
+        folder = write_pack(
+            pack,
+            Path(task.out) / name,
+            render=task.render,
+            png=task.png,
+            commit=(lambda _tmp: record(recorded, task.db)) if task.db else None,
+        )
         pos = pack.positions[pack.positions["ticker"] != CASH]
         hist = pack.alerts_history
         prev = (

@@ -284,3 +284,36 @@ def test_shared_prices_are_read_once_per_process(books, tmp_path):
         fh.write("2026-05-01,SGOV,100.5,100.5,,,,\n")
     d = shared_prices(copy)
     assert d is not c and len(d) == len(c) + 1
+
+
+def test_worker_recording_is_the_folders_commit_step(books, tmp_path, monkeypatch):
+    """A worker that records the database itself publishes the folder only once recorded.
+
+    A first run records and publishes; a second run whose record fails publishes nothing:
+    the earlier folder of that date stays byte for byte, no temporary folder is left, and
+    the database still holds the first record only.
+    """
+    import fimonitor.batch.worker as worker
+    from fimonitor.store.db import snapshots
+
+    spec = read_books(books)[0]
+    ((day, prev),) = plan_book(spec, AS_OF).dates
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    first = run_task(Task(spec, day, prev, tmp_path, render=False, db=db))
+    assert first.status == "ok" and first.record is None  # recorded by the worker
+    folder = tmp_path / first.pack
+    (folder / "earlier.txt").write_text("the earlier pack of this date")  # must survive
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    inode = folder.stat().st_ino
+    assert len(snapshots(db)) == 1
+
+    def broken(*_a, **_k):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(worker, "record", broken)
+    second = run_task(Task(spec, day, prev, tmp_path, render=False, db=db))
+    assert second.status == "internal_error" and "database went away" in second.message
+    assert folder.stat().st_ino == inode  # the folder was not replaced
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert not [p.name for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp
+    assert len(snapshots(db)) == 1
