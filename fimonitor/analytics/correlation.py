@@ -1,4 +1,4 @@
-"""Correlations of daily returns: windows, rolling values, significance and a compact form.
+"""Correlations of daily returns: windows, rolling values and significance.
 
 All returns are simple daily returns ``P_t / P_{t−1} − 1`` of ``adj_close`` (fractions).
 The windows are taken on the *same return rows* as the risk metrics: the caller passes the
@@ -15,8 +15,9 @@ Definitions::
                  0 when |r| = 1
     rolling      Pearson's r of each holding's returns with the portfolio's over the trailing
                  20 or 60 rows (all present)
-    condensed    the strict upper triangle of a symmetric matrix, row by row
-                 (scipy ``squareform`` order), as little-endian float32 bytes, plus the tickers
+
+The compact (condensed float32) form of the windows and their strongest pairs are in
+:mod:`fimonitor.analytics.correlation_windows` and :mod:`fimonitor.analytics.condensed`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from fimonitor.analytics import condensed as cd
-
 log = logging.getLogger(__name__)
 
 #: Window name -> number of daily returns.
@@ -37,8 +36,8 @@ ROLLING_WINDOWS: tuple[int, ...] = (20, 60)
 MIN_ROWS = 3
 #: Strongest pairs kept (at full precision) with each window's condensed matrix.
 TOP_PAIRS = 50
-_REL_TINY = 1e-10  # a spread this small relative to the values' size is a constant series
-_BLOCK_VALUES = 2_000_000  # matrix entries computed at a time (16 MB of float64)
+#: A spread this small relative to the values' size is a constant series (no correlation).
+REL_TINY = 1e-10
 
 
 def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.DataFrame:
@@ -70,40 +69,86 @@ def daily_returns(adj_close: pd.DataFrame, dates: pd.Index | None = None) -> pd.
     return rets.reindex(pd.DatetimeIndex(dates))
 
 
+def standardised(x: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise the gap-free columns of ``x`` for one product: ``(z, bad)``.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Rows x tickers returns (NaN = gap).
+    full : np.ndarray
+        One bool per ticker: the column has no gap (only those are standardised).
+
+    Returns
+    -------
+    tuple
+        ``z``: tickers x rows, each gap-free column centred and divided by its norm (0 for the
+        other columns and for constant ones), so ``z[i] @ z[j]`` is Pearson's r of i and j;
+        ``bad``: True for a gap-free column that is constant (a spread at most
+        :data:`REL_TINY` of its size, e.g. cash): it has no correlation.
+    """
+    z = np.zeros((x.shape[1], x.shape[0]))
+    bad = np.zeros(x.shape[1], dtype=bool)
+    if full.any():
+        xf = x if full.all() else x[:, full]  # no copy: the sums keep x's memory order
+        zf = xf - xf.mean(axis=0)
+        norm = np.sqrt(np.einsum("ij,ij->j", zf, zf))
+        scale = np.sqrt(np.einsum("ij,ij->j", xf, xf))
+        bad_f = norm <= REL_TINY * scale
+        z[full] = (zf / np.where(bad_f, 1.0, norm)).T
+        bad[full] = bad_f
+    return z, bad
+
+
+class MaskedSums:
+    """Pairwise-complete correlation of columns with gaps, from masked sums.
+
+    Columns are pre-centred by their own mean over their present rows (a shift changes no
+    correlation; it keeps the one-pass sums accurate) and set to 0 where missing; the sums of a
+    pair over the rows both have are then matrix products with the presence masks.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Rows x tickers returns (NaN = gap).
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        m = np.isfinite(x)
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(np.where(m, x, np.nan), axis=0)
+        self.f = m.astype(float)
+        self.x0 = np.where(m, x - np.nan_to_num(mean), 0.0)
+        self.x2 = self.x0 * self.x0
+
+    def corr(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(corr, n)`` of columns ``a`` (result rows) with columns ``b``.
+
+        ``n`` is the rows each pair shares; ``corr`` is NaN with fewer than :data:`MIN_ROWS`
+        of them or when either column is constant there.
+        """
+        fa, fb = self.f[:, a], self.f[:, b]
+        a0, b0 = self.x0[:, a], self.x0[:, b]
+        n = fa.T @ fb
+        sa = a0.T @ fb  # Σ a over the rows a and b share
+        sb = fa.T @ b0
+        saa = self.x2[:, a].T @ fb
+        sbb = fa.T @ self.x2[:, b]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            va = saa - sa**2 / n
+            vb = sbb - sb**2 / n
+            c = (a0.T @ b0 - sa * sb / n) / np.sqrt(va * vb)
+        c[(va <= REL_TINY * saa) | (vb <= REL_TINY * sbb) | (n < MIN_ROWS)] = np.nan
+        return c, n
+
+
 def _dense_corr(x: np.ndarray) -> np.ndarray:
     """Correlation of gap-free columns: one product of the standardised columns."""
-    z = x - x.mean(axis=0)
-    norm = np.sqrt(np.einsum("ij,ij->j", z, z))
-    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
-    bad = norm <= _REL_TINY * scale  # constant column (cash): no correlation
-    z /= np.where(bad, 1.0, norm)
-    zt = np.ascontiguousarray(z.T)
-    c = zt @ zt.T
+    z, bad = standardised(x, np.ones(x.shape[1], dtype=bool))
+    c = z @ z.T
     c[bad, :] = np.nan
     c[:, bad] = np.nan
     return c
-
-
-def _masked_corr(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete correlation of the columns of ``xa`` with those of ``xb`` (NaN = gap).
-
-    Columns are pre-centred by their own mean (a shift changes no correlation; it keeps the
-    one-pass sums accurate). Returns ``(corr, n)``, both ``a x b``.
-    """
-    ma, mb = np.isfinite(xa), np.isfinite(xb)
-    fa, fb = ma.astype(float), mb.astype(float)
-    a0 = np.where(ma, xa - np.nanmean(xa, axis=0), 0.0)
-    b0 = np.where(mb, xb - np.nanmean(xb, axis=0), 0.0)
-    n = fa.T @ fb
-    sa = a0.T @ fb  # Σ a over the rows a and b share
-    sb = fa.T @ b0
-    saa = (a0**2).T @ fb
-    sbb = fa.T @ (b0**2)
-    va = saa - sa**2 / n
-    vb = sbb - sb**2 / n
-    c = (a0.T @ b0 - sa * sb / n) / np.sqrt(va * vb)
-    c[(va <= _REL_TINY * saa) | (vb <= _REL_TINY * sbb) | (n < MIN_ROWS)] = np.nan
-    return c, n
 
 
 def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | int]:
@@ -140,7 +185,7 @@ def correlation(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | int
             if full.any() and rows >= MIN_ROWS:
                 c[np.ix_(full, full)] = _dense_corr(x[:, full])
             gap = ~full
-            cg, ng = _masked_corr(x[:, gap], x)
+            cg, ng = MaskedSums(x).corr(np.flatnonzero(gap), np.arange(k))
             c[gap, :] = cg
             c[:, gap] = cg.T
             n = np.full((k, k), rows, dtype=np.int64)
@@ -289,94 +334,9 @@ def rolling_correlation(returns: pd.DataFrame, portfolio: pd.Series, window: int
         vy = syy - sy * sy / window
         with np.errstate(invalid="ignore", divide="ignore"):
             r = (sxy - sx * sy / window) / np.sqrt(vx * vy)
-        bad = (n < window - 0.5) | (vx <= _REL_TINY * sxx) | (vy <= _REL_TINY * syy)
+        bad = (n < window - 0.5) | (vx <= REL_TINY * sxx) | (vy <= REL_TINY * syy)
         r[bad | ~np.isfinite(r)] = np.nan
         out[window - 1 :] = np.clip(r, -1.0, 1.0)
     frame = pd.DataFrame(out, index=returns.index, columns=returns.columns)
     frame.index.name = "date"
     return frame
-
-
-def condensed(corr: pd.DataFrame) -> tuple[list[str], bytes]:
-    """Pack the strict upper triangle of a correlation matrix as float32 bytes.
-
-    Parameters
-    ----------
-    corr : pd.DataFrame
-        Symmetric ticker x ticker matrix (index and columns in the same order).
-
-    Returns
-    -------
-    tuple
-        ``(tickers, blob)``: the ticker order, and ``k·(k − 1)/2`` little-endian float32 values
-        ``corr[i, j]`` for ``i < j``, row by row (NaN kept as NaN). 4 bytes a pair
-        (:func:`fimonitor.analytics.condensed.condense`).
-    """
-    if list(corr.index) != list(corr.columns):
-        raise ValueError("correlation matrix must have the same tickers on both axes")
-    return [str(t) for t in corr.index], cd.condense(corr.to_numpy(float))
-
-
-def from_condensed(tickers: list[str], blob: bytes) -> pd.DataFrame:
-    """Inverse of :func:`condensed`: the full symmetric matrix (diagonal 1).
-
-    Parameters
-    ----------
-    tickers : list of str
-        Ticker order.
-    blob : bytes
-        ``k·(k − 1)/2`` little-endian float32 values, as written by :func:`condensed`.
-
-    Returns
-    -------
-    pd.DataFrame
-        ticker x ticker, float64 (values carry float32 precision, about 7 digits).
-    """
-    a = cd.expand(blob, len(tickers)).astype(float)
-    idx = pd.Index(tickers, name="ticker")
-    return pd.DataFrame(a, index=idx, columns=idx.rename("ticker"))
-
-
-def top_pairs(
-    corr: pd.DataFrame, n: int = 20, rows: pd.DataFrame | int | None = None
-) -> pd.DataFrame:
-    """List the ``n`` pairs with the largest absolute correlation.
-
-    Parameters
-    ----------
-    corr : pd.DataFrame
-        Symmetric ticker x ticker correlations.
-    n : int
-        Number of pairs.
-    rows : pd.DataFrame or int, optional
-        The row counts of :func:`correlation`; adds a ``p_value`` column (:func:`p_values`,
-        computed for the selected pairs only).
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``ticker_1, ticker_2, correlation`` (+ ``p_value``), one row per pair,
-        ``ticker_1`` before ``ticker_2`` in the matrix order, sorted by ``|correlation|``
-        descending (ties: matrix order, row by row); NaN pairs are left out.
-    """
-    a = corr.to_numpy(float)
-    k = a.shape[0]
-    upper = np.arange(k)[:, None] < np.arange(k)[None, :]
-    score = np.where(upper, np.abs(a), -1.0).ravel()
-    score[np.isnan(score)] = -1.0
-    n_valid = int((score >= 0).sum())
-    n = max(0, min(n, n_valid))
-    if 0 < n < score.size:  # everything at least as strong as the n-th pair, then sort
-        cut = np.partition(score, score.size - n)[score.size - n]
-        cand = np.flatnonzero(score >= cut)
-    else:
-        cand = np.flatnonzero(score >= 0)
-    cand = cand[np.argsort(-score[cand], kind="stable")][:n]
-    i, j = np.divmod(cand, k)
-    names = np.asarray(corr.index, dtype=object)
-    out = pd.DataFrame({"ticker_1": names[i], "ticker_2": names[j], "correlation": a[i, j]})
-    if rows is not None:
-        pair_n = rows if isinstance(rows, int) else pd.DataFrame(rows).to_numpy()[i, j]
-        r = pd.DataFrame(out["correlation"].to_numpy()[:, None])
-        out["p_value"] = p_values(r, np.asarray(pair_n, float).reshape(-1, 1)).to_numpy()[:, 0]
-    return out

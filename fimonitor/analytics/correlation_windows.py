@@ -26,7 +26,9 @@ from fimonitor.analytics.correlation import (
     MIN_ROWS,
     TOP_PAIRS,
     WINDOWS,
+    MaskedSums,
     daily_returns,
+    standardised,
     t_test_p,
 )
 
@@ -39,7 +41,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_REL_TINY = 1e-10  # as correlation._REL_TINY: a spread this small is a constant series
 _BLOCK_VALUES = 500_000  # matrix entries computed at a time (4 MB of float64)
 _TABLE_MIN_PAIRS = 200_000  # fewer pairs than this: every p-value from stdtr directly
 
@@ -188,51 +189,14 @@ def _p_values(vals: np.ndarray, nn: np.ndarray | float, rows: int, table) -> np.
     return p
 
 
-def _standardised(x: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(z, bad)``: ticker x row standardised gap-free columns (0 for the others), constant."""
-    z = np.zeros((x.shape[1], x.shape[0]))
-    bad = np.zeros(x.shape[1], dtype=bool)
-    if full.any():
-        xf = x[:, full]
-        zf = xf - xf.mean(axis=0)
-        norm = np.sqrt(np.einsum("ij,ij->j", zf, zf))
-        scale = np.sqrt(np.einsum("ij,ij->j", xf, xf))
-        bad_f = norm <= _REL_TINY * scale  # constant column (cash): no correlation
-        z[full] = (zf / np.where(bad_f, 1.0, norm)).T
-        bad[full] = bad_f
-    return z, bad
-
-
-class _Masked:
-    """Pairwise-complete sums of columns with gaps (as ``correlation._masked_corr``)."""
-
-    def __init__(self, x: np.ndarray) -> None:
-        m = np.isfinite(x)
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(np.where(m, x, np.nan), axis=0)
-        self.f = m.astype(float)
-        self.x0 = np.where(m, x - np.nan_to_num(mean), 0.0)
-        self.x2 = self.x0 * self.x0
-
-    def corr(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Correlation and common rows of columns ``a`` (rows of the result) with ``b``."""
-        fa, fb = self.f[:, a], self.f[:, b]
-        a0, b0 = self.x0[:, a], self.x0[:, b]
-        n = fa.T @ fb
-        sa = a0.T @ fb
-        sb = fa.T @ b0
-        saa = self.x2[:, a].T @ fb
-        sbb = fa.T @ self.x2[:, b]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            va = saa - sa**2 / n
-            vb = sbb - sb**2 / n
-            c = (a0.T @ b0 - sa * sb / n) / np.sqrt(va * vb)
-        c[(va <= _REL_TINY * saa) | (vb <= _REL_TINY * sbb) | (n < MIN_ROWS)] = np.nan
-        return c, n
-
-
 def _block(
-    x: np.ndarray, z: np.ndarray, bad: np.ndarray, gap: np.ndarray, masked: _Masked | None, i0, i1
+    x: np.ndarray,
+    z: np.ndarray,
+    bad: np.ndarray,
+    gap: np.ndarray,
+    masked: MaskedSums | None,
+    i0,
+    i1,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Rows ``i0:i1``, columns ``i0:`` of the correlation and count matrices."""
     c = z[i0:i1] @ z[i0:].T
@@ -302,10 +266,10 @@ def compact_correlation(
     cand_r: list[np.ndarray] = []
     cand_p: list[np.ndarray] = []
     if rows >= MIN_ROWS or gap.any():
-        z, bad = _standardised(x, full)
+        z, bad = standardised(x, full)
         if rows < MIN_ROWS:
             bad[:] = True
-        masked = _Masked(x) if gap.any() else None
+        masked = MaskedSums(x) if gap.any() else None
         table = PValueTable(rows) if size >= _TABLE_MIN_PAIRS and rows >= MIN_ROWS else None
         starts = cd.row_starts(k)
         step = max(1, block_values // max(k, 1))

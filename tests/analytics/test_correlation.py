@@ -8,17 +8,16 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import squareform
 
+from fimonitor.analytics import condensed as cd
 from fimonitor.analytics.correlation import (
     WINDOWS,
-    condensed,
     correlation,
     correlation_windows,
     daily_returns,
-    from_condensed,
     p_values,
     rolling_correlation,
-    top_pairs,
 )
+from fimonitor.errors import InputError
 
 
 def _prices(rows: int = 900, k: int = 6, seed: int = 2) -> pd.DataFrame:
@@ -111,20 +110,21 @@ def test_rolling_matches_corrcoef() -> None:
 
 
 def test_condensed_round_trip() -> None:
+    """A correlation matrix through the one codec (:mod:`fimonitor.analytics.condensed`)."""
     corr, _ = correlation(daily_returns(_prices()))
     corr.iloc[0, 1] = corr.iloc[1, 0] = np.nan
-    tickers, blob = condensed(corr)
+    tickers, blob = list(corr.index), cd.condense(corr)
     k = len(tickers)
     assert len(blob) == 4 * k * (k - 1) // 2
     vals = np.frombuffer(blob, dtype="<f4")
     np.testing.assert_allclose(
         vals[1:], squareform(np.nan_to_num(corr.to_numpy()) - np.eye(k), checks=False)[1:]
     )
-    back = from_condensed(tickers, blob)
-    assert list(back.index) == tickers and np.isnan(back.iloc[0, 1])
-    np.testing.assert_allclose(back.to_numpy(), corr.to_numpy(), atol=6e-8)
-    with pytest.raises(ValueError, match="upper triangle"):
-        from_condensed(tickers[:-1], blob)
+    back = cd.expand(blob, k).astype(float)
+    assert np.isnan(back[0, 1])
+    np.testing.assert_allclose(back, corr.to_numpy(), atol=6e-8)
+    with pytest.raises(InputError, match="upper triangle"):
+        cd.expand(blob, k - 1)
 
 
 def test_top_pairs_by_hand() -> None:
@@ -139,17 +139,23 @@ def test_top_pairs_by_hand() -> None:
         index=idx,
         columns=idx,
     )
-    got = top_pairs(corr, 3)
+    values = cd.upper_rows(corr.to_numpy(), 0)
+
+    def top_pairs(n, p=None):
+        return cd.top_pairs(values, list(idx), n, p)
+
+    got = top_pairs(3)[["ticker_1", "ticker_2", "correlation"]]
     assert got.to_dict("records") == [
         {"ticker_1": "A", "ticker_2": "C", "correlation": -0.9},
         {"ticker_1": "A", "ticker_2": "D", "correlation": 0.5},
         {"ticker_1": "B", "ticker_2": "C", "correlation": 0.5},
     ]
-    assert len(top_pairs(corr, 10)) == 5  # the NaN pair is left out
+    assert len(top_pairs(10)) == 5  # the NaN pair is left out
     pv = p_values(corr, 30)
-    withp = top_pairs(corr, 2, rows=30)
+    withp = top_pairs(2, cd.upper_rows(pv.to_numpy(), 0))
     assert withp["p_value"].tolist() == [pv.loc["A", "C"], pv.loc["A", "D"]]
     counts = pd.DataFrame(np.full((4, 4), 30), index=idx, columns=idx)
-    counts.loc["A", "D"] = 10
-    assert top_pairs(corr, 2, rows=counts)["p_value"].iloc[1] == p_values(corr, 10).loc["A", "D"]
-    assert top_pairs(corr, 0).empty
+    counts.loc["A", "D"] = counts.loc["D", "A"] = 10
+    by_pair = cd.upper_rows(p_values(corr, counts).to_numpy(), 0)
+    assert top_pairs(2, by_pair)["p_value"].iloc[1] == p_values(corr, 10).loc["A", "D"]
+    assert top_pairs(0).empty
