@@ -166,24 +166,79 @@ def _quote(label: Any) -> str:
 
 
 def _float_matrix_csv(frame: pd.DataFrame, index: bool) -> str:
-    """:func:`csv_text` of an all-float64 table, row by row with ``repr`` (2x pandas' speed).
+    """:func:`csv_text` of an all-float64 table, the same text as pandas ``to_csv``, ~5x faster.
 
-    The same text as pandas ``to_csv``: each value as its shortest round-trip repr (full
-    precision), NaN as an empty field, ``inf``/``-inf`` as such; labels neutralised and quoted.
+    Each value is its shortest round-trip repr (full precision), NaN an empty field,
+    ``inf``/``-inf`` as such; labels neutralised and quoted. Rows go through
+    :func:`float_rows`.
     """
     header = [_quote(v) for v in _safe_labels(pd.Index(frame.columns))]
     labels = [_quote(v) for v in _safe_labels(frame.index)] if index else None
     if index:
         name = _safe_cell(frame.index.name)
         header.insert(0, "" if name is None else _quote(name))
-    lines = [",".join(header)]
-    for i, row in enumerate(frame.to_numpy().tolist()):
-        body = ",".join(map(repr, row))
-        if "n" in body:  # the only letters a float repr has are e, i, n, f: 'nan' -> empty
-            body = body.replace("nan", "")
-        lines.append(f"{labels[i]},{body}" if labels is not None else body)
-    lines.append("")
-    return "\n".join(lines)
+    rows = float_rows(frame.to_numpy(dtype=np.float64))
+    if labels is not None:
+        rows = [f"{label},{row}" for label, row in zip(labels, rows, strict=True)]
+    return "\n".join([",".join(header), *rows, ""])
+
+
+# orjson writes a float64 in positional notation with its shortest round-trip digits, which
+# is exactly Python's repr for 0 and for 1e-4 <= |x| < 1e16; below and above, the notations
+# differ (orjson 1e-7 / 0.00001 / 1e16, repr 1e-07 / 1e-05 / 1e+16).
+_POSITIONAL = (1e-4, 1e16)
+_BLOCK = 1 << 20  # values per orjson call: bounds the temporary text at ~20 MB
+
+
+def float_rows(values: np.ndarray) -> list[str]:
+    """Each row of a 2-D float64 array as CSV fields: Python ``repr`` text, NaN empty.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        2-D float64 array.
+
+    Returns
+    -------
+    list of str
+        One comma-joined line per row (no line end).
+
+    Notes
+    -----
+    orjson (Rust, ~0.05 us per value; ``repr`` costs ~0.45 us) formats every value; its text
+    is ``repr``'s for 0 and for ``1e-4 <= |x| < 1e16`` (checked on 2.3 M values of every
+    magnitude in that range with orjson 3.8, 3.11 and 3.13, and in
+    ``tests/test_fileio_floats.py``). The few other values (tiny, huge, infinite: orjson
+    writes ``1e-7``, ``0.00001`` and ``null`` where ``repr`` writes ``1e-07``, ``1e-05`` and
+    ``inf``) are then replaced by their ``repr`` in their rows: each distinct value's orjson
+    field (between commas) by its ``repr``; an infinite cell by position. A 1,000 x 1,000
+    correlation matrix takes ~0.1 s instead of ~0.5 s.
+    """
+    import orjson  # 7 ms of import, paid only by packs that write a matrix
+
+    n_rows, n_cols = values.shape
+    if not n_cols:
+        return [""] * n_rows
+    rows: list[str] = []
+    step = max(1, _BLOCK // n_cols)
+    for start in range(0, n_rows, step):  # blocks of rows bound the temporary text
+        block = np.ascontiguousarray(values[start : start + step])
+        rows += orjson.dumps(block, option=orjson.OPT_SERIALIZE_NUMPY).decode()[2:-2].split("],[")
+    size = np.abs(values)
+    infinite = np.isinf(values)
+    other = ((size < _POSITIONAL[0]) & (size > 0)) | ((size >= _POSITIONAL[1]) & ~infinite)
+    split: dict[int, list[str]] = {}
+    for i, j in zip(*(a.tolist() for a in np.nonzero(infinite)), strict=True):  # rare
+        split.setdefault(i, rows[i].split(","))[j] = repr(float(values[i, j]))
+    for i, cells in split.items():
+        rows[i] = ",".join(cells)
+    for i in np.flatnonzero(other.any(axis=1)).tolist():  # a field is found by its commas
+        row = f",{rows[i]},"
+        for v in np.unique(values[i, other[i]]).tolist():  # same value, same text
+            old, new = f",{orjson.dumps(v).decode()},", f",{v!r},"
+            row = row.replace(old, new).replace(old, new)  # twice: adjacent fields
+        rows[i] = row[1:-1]
+    return [row.replace("null", "") if "l" in row else row for row in rows]  # NaN -> empty
 
 
 # ------------------------------------------------------------------ atomic files

@@ -47,10 +47,13 @@ SCENARIO_COLUMNS = ["scenario", "portfolio_pnl", "benchmark_pnl", "active_pnl"]
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its datetime columns as ``YYYY-MM-DD`` text (``df`` itself when none)."""
+    dated = [i for i, dt in enumerate(df.dtypes) if pd.api.types.is_datetime64_any_dtype(dt)]
+    if not dated:
+        return df
     out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    for i in dated:
+        out.isetitem(i, out.iloc[:, i].dt.strftime("%Y-%m-%d"))
     return out
 
 

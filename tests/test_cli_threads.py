@@ -1,0 +1,61 @@
+"""The console entry point runs numpy's BLAS on one thread unless the user chose otherwise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fimonitor.cli import BLAS_THREAD_VARS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import os, sys
+from fimonitor.cli import one_blas_thread
+{before}
+changed = one_blas_thread()
+import numpy as np
+np.ones((300, 300)) @ np.ones((300, 300))  # BLAS starts its thread pool on first use
+threads = len(os.listdir("/proc/self/task"))
+print(changed, os.environ.get("OPENBLAS_NUM_THREADS"), threads)
+"""
+
+
+def probe(before: str = "", **env: str) -> tuple[str, str, int]:
+    """(changed, OPENBLAS_NUM_THREADS, threads of the process) from a fresh interpreter."""
+    clean = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARS}
+    clean.update(env, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(before=before)],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return out[0], out[1], int(out[2])
+
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+    reason="thread count read from /proc; needs 2+ CPUs for BLAS to start threads",
+)
+
+
+def test_one_thread_by_default() -> None:
+    changed, value, threads = probe()
+    assert (changed, value, threads) == ("True", "1", 1)
+
+
+def test_user_setting_wins() -> None:
+    changed, value, threads = probe(OPENBLAS_NUM_THREADS="2")
+    assert (changed, value) == ("False", "2")
+    assert threads == 2  # the check itself can see a BLAS thread: this test can fail
+
+
+def test_too_late_after_numpy() -> None:
+    changed, value, _ = probe(before="import numpy")
+    assert (changed, value) == ("False", "None")

@@ -1,0 +1,61 @@
+"""fileio.float_rows: orjson for the positional range, repr elsewhere; the text is repr's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fimonitor import fileio
+
+
+def reference(values: np.ndarray) -> list[str]:
+    """Each row joined from Python's repr, NaN as an empty field (pandas' to_csv text)."""
+    return [",".join("" if v != v else repr(v) for v in row) for row in values.tolist()]
+
+
+def magnitudes(n: int, seed: int) -> np.ndarray:
+    """Values of every magnitude from 1e-9 to 1e20, both signs, short and long digits."""
+    rng = np.random.default_rng(seed)
+    mant = rng.uniform(1, 10, n)
+    exp = rng.integers(-9, 21, n)
+    v = mant * 10.0**exp * rng.choice([-1.0, 1.0], n)
+    short = np.array(
+        [round(x, int(d)) for x, d in zip(rng.uniform(-1, 1, n), rng.integers(1, 17, n))]
+    )
+    ints = rng.integers(-(10**15), 10**15, n).astype(float)
+    return np.concatenate([v, short, ints])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_positional_values_are_written_as_repr(seed):
+    """Rows that orjson formats: every value 0 or 1e-4 <= |x| < 1e16 (2 x 300,000 values)."""
+    v = magnitudes(100_000, seed)
+    v = v[(v == 0) | ((np.abs(v) >= 1e-4) & (np.abs(v) < 1e16))]
+    v = np.concatenate([v, [0.0, -0.0, 1e-4, 9.999999999999998e15, 0.1 + 0.2, 1 / 3, 2.5]])
+    v = v[: len(v) // 50 * 50].reshape(-1, 50)
+    v[::7, 3] = np.nan
+    assert fileio.float_rows(v) == reference(v)
+
+
+def test_mixed_rows_and_small_blocks(monkeypatch):
+    """Rows with tiny, huge or infinite values go through repr; blocks join back in order."""
+    monkeypatch.setattr(fileio, "_BLOCK", 64)  # many orjson calls of a few rows each
+    v = magnitudes(20_000, 3)[: 60_000 // 40 * 40].reshape(-1, 40)
+    v[5] = np.inf
+    v[6, 0] = -np.inf
+    v[7, 1] = 5e-324
+    v[8] = np.nan
+    got = fileio.float_rows(v)
+    assert got == reference(v)
+    assert got[8] == "," * 39
+
+
+def test_correlation_sized_matrix_round_trips():
+    """A 300 x 300 matrix of values in [-1, 1] (the correlations.csv case) reads back exactly."""
+    rng = np.random.default_rng(5)
+    r = np.tanh(rng.standard_normal((300, 300)))
+    r[0, 0] = 1e-5  # one row through repr
+    rows = fileio.float_rows(r)
+    assert rows == reference(r)
+    back = np.array([[float(x) for x in row.split(",")] for row in rows])
+    np.testing.assert_array_equal(back, r)
