@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
+import gc
 import importlib
 import logging
 import os
@@ -176,10 +177,28 @@ def one_blas_thread() -> bool:
     return True
 
 
+FULL_COLLECTION_EVERY = 100  # young collections per full one (CPython's default: 10)
+
+
+def fewer_full_collections() -> tuple[int, int, int]:
+    """Make the cyclic garbage collector's full passes 10x rarer; return the new thresholds.
+
+    A full pass walks every live object: the imported modules and the pack's frames. With
+    CPython's default a pack runs 3-4 of them, 0.15 s of CPU for the demo book, 0.26 s at
+    1,000 tickers and 0.25 s at 5,000 (measured with ``gc.callbacks``); with
+    :data:`FULL_COLLECTION_EVERY` = 100 a single pack runs none (young generations are still
+    collected as usual), and the 5,000-ticker pack's peak RSS is unchanged (1.39 GB).
+    """
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    return gc.get_threshold()
+
+
 def run() -> None:
     """Console entry point: :func:`main`, then end the process without interpreter teardown.
 
-    BLAS runs on one thread (:func:`one_blas_thread`) unless the environment says otherwise.
+    BLAS runs on one thread (:func:`one_blas_thread`) unless the environment says otherwise,
+    and the garbage collector makes fewer full passes (:func:`fewer_full_collections`).
 
     Every output file is closed and the history database committed inside :func:`main`;
     here stdout/stderr are flushed, logging is shut down and the ``atexit`` handlers run
@@ -188,6 +207,7 @@ def run() -> None:
     ``benchmarks/bench_pack.py``). With other threads still running, it exits normally.
     """
     one_blas_thread()
+    fewer_full_collections()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

@@ -1,4 +1,4 @@
-"""The console entry point runs numpy's BLAS on one thread unless the user chose otherwise."""
+"""The console entry point: one BLAS thread unless the user chose otherwise; rarer full GCs."""
 
 from __future__ import annotations
 
@@ -59,3 +59,19 @@ def test_user_setting_wins() -> None:
 def test_too_late_after_numpy() -> None:
     changed, value, _ = probe(before="import numpy")
     assert (changed, value) == ("False", "None")
+
+
+def test_full_collections_are_rarer() -> None:
+    """The console entry point keeps the young thresholds and makes full passes 10x rarer."""
+    code = (
+        "import gc; from fimonitor.cli import fewer_full_collections as f; "
+        "before = gc.get_threshold(); after = f(); print(before[:2] == after[:2], after[2])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["True", "100"]

@@ -20,7 +20,10 @@ def magnitudes(n: int, seed: int) -> np.ndarray:
     exp = rng.integers(-9, 21, n)
     v = mant * 10.0**exp * rng.choice([-1.0, 1.0], n)
     short = np.array(
-        [round(x, int(d)) for x, d in zip(rng.uniform(-1, 1, n), rng.integers(1, 17, n))]
+        [
+            round(x, int(d))
+            for x, d in zip(rng.uniform(-1, 1, n), rng.integers(1, 17, n), strict=True)
+        ]
     )
     ints = rng.integers(-(10**15), 10**15, n).astype(float)
     return np.concatenate([v, short, ints])
