@@ -276,14 +276,7 @@ def record_pack(
                 )
             _replace_pack_events(conn, pid, day, events)
             if daily_rows:
-                dr = S.portfolio_daily_returns
-                dates = [r["date"] for r in daily_rows]
-                _replace_rows(
-                    conn,
-                    dr,
-                    (dr.c.portfolio_id == pid, dr.c.date.between(min(dates), max(dates))),
-                    daily_rows,
-                )
+                _replace_daily_returns(conn, pid, day, daily_rows)
             if metric_rows:
                 _replace_asset_metrics(conn, metric_rows)
             if target_rows is not None:
@@ -323,6 +316,22 @@ def _target_rows(
         frame, R.TARGET_SPEC, {"portfolio_id": pid, "updated_at": stamp}, "allocations"
     )
     return rows
+
+
+def _replace_daily_returns(conn: sa.Connection, pid: str, day, rows: list[dict]) -> None:
+    """Store a pack's daily returns; a date already written by a later pack keeps that row.
+
+    Each ``(portfolio, date)`` row carries the as-of of the latest pack that covered it,
+    whatever order the packs are recorded in (a parallel ``pack --from`` batch records its
+    dates as they finish; re-recording an older date does not overwrite a newer pack's
+    rows). Rows of this or earlier packs in the range are replaced.
+    """
+    dr = S.portfolio_daily_returns
+    dates = [r["date"] for r in rows]
+    in_range = (dr.c.portfolio_id == pid, dr.c.date.between(min(dates), max(dates)))
+    newer = {d for (d,) in conn.execute(sa.select(dr.c.date).where(*in_range, dr.c.as_of > day))}
+    keep = [r for r in rows if r["date"] not in newer]
+    _replace_rows(conn, dr, (*in_range, dr.c.as_of <= day), keep)
 
 
 def _replace_pack_events(

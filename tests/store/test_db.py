@@ -355,3 +355,30 @@ def test_asset_metrics_writer(store_url) -> None:
     out = read.asset_metrics(store_url)
     assert out["rsi_14"].tolist() == [45.0, 60.0, 50.0]  # by ticker, then date
     assert read.asset_metrics(store_url, "A", start="2025-06-03")["rsi_14"].tolist() == [60.0]
+
+
+def test_daily_returns_keep_the_latest_pack_whatever_the_order(store_url, tmp_path) -> None:
+    """Each day's return row is tagged with the latest pack covering it, in either order.
+
+    Two packs whose 5-day return windows overlap on 4 days: recorded in date order and in
+    reverse order, the table ends the same (the values of the later pack, its as-of tag).
+    """
+    later = "2025-06-03"
+
+    def table(url: str) -> pd.DataFrame:
+        cols = ["date", "portfolio_return", "as_of"]
+        return read.read_table(url, "portfolio_daily_returns")[cols].sort_values("date")
+
+    db.record_pack(store_url, portfolio_id="demo", as_of=AS_OF, **full_inputs(AS_OF))
+    db.record_pack(store_url, portfolio_id="demo", as_of=later, **full_inputs(later, 3.0))
+    in_order = table(store_url)
+    other = f"sqlite:///{tmp_path / 'reverse.sqlite'}"
+    db.record_pack(other, portfolio_id="demo", as_of=later, **full_inputs(later, 3.0))
+    db.record_pack(other, portfolio_id="demo", as_of=AS_OF, **full_inputs(AS_OF))
+    reverse = table(other)
+    assert len(in_order) == 6
+    assert (in_order["portfolio_return"].to_numpy()[1:] == 0.003).all()  # the later pack's
+    assert in_order["portfolio_return"].iloc[0] == 0.001  # only the earlier pack has that day
+    pd.testing.assert_frame_equal(
+        in_order.reset_index(drop=True).astype(str), reverse.reset_index(drop=True).astype(str)
+    )
