@@ -66,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="week",
         help="batch frequency: the last trading day of each week (default) or every day",
     )
-    add_executor_arg(p, default=None, prefix="batch: build the dates on ")
+    add_executor_arg(p, default=None, prefix="batch: where the dates run: ")
     notify_options.add_arguments(p)
     p.set_defaults(func=run)
 
