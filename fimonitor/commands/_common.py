@@ -8,7 +8,14 @@ from pathlib import Path
 from fimonitor.errors import InputError, cut
 from fimonitor.paths import default_data_dir
 
-__all__ = ["add_data_arg", "data_dir", "finite_float", "nonneg_float", "positive_float"]
+__all__ = [
+    "add_data_arg",
+    "add_executor_arg",
+    "data_dir",
+    "finite_float",
+    "nonneg_float",
+    "positive_float",
+]
 
 
 def add_data_arg(p: argparse.ArgumentParser) -> None:
@@ -19,6 +26,22 @@ def add_data_arg(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DIR",
         help="input folder (default: ./data, else ../data, else the bundled demo book)",
+    )
+
+
+def add_executor_arg(p: argparse.ArgumentParser, *, default: str | None, prefix: str = "") -> None:
+    """Add ``--executor serial|process[:N]|dask[:ADDRESS]`` (``fimonitor batch`` and ``pack``).
+
+    The value is parsed by :func:`fimonitor.batch.executors.parse_executor` when the command
+    runs (not here: ``--help`` imports no library module). ``default`` None lets a command
+    tell an explicit ``--executor`` from the default one (``serial``).
+    """
+    p.add_argument(
+        "--executor",
+        default=default,
+        metavar="serial|process[:N]|dask[:ADDRESS]",
+        help=f"{prefix}serial (default), a local process pool, or Dask (a scheduler address, "
+        "or a LocalCluster of 2 worker processes)",
     )
 
 

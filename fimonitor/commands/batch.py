@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from fimonitor.commands import notify_options
+from fimonitor.commands._common import add_executor_arg
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="history database (default sqlite:///OUT/fimonitor.sqlite); with a PostgreSQL "
         "URL the workers write it directly",
     )
-    p.add_argument(
-        "--executor",
-        default="serial",
-        metavar="serial|process[:N]|dask[:ADDRESS]",
-        help="serial (default), a local process pool, or Dask (a scheduler address, or a "
-        "LocalCluster of 2 worker processes)",
-    )
+    add_executor_arg(p, default="serial")
     p.add_argument("--no-png", action="store_true", help="skip the PNG pages (PDF and CSVs only)")
     notify_options.add_arguments(p)
     p.set_defaults(func=run)

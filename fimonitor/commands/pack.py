@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from fimonitor.commands import notify_options
-from fimonitor.commands._common import add_data_arg, data_dir
+from fimonitor.commands._common import add_data_arg, add_executor_arg, data_dir
 from fimonitor.errors import InputError
 
 ENGINE_CHOICES = ("direct", "notebook")  # fimonitor.engines.engine_names(), without importing it
@@ -66,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="week",
         help="batch frequency: the last trading day of each week (default) or every day",
     )
+    add_executor_arg(p, default=None, prefix="batch: where the dates run: ")
     notify_options.add_arguments(p)
     p.set_defaults(func=run)
 
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``fimonitor pack``; return the exit code."""
     from fimonitor.engines import PackRequest, run_engine
 
+    if args.executor is not None and args.date_from is None:
+        raise InputError("--executor needs --from (it runs the dates of a batch)")
     folder = data_dir(args)
     settings = _notify_settings(args, folder)  # bad URLs stop the run before any work
     if args.date_from is not None:
@@ -115,23 +118,23 @@ def _batch(args: argparse.Namespace, folder: Path) -> int:
     from tqdm import tqdm
 
     from fimonitor import pipeline
+    from fimonitor.batch.dates import DateJob, prime, run_dates
+    from fimonitor.batch.executors import parse_executor
 
+    spec = parse_executor(args.executor or "serial")
     book, config = pipeline.load_inputs(folder, args.config)
     dates = pipeline.batch_dates(book, args.date_from, args.date_to, args.every)
     previous = pipeline.batch_previous(
         dates, pipeline.existing_packs(args.out, args.db, config.portfolio_name)
     )  # fixed before any pack is built: results do not depend on the order of work
-    for d in tqdm(
-        dates, desc="packs", unit="pack", file=sys.stderr, disable=not sys.stderr.isatty()
-    ):
-        out = pipeline.run_pack(
-            as_of=d,
-            output_dir=args.out,
-            db=args.db,
-            book=book,
-            monitor_config=config,
-            previous_as_of=previous[d],
-        )
-        print(out)
+    token = prime(book, config)  # forked workers inherit the loaded book
+    jobs = [
+        DateJob(token, Path(folder), args.config, d, previous[d], Path(args.out), args.db)
+        for d in dates
+    ]
+    with tqdm(
+        total=len(jobs), desc="packs", unit="pack", file=sys.stderr, disable=not sys.stderr.isatty()
+    ) as bar:
+        run_dates(jobs, spec, on_folder=print, on_done=lambda _r: bar.update(1))
     print(Path(args.out) / "index.html")
     return 0
