@@ -45,9 +45,8 @@ def database(path: Path) -> dict[str, list[tuple]]:
     """Every table's rows without surrogate keys and time stamps, sorted (order-free).
 
     A rebalancing order names its event by the event's own columns instead of its id. The
-    daily-returns table holds one row per day for all packs, tagged with the ``as_of`` of the
-    pack that recorded it last (every pack covers the days before it): that tag follows the
-    order in which the dates were recorded, so it is left out; the returns themselves count.
+    daily-returns rows keep their ``as_of`` tag: the store tags each day with the latest pack
+    covering it whatever the order the dates are recorded in.
     """
     con = sqlite3.connect(path)
     try:
@@ -67,8 +66,6 @@ def database(path: Path) -> dict[str, list[tuple]]:
             for row in cur:
                 rec = dict(zip(cols, row, strict=True))
                 rec.pop("id", None)
-                if name == "portfolio_daily_returns":
-                    rec.pop("as_of")
                 if "event_id" in rec:
                     rec["event_id"] = events[rec["event_id"]]
                 rows.append(tuple(repr(v) for k, v in rec.items() if not k.endswith("_at")))
