@@ -181,10 +181,12 @@ def _n_orders(n: int) -> str:
     return f"{n} order" if n == 1 else f"{n} orders"
 
 
-def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
-    from fimonitor.rules.engine import counts, evaluate_positions
+def _rule_counts(frames: dict[str, pd.DataFrame], config: MonitorConfig) -> pd.DataFrame:
+    """BREACH/WARN counts of the rules on each scenario's holdings (index: the scenarios)."""
+    from fimonitor.rules.engine import RuleInputs, severity_counts
 
-    return counts(evaluate_positions(frame, config.rules, as_of))
+    x = RuleInputs.from_position_frames([frames[k] for k in SCENARIOS], SCENARIOS)
+    return severity_counts(x, config.rules)
 
 
 def run_rebalances(
@@ -297,9 +299,10 @@ def run_rebalances(
         "POST_MIN": _min_vs_cons(lt, mn, cons, status, orders),
     }
     rows = []
+    rule_counts = _rule_counts(frames, config)
     for k in SCENARIOS:
         st = scen[k]
-        n_breach, n_warn = _rules(frames[k], config, as_of)
+        n_breach, n_warn = (int(v) for v in rule_counts.loc[k, ["n_breach", "n_warn"]])
         dur = weighted_duration(st.weights, book.duration)
         rows.append(
             {

@@ -30,6 +30,7 @@ severity's run) and ``first_breach`` (first BREACH date of the streak, NaT when 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ RULE_ORDER = (
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
+# (rule, keys, values rows x keys, threshold, signed values or None): see _measures
+_Measure = tuple[str, list[str], np.ndarray, Threshold, np.ndarray | None]
 EXTRA_COLUMNS = ("since", "signed_value", "excess", "age_days", "severity_since", "first_breach")
 
 
@@ -126,6 +129,37 @@ class RuleInputs:
             pd.Series([dw - db], index=idx),
         )
 
+    @classmethod
+    def from_position_frames(cls, frames: Sequence[pd.DataFrame], index: Sequence) -> RuleInputs:
+        """One row per holdings frame of the same tickers (e.g. one date's rebalance scenarios).
+
+        Row ``k`` holds what :meth:`from_positions` builds from ``frames[k]``; rows are
+        labelled by ``index``. Tickers, groups, cash-proxy flags and durations come from
+        ``frames[0]`` (the frames differ in weights only). Meant for :func:`severity_counts`:
+        the rows are not a time series, so streaks across them mean nothing.
+        """
+        rows = [cls.from_positions(f, pd.Timestamp(0)) for f in frames]
+        first = rows[0]
+        if any(not r.weights.columns.equals(first.weights.columns) for r in rows):
+            raise ValueError("the holdings frames must list the same tickers in the same order")
+        idx = pd.Index(index)
+
+        def stack(attr: str) -> pd.DataFrame:
+            values = np.vstack([getattr(r, attr).to_numpy() for r in rows])
+            return pd.DataFrame(values, index=idx, columns=first.weights.columns)
+
+        def join(attr: str) -> pd.Series:
+            return pd.Series([float(getattr(r, attr).iloc[0]) for r in rows], index=idx)
+
+        return cls(
+            stack("weights"),
+            stack("benchmark"),
+            first.single_name,
+            first.groups,
+            join("cash_weight"),
+            join("duration_gap"),
+        )
+
 
 def _streak_start(code: np.ndarray) -> np.ndarray:
     """Row index where each cell's current alert streak began (-1 where no alert)."""
@@ -192,62 +226,55 @@ def _stack(
     )
 
 
-def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
-    """All alerts on all dates of ``x``: ALERT_COLUMNS + ``since``, sorted by date, rule, ticker."""
-    dates = pd.DatetimeIndex(x.weights.index)
-    parts = []
+def _measures(x: RuleInputs, rules: RulesConfig) -> Iterator[_Measure]:
+    """Each configured rule's measured values over the rows of ``x``, in :data:`RULE_ORDER`.
+
+    One (rule, keys, values, threshold, signed) per rule (per group for
+    ``group_max_weight``); ``values`` is rows x keys, ``signed`` None when it equals
+    ``values``. The one definition of what each rule measures, for :func:`evaluate_inputs`
+    and :func:`severity_counts`.
+    """
     if rules.max_single_name_weight is not None:
         cols = list(
             x.weights.columns[
                 x.single_name.reindex(x.weights.columns).fillna(False).to_numpy(dtype=bool)
             ]
         )
-        parts.append(
-            _stack(
-                "max_single_name_weight",
-                dates,
-                cols,
-                x.weights[cols].to_numpy(),
-                rules.max_single_name_weight,
-            )
+        yield (
+            "max_single_name_weight",
+            cols,
+            x.weights[cols].to_numpy(),
+            rules.max_single_name_weight,
+            None,
         )
     if rules.min_cash_weight is not None:
-        parts.append(
-            _stack("min_cash_weight", dates, [""], x.cash_weight.to_numpy(), rules.min_cash_weight)
-        )
+        yield "min_cash_weight", [""], x.cash_weight.to_numpy(), rules.min_cash_weight, None
     if rules.duration_gap is not None:
-        parts.append(
-            _stack(
-                "duration_gap",
-                dates,
-                [""],
-                np.abs(x.duration_gap.to_numpy()),
-                rules.duration_gap,
-                signed=x.duration_gap.to_numpy(),
-            )
-        )
+        gap = x.duration_gap.to_numpy()
+        yield "duration_gap", [""], np.abs(gap), rules.duration_gap, gap
     if rules.active_weight is not None:
         cols = list(x.weights.columns)
         act = x.weights.to_numpy() - x.benchmark.reindex(columns=cols).fillna(0.0).to_numpy()
-        parts.append(
-            _stack("active_weight", dates, cols, np.abs(act), rules.active_weight, signed=act)
-        )
+        yield "active_weight", cols, np.abs(act), rules.active_weight, act
     if rules.group_max_weight:
         gw = group_sum(x.weights, x.groups.rename("group"))
         names = list(rules.group_max_weight)
         gw = gw.reindex(columns=names, fill_value=0.0)
         for g in names:
-            parts.append(
-                _stack("group_max_weight", dates, [g], gw[g].to_numpy(), rules.group_max_weight[g])
-            )
+            yield "group_max_weight", [g], gw[g].to_numpy(), rules.group_max_weight[g], None
     if rules.key_rate_dv01 is not None and x.key_rate_dv01 is not None:
         tenors = [t for t in TENORS if t in x.key_rate_dv01.columns]
-        active = x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float)
-        parts.append(
-            _stack(
-                "key_rate_dv01", dates, tenors, np.abs(active), rules.key_rate_dv01, signed=active
-            )
-        )
+        active = x.key_rate_dv01.reindex(x.weights.index)[tenors].to_numpy(dtype=float)
+        yield "key_rate_dv01", tenors, np.abs(active), rules.key_rate_dv01, active
+
+
+def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
+    """All alerts on all dates of ``x``: ALERT_COLUMNS + ``since``, sorted by date, rule, ticker."""
+    dates = pd.DatetimeIndex(x.weights.index)
+    parts = [
+        _stack(rule, dates, keys, values, t, signed=signed)
+        for rule, keys, values, t, signed in _measures(x, rules)
+    ]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(
@@ -282,6 +309,39 @@ def evaluate(
 def evaluate_positions(positions: pd.DataFrame, rules: RulesConfig, as_of) -> pd.DataFrame:
     """Alerts for one as-of holdings frame (used on PRE/POST rebalance portfolios)."""
     return evaluate_inputs(RuleInputs.from_positions(positions, as_of), rules)
+
+
+def severity_counts(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
+    """BREACH and WARN counts per row of ``x``, without building the alerts.
+
+    Parameters
+    ----------
+    x : RuleInputs
+        Rows are dates, or the holdings of one date under several rebalance scenarios
+        (:meth:`RuleInputs.from_position_frames`).
+    rules : RulesConfig
+
+    Returns
+    -------
+    pd.DataFrame
+        Index the rows of ``x``; ``n_breach``, ``n_warn`` (int): per row, the number of
+        (rule, key) cells classified BREACH and WARN.
+
+    Notes
+    -----
+    The same measures and classifier as :func:`evaluate_inputs`, so row ``k`` equals
+    :func:`counts` of the alerts :func:`evaluate_inputs` gives on that row; streaks do not
+    matter for the counts.
+    """
+    n = len(x.weights.index)
+    breach = np.zeros(n, dtype=int)
+    warn = np.zeros(n, dtype=int)
+    for _, keys, values, t, _ in _measures(x, rules):
+        values = np.asarray(values, dtype=float).reshape(n, len(keys))
+        code, _ = classify(values, t.warn, t.breach, t.kind)
+        breach += (code == 2).sum(axis=1)
+        warn += (code == 1).sum(axis=1)
+    return pd.DataFrame({"n_breach": breach, "n_warn": warn}, index=x.weights.index)
 
 
 def counts(alerts: pd.DataFrame) -> tuple[int, int]:
