@@ -181,11 +181,14 @@ def _n_orders(n: int) -> str:
     return f"{n} order" if n == 1 else f"{n} orders"
 
 
-def _rule_counts(frames: dict[str, pd.DataFrame], config: MonitorConfig) -> pd.DataFrame:
-    """BREACH/WARN counts of the rules on each scenario's holdings (index: the scenarios)."""
+def _rule_counts(
+    positions: pd.DataFrame, scen: dict[str, Settled], config: MonitorConfig
+) -> pd.DataFrame:
+    """BREACH/WARN counts of the rules on each scenario's weights (index: the scenarios)."""
     from fimonitor.rules.engine import RuleInputs, severity_counts
 
-    x = RuleInputs.from_position_frames([frames[k] for k in SCENARIOS], SCENARIOS)
+    weights = np.vstack([scen[k].weights for k in SCENARIOS])
+    x = RuleInputs.from_weight_rows(positions.reset_index(drop=True), weights, SCENARIOS)
     return severity_counts(x, config.rules)
 
 
@@ -270,7 +273,6 @@ def run_rebalances(
         log.warning("POST_MIN %s: %s", lt.status, lt.diagnosis)
 
     scen = {"PRE": pre, "POST_MIN": mn, "POST_BM": bm, "POST_CONS": cons}
-    frames = {k: scenario_positions(positions, book, st) for k, st in scen.items()}
     orders = pd.concat(
         [
             _orders("POST_MIN", book, mn, lt.reasons),
@@ -299,7 +301,7 @@ def run_rebalances(
         "POST_MIN": _min_vs_cons(lt, mn, cons, status, orders),
     }
     rows = []
-    rule_counts = _rule_counts(frames, config)
+    rule_counts = _rule_counts(positions, scen, config)
     for k in SCENARIOS:
         st = scen[k]
         n_breach, n_warn = (int(v) for v in rule_counts.loc[k, ["n_breach", "n_warn"]])

@@ -109,55 +109,48 @@ class RuleInputs:
 
         Columns used: ticker, weight, benchmark_weight, duration, group, is_cash_proxy.
         """
-        p = positions.set_index("ticker")
-        idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
-        # one row: a (1, n) array (a list holding one array goes through pandas' slow row path)
-        w = pd.DataFrame(p["weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index)
-        b = pd.DataFrame(
-            p["benchmark_weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index
-        )
-        proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
-        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
-        dw = weighted_duration(w.iloc[0].to_numpy(), dur)
-        db = weighted_duration(b.iloc[0].to_numpy(), dur)
-        return cls(
-            w,
-            b,
-            ~proxy,
-            p["group"],
-            pd.Series([cash_weight(w.iloc[0], proxy.to_numpy())], index=idx),
-            pd.Series([dw - db], index=idx),
-        )
+        weights = positions["weight"].to_numpy(dtype=float)[None, :]
+        return cls.from_weight_rows(positions, weights, pd.DatetimeIndex([pd.Timestamp(as_of)]))
 
     @classmethod
-    def from_position_frames(cls, frames: Sequence[pd.DataFrame], index: Sequence) -> RuleInputs:
-        """One row per holdings frame of the same tickers (e.g. one date's rebalance scenarios).
+    def from_weight_rows(cls, positions: pd.DataFrame, weights, index: Sequence) -> RuleInputs:
+        """One row per weight vector over the tickers of one holdings frame.
 
-        Row ``k`` holds what :meth:`from_positions` builds from ``frames[k]``; rows are
-        labelled by ``index``. Tickers, groups, cash-proxy flags and durations come from
-        ``frames[0]`` (the frames differ in weights only). Meant for :func:`severity_counts`:
-        the rows are not a time series, so streaks across them mean nothing.
+        Parameters
+        ----------
+        positions : pd.DataFrame
+            An as-of holdings frame: ticker, benchmark_weight, duration, group,
+            is_cash_proxy (its ``weight`` column is not read).
+        weights : array_like
+            Rows x tickers, in the order of ``positions`` (e.g. the weights of one date's
+            rebalance scenarios).
+        index : sequence
+            The row labels.
+
+        Returns
+        -------
+        RuleInputs
+            Row ``k`` is what :meth:`from_positions` builds from ``positions`` with weights
+            ``weights[k]``. Rows other than dates are not a time series: streaks across them
+            mean nothing (use :func:`severity_counts`).
         """
-        rows = [cls.from_positions(f, pd.Timestamp(0)) for f in frames]
-        first = rows[0]
-        if any(not r.weights.columns.equals(first.weights.columns) for r in rows):
-            raise ValueError("the holdings frames must list the same tickers in the same order")
+        p = positions.set_index("ticker")
         idx = pd.Index(index)
-
-        def stack(attr: str) -> pd.DataFrame:
-            values = np.vstack([getattr(r, attr).to_numpy() for r in rows])
-            return pd.DataFrame(values, index=idx, columns=first.weights.columns)
-
-        def join(attr: str) -> pd.Series:
-            return pd.Series([float(getattr(r, attr).iloc[0]) for r in rows], index=idx)
-
+        w = np.asarray(weights, dtype=float).reshape(len(idx), len(p))
+        bench = p["benchmark_weight"].to_numpy(dtype=float)
+        proxy = (p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)).to_numpy()
+        dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
+        # per row, as for one date (a handful of rows; the same floats as one row at a time)
+        cash = [cash_weight(pd.Series(row, index=p.index), proxy) for row in w]
+        db = weighted_duration(bench, dur)
+        gap = [weighted_duration(wk, dur) - db for wk in w]
         return cls(
-            stack("weights"),
-            stack("benchmark"),
-            first.single_name,
-            first.groups,
-            join("cash_weight"),
-            join("duration_gap"),
+            pd.DataFrame(w, index=idx, columns=p.index),
+            pd.DataFrame(np.tile(bench, (len(idx), 1)), index=idx, columns=p.index),
+            pd.Series(~proxy, index=p.index),
+            p["group"],
+            pd.Series(cash, index=idx, dtype=float),
+            pd.Series(gap, index=idx, dtype=float),
         )
 
 
@@ -318,7 +311,7 @@ def severity_counts(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
     ----------
     x : RuleInputs
         Rows are dates, or the holdings of one date under several rebalance scenarios
-        (:meth:`RuleInputs.from_position_frames`).
+        (:meth:`RuleInputs.from_weight_rows`).
     rules : RulesConfig
 
     Returns

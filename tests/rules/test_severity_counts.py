@@ -48,7 +48,8 @@ def test_counts_by_hand():
     # b: cash 1 % BREACH; duration 0.58 + 5.6 = 6.18 (gap 1.18 BREACH); active CRD +20 % WARN
     #    (20 % is not above the 20 % breach), GOV -21 % BREACH, CASH +1 % none;
     #    single name CRD 70 % BREACH; group credit 70 % BREACH
-    x = RuleInputs.from_position_frames([a, b], ["a", "b"])
+    weights = np.vstack([a["weight"].to_numpy(), b["weight"].to_numpy()])
+    x = RuleInputs.from_weight_rows(a, weights, ["a", "b"])
     got = severity_counts(x, rules)
     assert got.index.tolist() == ["a", "b"]
     assert got.loc["a"].tolist() == [0, 2]
@@ -58,12 +59,10 @@ def test_counts_by_hand():
         assert tuple(got.loc[name]) == counts(alerts)
 
 
-def test_frames_must_share_tickers():
-    bench = {"GOV": 0.5, "CRD": 0.5}
-    a = _positions({"CASH": 0.1, "GOV": 0.4, "CRD": 0.5}, bench)
-    b = a.iloc[::-1].reset_index(drop=True)
-    with pytest.raises(ValueError, match="same tickers"):
-        RuleInputs.from_position_frames([a, b], ["a", "b"])
+def test_weight_rows_must_match_the_tickers():
+    a = _positions({"CASH": 0.1, "GOV": 0.4, "CRD": 0.5}, {"GOV": 0.5, "CRD": 0.5})
+    with pytest.raises(ValueError):
+        RuleInputs.from_weight_rows(a, np.ones((2, 4)), ["a", "b"])
 
 
 def test_scenario_counts_equal_the_alert_engine(tiny_book, tiny_config):
