@@ -20,6 +20,7 @@ from fimonitor.report.page_common import (
     signed_value,
     who,
 )
+from fimonitor.report.panel import Panel
 from fimonitor.results import Pack
 
 # ---------------------------------------------------------------------------------------------
@@ -265,19 +266,19 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         top_n=top_n,
         as_of=pack.as_of,
     )
-    s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
-    _left_block(fig.add_axes((0.6, 0.575, 0.37, 0.055)), s)
-    _binding(fig.add_axes((0.6, 0.48, 0.37, 0.06)), rb)
+    s = _scenario_table(Panel(fig, (0.6, 0.665, 0.37, 0.125)), pack)
+    _left_block(Panel(fig, (0.6, 0.575, 0.37, 0.055)), s)
+    _binding(Panel(fig, (0.6, 0.48, 0.37, 0.06)), rb)
     rs = pack_frame(pack, "rate_scenarios")
     min_bottom = 0.05 if rs.empty else 0.2
     _trades_table(
-        fig.add_axes((0.03, min_bottom, 0.5, 0.4 - min_bottom)),
+        Panel(fig, (0.03, min_bottom, 0.5, 0.4 - min_bottom)),
         rb,
         "POST_MIN",
         mv,
         title="What to do today — POST_MIN orders, with the alert each one cures",
     )
     if not rs.empty:
-        figures_perf.rate_scenario_table(fig.add_axes((0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
-    _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
+        figures_perf.rate_scenario_table(Panel(fig, (0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
+    _trades_table(Panel(fig, (0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
     return fig
