@@ -17,6 +17,7 @@ from fimonitor.report.page_common import (
     new_page,
     num,
     pack_frame,
+    page_text,
     signed_value,
     who,
 )
@@ -213,14 +214,15 @@ def _today_box(fig: Figure, pack: Pack) -> None:
         detail = fmt.text(r.get("diagnosis")) if "diagnosis" in r else ""
         if detail == fmt.MISSING:
             detail = ""
-    fig.text(0.04, 0.889, head, fontsize=9.5, fontweight="bold", color=edge, va="center")
+    text = page_text(fig)
+    text.add(0.04, 0.889, head, fontsize=9.5, fontweight="bold", colour=edge)
     cons = ""
     if rb.status == "infeasible":
         cons = "POST_CONS INFEASIBLE: " + (fmt.text(rb.diagnosis) if rb.diagnosis else "")
     lines = [*textwrap.wrap(detail, 200)[:1], *textwrap.wrap(cons, 200)[:1]]
     for k, line in enumerate(lines):
         colour = style.BREACH if line.startswith("POST_CONS INF") else style.TEXT
-        fig.text(0.04, 0.868 - 0.016 * k, line, fontsize=7.2, color=colour, va="center")
+        text.add(0.04, 0.868 - 0.016 * k, line, fontsize=7.2, colour=colour)
 
 
 def _binding(ax, rb) -> None:
