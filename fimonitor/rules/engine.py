@@ -190,10 +190,12 @@ def _stack(
     values: np.ndarray,
     t: Threshold,
     signed: np.ndarray | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
     signed = values if signed is None else np.asarray(signed, dtype=float).reshape(values.shape)
     code, limit = classify(values, t.warn, t.breach, t.kind)
+    if not code.any():
+        return None  # no alert: nothing to stack (evaluate_inputs drops empty parts)
     start = _streak_start(code)
     sev_start = _run_start(code)
     fb = _first_breach(code, start)
@@ -268,7 +270,7 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
         _stack(rule, dates, keys, values, t, signed=signed)
         for rule, keys, values, t, signed in _measures(x, rules)
     ]
-    parts = [p for p in parts if not p.empty]
+    parts = [p for p in parts if p is not None and not p.empty]
     if not parts:
         return pd.DataFrame(
             {
