@@ -13,6 +13,7 @@ Text is plain: ``$`` is a dollar sign (never mathtext, as in the pack style), on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -226,8 +227,13 @@ def _ascent_descent(font: FontProperties, dpi: float) -> tuple[float, float]:
     From the OS/2 table (else hhea) of the font file ``font`` resolves to, the floor ``Text``
     puts under each line's measured ascent and descent.
     """
-    ft = get_font(findfont(font))
-    size = font.get_size_in_points()
+    return _file_ascent_descent(findfont(font), font.get_size_in_points(), dpi)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_ascent_descent(path: str, size: float, dpi: float) -> tuple[float, float]:
+    """:func:`_ascent_descent` of the font file ``path`` (the tables never change)."""
+    ft = get_font(path)
     for table_name, ascent_key, descent_key in (
         ("OS/2", "sTypoAscender", "sTypoDescender"),
         ("hhea", "ascent", "descent"),
