@@ -8,6 +8,7 @@ only. Parsing goes through the one table reader (:func:`fimonitor.data.tables.re
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,6 +29,8 @@ __all__ = [
 
 YIELDS_FILE = "treasury_yields.csv"
 REAL_FILE = "fred_rates_extra.csv"
+_CURVES_KEPT = 4  # parsed curves kept by read_treasury_curve (key: real path and stat)
+_CURVES: dict[tuple[str, int, int, int, int], pd.DataFrame] = {}
 _TENOR = re.compile(r"^(?:DGS|DFII)(\d+)(MO)?$")
 
 
@@ -52,6 +55,10 @@ def tenor_years(column: str) -> float | None:
 def read_treasury_curve(path: str | Path) -> pd.DataFrame:
     """``treasury_yields.csv`` -> date x maturity (years, ascending) yields as fractions.
 
+    The parsed curve is kept per file (real path, inode, size, change times), so the packs
+    of a batch read the file once and a changed file is read again; each call returns its own
+    DataFrame (copy-on-write: changing it never changes the kept curve).
+
     Parameters
     ----------
     path : str or Path
@@ -69,6 +76,22 @@ def read_treasury_curve(path: str | Path) -> pd.DataFrame:
         File missing, a bad date or number (naming the row), a duplicate date, or fewer than
         two ``DGS`` tenor columns.
     """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:  # absent or unreadable: the reader raises the error naming the file
+        return _parse_treasury_curve(p)
+    key = (os.path.realpath(p), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    curve = _CURVES.get(key)
+    if curve is None:
+        curve = _parse_treasury_curve(p)
+        while len(_CURVES) >= _CURVES_KEPT:
+            _CURVES.pop(next(iter(_CURVES)))
+        _CURVES[key] = curve
+    return curve.copy(deep=False)
+
+
+def _parse_treasury_curve(path: Path) -> pd.DataFrame:
     raw = read_curve(Path(path), ("DGS",), required=True)
     tenors = {c: tenor_years(c) for c in raw.columns}
     tenors = {c: y for c, y in tenors.items() if y is not None}

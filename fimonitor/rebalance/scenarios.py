@@ -181,10 +181,15 @@ def _n_orders(n: int) -> str:
     return f"{n} order" if n == 1 else f"{n} orders"
 
 
-def _rules(frame: pd.DataFrame, config: MonitorConfig, as_of) -> tuple[int, int]:
-    from fimonitor.rules.engine import counts, evaluate_positions
+def _rule_counts(
+    positions: pd.DataFrame, scen: dict[str, Settled], config: MonitorConfig
+) -> pd.DataFrame:
+    """BREACH/WARN counts of the rules on each scenario's weights (index: the scenarios)."""
+    from fimonitor.rules.engine import RuleInputs, severity_counts
 
-    return counts(evaluate_positions(frame, config.rules, as_of))
+    weights = np.vstack([scen[k].weights for k in SCENARIOS])
+    x = RuleInputs.from_weight_rows(positions.reset_index(drop=True), weights, SCENARIOS)
+    return severity_counts(x, config.rules)
 
 
 def run_rebalances(
@@ -268,7 +273,6 @@ def run_rebalances(
         log.warning("POST_MIN %s: %s", lt.status, lt.diagnosis)
 
     scen = {"PRE": pre, "POST_MIN": mn, "POST_BM": bm, "POST_CONS": cons}
-    frames = {k: scenario_positions(positions, book, st) for k, st in scen.items()}
     orders = pd.concat(
         [
             _orders("POST_MIN", book, mn, lt.reasons),
@@ -297,9 +301,10 @@ def run_rebalances(
         "POST_MIN": _min_vs_cons(lt, mn, cons, status, orders),
     }
     rows = []
+    rule_counts = _rule_counts(positions, scen, config)
     for k in SCENARIOS:
         st = scen[k]
-        n_breach, n_warn = _rules(frames[k], config, as_of)
+        n_breach, n_warn = (int(v) for v in rule_counts.loc[k, ["n_breach", "n_warn"]])
         dur = weighted_duration(st.weights, book.duration)
         rows.append(
             {

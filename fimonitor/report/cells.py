@@ -13,7 +13,8 @@ Text is plain: ``$`` is a dollar sign (never mathtext, as in the pack style), on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -99,6 +100,7 @@ class CellText(Artist):
         if not cells:
             return
         dpi = self.get_figure(root=True).dpi
+        measure = _measurer(renderer)
         anchors = self.get_transform().transform([(c.x, c.y) for c in cells])
         floors: dict[int, tuple[float, float]] = {}
         for c, (px, py) in zip(cells, anchors, strict=True):
@@ -108,7 +110,7 @@ class CellText(Artist):
             if fk not in floors:
                 floors[fk] = _ascent_descent(c.font, dpi)
             min_a, min_d = floors[fk]
-            w, h, d = renderer.get_text_width_height_descent(c.text, c.font, ismath=False)
+            w, h, d = measure(c.text, c.font)
             # Text._get_layout for one line (linespacing "normal", no line gap), in its order
             # of operations so that the floats are the same
             a = max(h - d, min_a)
@@ -160,14 +162,78 @@ class CellText(Artist):
         return Bbox.union(boxes)
 
 
+# (renderer class, pixels per point, rc signature, text, font file, family, size, weight,
+# style)
+# -> (width, height, descent); see _measurer
+_METRICS: dict[tuple, tuple[float, float, float]] = {}
+_METRICS_MAX = 50_000  # entries kept (~10 MB); emptied when full
+_RC_KEYS = (
+    "font.family",
+    "font.sans-serif",
+    "font.serif",
+    "font.monospace",
+    "font.stretch",
+    "font.variant",
+    "text.hinting",
+    "text.hinting_factor",
+    "text.kerning_factor",
+    "pdf.use14corefonts",
+    "ps.useafm",
+)
+
+
+def _measurer(renderer) -> Callable[[str, FontProperties], tuple[float, float, float]]:
+    """``renderer.get_text_width_height_descent`` for plain text, remembered across draws.
+
+    Notes
+    -----
+    A string's measure depends only on the string, the font (file, size, weight, style), the
+    renderer's class and resolution and the text rcParams, all in the key; the same string
+    on the next page or the next pack of a batch is measured once. Measuring costs
+    FreeType/HarfBuzz ~9 µs per glyph; most of a pack's cells (headers, tickers, labels)
+    repeat from page to page and from date to date.
+    """
+    get = renderer.get_text_width_height_descent
+    owner = type(getattr(get, "__self__", renderer))
+    rc = mpl.rcParams
+    scope = (owner, renderer.points_to_pixels(1.0), tuple(str(rc[k]) for k in _RC_KEYS))
+    files: dict[int, tuple] = {}
+
+    def measure(text: str, font: FontProperties) -> tuple[float, float, float]:
+        fk = id(font)
+        if fk not in files:
+            files[fk] = (
+                findfont(font),
+                tuple(font.get_family()),
+                font.get_size_in_points(),
+                font.get_weight(),
+                font.get_style(),
+            )
+        key = (*scope, text, *files[fk])
+        out = _METRICS.get(key)
+        if out is None:
+            out = get(text, font, ismath=False)
+            if len(_METRICS) >= _METRICS_MAX:
+                _METRICS.clear()
+            _METRICS[key] = out
+        return out
+
+    return measure
+
+
 def _ascent_descent(font: FontProperties, dpi: float) -> tuple[float, float]:
     """The font's typographic ascender and descender at its size and ``dpi`` (display units).
 
     From the OS/2 table (else hhea) of the font file ``font`` resolves to, the floor ``Text``
     puts under each line's measured ascent and descent.
     """
-    ft = get_font(findfont(font))
-    size = font.get_size_in_points()
+    return _file_ascent_descent(findfont(font), font.get_size_in_points(), dpi)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_ascent_descent(path: str, size: float, dpi: float) -> tuple[float, float]:
+    """:func:`_ascent_descent` of the font file ``path`` (the tables never change)."""
+    ft = get_font(path)
     for table_name, ascent_key, descent_key in (
         ("OS/2", "sTypoAscender", "sTypoDescender"),
         ("hhea", "ascent", "descent"),

@@ -24,6 +24,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 from fimonitor.report import format as fmt
 from fimonitor.report import style
 from fimonitor.report.cells import CellText
+from fimonitor.report.panel import Panel
 from fimonitor.severity import classify
 
 Thresholds = dict
@@ -274,13 +275,16 @@ def dv01_chart(
 LINE_FACTOR = 1.6  # table row height in multiples of the font size
 
 
-def text_panel(ax: Axes) -> Axes:
+def text_panel(ax: Axes | Panel) -> Axes | Panel:
     """Turn ``ax`` into a bare panel for a table or text: no frame, ticks or grid.
 
     The x and y axes are hidden as well as switched off: matplotlib otherwise still builds
     (and measures) the default ticks and labels of both axes to place the title, although
-    none of them is drawn.
+    none of them is drawn. A :class:`~fimonitor.report.panel.Panel` (what the pages use: no
+    Axes at all) is returned as it is.
     """
+    if isinstance(ax, Panel):
+        return ax
     ax.set_axis_off()
     ax.xaxis.set_visible(False)
     ax.yaxis.set_visible(False)
@@ -303,7 +307,7 @@ def _clip(text: str, max_chars: int) -> str:
 
 
 def table(
-    ax: Axes,
+    ax: Axes | Panel,
     df: pd.DataFrame,
     columns: Sequence[Column],
     title: str = "",
@@ -436,7 +440,7 @@ def _active_colour(row: pd.Series) -> str:
 
 
 def exposure_table(
-    ax: Axes,
+    ax: Axes | Panel,
     exposure: pd.DataFrame,
     key: str,
     title: str,
@@ -471,7 +475,7 @@ def exposure_table(
 
 
 def text_block(
-    ax: Axes,
+    ax: Axes | Panel,
     title: str,
     lines: Sequence[tuple[str, str]],
     fontsize: float = style.TABLE_SIZE,

@@ -15,6 +15,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from fimonitor.report import format as fmt
 from fimonitor.report import style
+from fimonitor.report.cells import CellText
 from fimonitor.results import Pack
 
 PAGE_TITLES: tuple[str, str, str] = ("One-page summary", "Weekly monitoring pack", "Rebalance pack")
@@ -32,49 +33,61 @@ def new_page(pack: Pack, page: int, subtitle: str) -> Figure:
     """A blank A4-landscape page with the title band (name, page title, as-of) and footer."""
     fig = Figure(figsize=style.PAGE_SIZE)
     as_of = fmt.date(pack.as_of)
-    fig.text(
+    text = page_text(fig)
+    text.add(
         0.03,
         0.962,
         f"{pack.portfolio_name} — {PAGE_TITLES[page - 1]}",
         fontsize=style.TITLE_SIZE,
         fontweight="bold",
-        color=style.PORTFOLIO,
-        va="center",
+        colour=style.PORTFOLIO,
     )
-    fig.text(
+    text.add(
         0.97,
         0.962,
         f"As of {as_of}",
         fontsize=style.TITLE_SIZE - 2,
         fontweight="bold",
-        color=style.TEXT,
+        colour=style.TEXT,
         ha="right",
-        va="center",
     )
-    fig.text(0.03, 0.933, subtitle, fontsize=style.SUBTITLE_SIZE, color=style.MUTED, va="center")
+    text.add(0.03, 0.933, subtitle, fontsize=style.SUBTITLE_SIZE, colour=style.MUTED)
     fig.add_artist(Line2D([0.03, 0.97], [0.918, 0.918], color=style.PORTFOLIO, lw=0.8))
     sources = ", ".join(sorted(pack.inputs)) if pack.inputs else "input folder"
     if len(sources) > 110:  # keep clear of the right-hand footer
         sources = f"{len(pack.inputs)} input files"
     fig.add_artist(Line2D([0.03, 0.97], [0.032, 0.032], color="#BBBBBB", lw=0.5))
-    fig.text(
+    text.add(
         0.03,
         0.018,
         f"fimonitor {pack.version} · source: {sources} (sha256 in manifest.json)",
         fontsize=style.FOOTER_SIZE,
-        color=style.MUTED,
-        va="center",
+        colour=style.MUTED,
     )
-    fig.text(
+    text.add(
         0.97,
         0.018,
         f"{pack.portfolio_name} · as of {as_of} · page {page} of {N_PAGES}",
         fontsize=style.FOOTER_SIZE,
-        color=style.MUTED,
+        colour=style.MUTED,
         ha="right",
-        va="center",
     )
     return fig
+
+
+def page_text(fig: Figure) -> CellText:
+    """The page's one-line texts (title band, footer, tiles, boxes): one artist per page.
+
+    Each text is placed as ``fig.text(x, y, s, ha=ha, va="center")`` places it (figure
+    coordinates); :class:`~fimonitor.report.cells.CellText` draws them all in one call and
+    remembers their measures from page to page.
+    """
+    for artist in fig.artists:
+        if isinstance(artist, CellText) and artist.get_gid() == "page_text":
+            return artist
+    text = CellText(fig.transSubfigure)
+    text.set_gid("page_text")
+    return fig.add_artist(text)
 
 
 def metric_value(pack: Pack, name: str) -> object:
@@ -125,12 +138,11 @@ def tile(
             lw=0.6,
         )
     )
-    fig.text(x + 0.008, y + h - 0.016, label, fontsize=6.8, color=style.MUTED, va="center")
-    fig.text(
-        x + 0.008, y + h * 0.45, value, fontsize=12.5, fontweight="bold", color=colour, va="center"
-    )
+    text = page_text(fig)
+    text.add(x + 0.008, y + h - 0.016, label, fontsize=6.8, colour=style.MUTED)
+    text.add(x + 0.008, y + h * 0.45, value, fontsize=12.5, fontweight="bold", colour=colour)
     if sub:
-        fig.text(x + 0.008, y + 0.012, sub, fontsize=6.5, color=style.MUTED, va="center")
+        text.add(x + 0.008, y + 0.012, sub, fontsize=6.5, colour=style.MUTED)
 
 
 def alert_severity(pack: Pack) -> dict[tuple[str, str], str]:

@@ -17,9 +17,11 @@ from fimonitor.report.page_common import (
     new_page,
     num,
     pack_frame,
+    page_text,
     signed_value,
     who,
 )
+from fimonitor.report.panel import Panel
 from fimonitor.results import Pack
 
 # ---------------------------------------------------------------------------------------------
@@ -212,14 +214,15 @@ def _today_box(fig: Figure, pack: Pack) -> None:
         detail = fmt.text(r.get("diagnosis")) if "diagnosis" in r else ""
         if detail == fmt.MISSING:
             detail = ""
-    fig.text(0.04, 0.889, head, fontsize=9.5, fontweight="bold", color=edge, va="center")
+    text = page_text(fig)
+    text.add(0.04, 0.889, head, fontsize=9.5, fontweight="bold", colour=edge)
     cons = ""
     if rb.status == "infeasible":
         cons = "POST_CONS INFEASIBLE: " + (fmt.text(rb.diagnosis) if rb.diagnosis else "")
     lines = [*textwrap.wrap(detail, 200)[:1], *textwrap.wrap(cons, 200)[:1]]
     for k, line in enumerate(lines):
         colour = style.BREACH if line.startswith("POST_CONS INF") else style.TEXT
-        fig.text(0.04, 0.868 - 0.016 * k, line, fontsize=7.2, color=colour, va="center")
+        text.add(0.04, 0.868 - 0.016 * k, line, fontsize=7.2, colour=colour)
 
 
 def _binding(ax, rb) -> None:
@@ -265,19 +268,19 @@ def rebalance_page(pack: Pack, top_n: int = 15) -> Figure:
         top_n=top_n,
         as_of=pack.as_of,
     )
-    s = _scenario_table(fig.add_axes((0.6, 0.665, 0.37, 0.125)), pack)
-    _left_block(fig.add_axes((0.6, 0.575, 0.37, 0.055)), s)
-    _binding(fig.add_axes((0.6, 0.48, 0.37, 0.06)), rb)
+    s = _scenario_table(Panel(fig, (0.6, 0.665, 0.37, 0.125)), pack)
+    _left_block(Panel(fig, (0.6, 0.575, 0.37, 0.055)), s)
+    _binding(Panel(fig, (0.6, 0.48, 0.37, 0.06)), rb)
     rs = pack_frame(pack, "rate_scenarios")
     min_bottom = 0.05 if rs.empty else 0.2
     _trades_table(
-        fig.add_axes((0.03, min_bottom, 0.5, 0.4 - min_bottom)),
+        Panel(fig, (0.03, min_bottom, 0.5, 0.4 - min_bottom)),
         rb,
         "POST_MIN",
         mv,
         title="What to do today — POST_MIN orders, with the alert each one cures",
     )
     if not rs.empty:
-        figures_perf.rate_scenario_table(fig.add_axes((0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
-    _trades_table(fig.add_axes((0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
+        figures_perf.rate_scenario_table(Panel(fig, (0.03, 0.045, 0.5, 0.115)), rs, pack.as_of)
+    _trades_table(Panel(fig, (0.55, 0.05, 0.42, 0.385)), rb, "POST_CONS", mv)
     return fig

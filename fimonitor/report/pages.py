@@ -33,6 +33,7 @@ from fimonitor.report.page_common import (
     tile,
 )
 from fimonitor.report.page_rebalance import rebalance_page
+from fimonitor.report.panel import Panel
 from fimonitor.results import Pack
 
 __all__ = [
@@ -297,7 +298,7 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
     sev = alert_severity(pack)
     group_alerts = {t: v for (r, t), v in sev.items() if r == "group_max_weight"}
     figures.exposure_table(
-        fig.add_axes((0.03, 0.235, 0.2, 0.19)),
+        Panel(fig, (0.03, 0.235, 0.2, 0.19)),
         pack.sector_exposure,
         "group",
         "Exposure by group",
@@ -305,20 +306,20 @@ def summary_page(pack: Pack, top_n: int = 12) -> Figure:
         alerting=group_alerts,
     )
     figures.exposure_table(
-        fig.add_axes((0.03, 0.045, 0.2, 0.15)),
+        Panel(fig, (0.03, 0.045, 0.2, 0.15)),
         pack.rating_exposure,
         "rating_bucket",
         "Exposure by rating",
     )
-    _changes_table(fig.add_axes((0.25, 0.2, 0.46, 0.225)), pack)
-    _moves_table(fig.add_axes((0.25, 0.045, 0.46, 0.117)), pack)
+    _changes_table(Panel(fig, (0.25, 0.2, 0.46, 0.225)), pack)
+    _moves_table(Panel(fig, (0.25, 0.045, 0.46, 0.117)), pack)
     perf = pack_frame(pack, "performance")
     if perf.empty:
-        _data_quality(fig.add_axes((0.73, 0.2, 0.24, 0.225)), pack)
-        _risk_table(fig.add_axes((0.73, 0.045, 0.24, 0.117)), pack, compact=True)
+        _data_quality(Panel(fig, (0.73, 0.2, 0.24, 0.225)), pack)
+        _risk_table(Panel(fig, (0.73, 0.045, 0.24, 0.117)), pack, compact=True)
     else:
-        _data_quality(fig.add_axes((0.73, 0.235, 0.24, 0.19)), pack)
-        figures_perf.returns_table(fig.add_axes((0.73, 0.045, 0.24, 0.15)), perf, pack.as_of)
+        _data_quality(Panel(fig, (0.73, 0.235, 0.24, 0.19)), pack)
+        figures_perf.returns_table(Panel(fig, (0.73, 0.045, 0.24, 0.15)), perf, pack.as_of)
     return fig
 
 
@@ -394,7 +395,7 @@ def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
         Column("Age", age_text, "right", 0.5),
     ]
     figures.table(
-        fig.add_axes((0.03, 0.285, 0.52, 0.22)),
+        Panel(fig, (0.03, 0.285, 0.52, 0.22)),
         oa,
         cols,
         fontsize=6.4,
@@ -405,7 +406,7 @@ def weekly_page(pack: Pack, top_n: int = 14) -> Figure:
         empty="no alerts open today",
     )
     figures_alerts.rolling_risk_chart(pack.rolling_risk, fig.add_axes((0.065, 0.09, 0.25, 0.14)))
-    _risk_table(fig.add_axes((0.345, 0.07, 0.205, 0.16)), pack, compact=True)
+    _risk_table(Panel(fig, (0.345, 0.07, 0.205, 0.16)), pack, compact=True)
     attr, daily = pack_frame(pack, "attribution"), pack_frame(pack, "daily_returns")
     if not attr.empty:
         figures_perf.attribution_chart(

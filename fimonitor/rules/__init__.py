@@ -17,6 +17,7 @@ __all__, __getattr__ = lazy_exports(
         "evaluate": "engine",
         "evaluate_inputs": "engine",
         "evaluate_positions": "engine",
+        "severity_counts": "engine",
         "weekly_trend": "weekly",
     },
 )

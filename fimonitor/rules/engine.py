@@ -30,6 +30,7 @@ severity's run) and ``first_breach`` (first BREACH date of the streak, NaT when 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ RULE_ORDER = (
 )
 PORTFOLIO_RULES = ("min_cash_weight", "duration_gap")
 HOLDING_RULES = ("max_single_name_weight", "active_weight")
+# (rule, keys, values rows x keys, threshold, signed values or None): see _measures
+_Measure = tuple[str, list[str], np.ndarray, Threshold, np.ndarray | None]
 EXTRA_COLUMNS = ("since", "signed_value", "excess", "age_days", "severity_since", "first_breach")
 
 
@@ -106,24 +109,48 @@ class RuleInputs:
 
         Columns used: ticker, weight, benchmark_weight, duration, group, is_cash_proxy.
         """
+        weights = positions["weight"].to_numpy(dtype=float)[None, :]
+        return cls.from_weight_rows(positions, weights, pd.DatetimeIndex([pd.Timestamp(as_of)]))
+
+    @classmethod
+    def from_weight_rows(cls, positions: pd.DataFrame, weights, index: Sequence) -> RuleInputs:
+        """One row per weight vector over the tickers of one holdings frame.
+
+        Parameters
+        ----------
+        positions : pd.DataFrame
+            An as-of holdings frame: ticker, benchmark_weight, duration, group,
+            is_cash_proxy (its ``weight`` column is not read).
+        weights : array_like
+            Rows x tickers, in the order of ``positions`` (e.g. the weights of one date's
+            rebalance scenarios).
+        index : sequence
+            The row labels.
+
+        Returns
+        -------
+        RuleInputs
+            Row ``k`` is what :meth:`from_positions` builds from ``positions`` with weights
+            ``weights[k]``. Rows other than dates are not a time series: streaks across them
+            mean nothing (use :func:`severity_counts`).
+        """
         p = positions.set_index("ticker")
-        idx = pd.DatetimeIndex([pd.Timestamp(as_of)])
-        # one row: a (1, n) array (a list holding one array goes through pandas' slow row path)
-        w = pd.DataFrame(p["weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index)
-        b = pd.DataFrame(
-            p["benchmark_weight"].to_numpy(dtype=float)[None, :], index=idx, columns=p.index
-        )
-        proxy = p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)
+        idx = pd.Index(index)
+        w = np.asarray(weights, dtype=float).reshape(len(idx), len(p))
+        bench = p["benchmark_weight"].to_numpy(dtype=float)
+        proxy = (p["is_cash_proxy"].fillna(False).astype(bool) | (p.index == CASH)).to_numpy()
         dur = p["duration"].fillna(0.0).to_numpy(dtype=float)  # a missing duration counts 0
-        dw = weighted_duration(w.iloc[0].to_numpy(), dur)
-        db = weighted_duration(b.iloc[0].to_numpy(), dur)
+        # per row, as for one date (a handful of rows; the same floats as one row at a time)
+        cash = [cash_weight(pd.Series(row, index=p.index), proxy) for row in w]
+        db = weighted_duration(bench, dur)
+        gap = [weighted_duration(wk, dur) - db for wk in w]
         return cls(
-            w,
-            b,
-            ~proxy,
+            pd.DataFrame(w, index=idx, columns=p.index),
+            pd.DataFrame(np.tile(bench, (len(idx), 1)), index=idx, columns=p.index),
+            pd.Series(~proxy, index=p.index),
             p["group"],
-            pd.Series([cash_weight(w.iloc[0], proxy.to_numpy())], index=idx),
-            pd.Series([dw - db], index=idx),
+            pd.Series(cash, index=idx, dtype=float),
+            pd.Series(gap, index=idx, dtype=float),
         )
 
 
@@ -163,10 +190,12 @@ def _stack(
     values: np.ndarray,
     t: Threshold,
     signed: np.ndarray | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
     signed = values if signed is None else np.asarray(signed, dtype=float).reshape(values.shape)
     code, limit = classify(values, t.warn, t.breach, t.kind)
+    if not code.any():
+        return None  # no alert: nothing to stack (evaluate_inputs drops empty parts)
     start = _streak_start(code)
     sev_start = _run_start(code)
     fb = _first_breach(code, start)
@@ -192,63 +221,56 @@ def _stack(
     )
 
 
-def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
-    """All alerts on all dates of ``x``: ALERT_COLUMNS + ``since``, sorted by date, rule, ticker."""
-    dates = pd.DatetimeIndex(x.weights.index)
-    parts = []
+def _measures(x: RuleInputs, rules: RulesConfig) -> Iterator[_Measure]:
+    """Each configured rule's measured values over the rows of ``x``, in :data:`RULE_ORDER`.
+
+    One (rule, keys, values, threshold, signed) per rule (per group for
+    ``group_max_weight``); ``values`` is rows x keys, ``signed`` None when it equals
+    ``values``. The one definition of what each rule measures, for :func:`evaluate_inputs`
+    and :func:`severity_counts`.
+    """
     if rules.max_single_name_weight is not None:
         cols = list(
             x.weights.columns[
                 x.single_name.reindex(x.weights.columns).fillna(False).to_numpy(dtype=bool)
             ]
         )
-        parts.append(
-            _stack(
-                "max_single_name_weight",
-                dates,
-                cols,
-                x.weights[cols].to_numpy(),
-                rules.max_single_name_weight,
-            )
+        yield (
+            "max_single_name_weight",
+            cols,
+            x.weights[cols].to_numpy(),
+            rules.max_single_name_weight,
+            None,
         )
     if rules.min_cash_weight is not None:
-        parts.append(
-            _stack("min_cash_weight", dates, [""], x.cash_weight.to_numpy(), rules.min_cash_weight)
-        )
+        yield "min_cash_weight", [""], x.cash_weight.to_numpy(), rules.min_cash_weight, None
     if rules.duration_gap is not None:
-        parts.append(
-            _stack(
-                "duration_gap",
-                dates,
-                [""],
-                np.abs(x.duration_gap.to_numpy()),
-                rules.duration_gap,
-                signed=x.duration_gap.to_numpy(),
-            )
-        )
+        gap = x.duration_gap.to_numpy()
+        yield "duration_gap", [""], np.abs(gap), rules.duration_gap, gap
     if rules.active_weight is not None:
         cols = list(x.weights.columns)
         act = x.weights.to_numpy() - x.benchmark.reindex(columns=cols).fillna(0.0).to_numpy()
-        parts.append(
-            _stack("active_weight", dates, cols, np.abs(act), rules.active_weight, signed=act)
-        )
+        yield "active_weight", cols, np.abs(act), rules.active_weight, act
     if rules.group_max_weight:
         gw = group_sum(x.weights, x.groups.rename("group"))
         names = list(rules.group_max_weight)
         gw = gw.reindex(columns=names, fill_value=0.0)
         for g in names:
-            parts.append(
-                _stack("group_max_weight", dates, [g], gw[g].to_numpy(), rules.group_max_weight[g])
-            )
+            yield "group_max_weight", [g], gw[g].to_numpy(), rules.group_max_weight[g], None
     if rules.key_rate_dv01 is not None and x.key_rate_dv01 is not None:
         tenors = [t for t in TENORS if t in x.key_rate_dv01.columns]
-        active = x.key_rate_dv01.reindex(dates)[tenors].to_numpy(dtype=float)
-        parts.append(
-            _stack(
-                "key_rate_dv01", dates, tenors, np.abs(active), rules.key_rate_dv01, signed=active
-            )
-        )
-    parts = [p for p in parts if not p.empty]
+        active = x.key_rate_dv01.reindex(x.weights.index)[tenors].to_numpy(dtype=float)
+        yield "key_rate_dv01", tenors, np.abs(active), rules.key_rate_dv01, active
+
+
+def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
+    """All alerts on all dates of ``x``: ALERT_COLUMNS + ``since``, sorted by date, rule, ticker."""
+    dates = pd.DatetimeIndex(x.weights.index)
+    parts = [
+        _stack(rule, dates, keys, values, t, signed=signed)
+        for rule, keys, values, t, signed in _measures(x, rules)
+    ]
+    parts = [p for p in parts if p is not None and not p.empty]
     if not parts:
         return pd.DataFrame(
             {
@@ -282,6 +304,39 @@ def evaluate(
 def evaluate_positions(positions: pd.DataFrame, rules: RulesConfig, as_of) -> pd.DataFrame:
     """Alerts for one as-of holdings frame (used on PRE/POST rebalance portfolios)."""
     return evaluate_inputs(RuleInputs.from_positions(positions, as_of), rules)
+
+
+def severity_counts(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
+    """BREACH and WARN counts per row of ``x``, without building the alerts.
+
+    Parameters
+    ----------
+    x : RuleInputs
+        Rows are dates, or the holdings of one date under several rebalance scenarios
+        (:meth:`RuleInputs.from_weight_rows`).
+    rules : RulesConfig
+
+    Returns
+    -------
+    pd.DataFrame
+        Index the rows of ``x``; ``n_breach``, ``n_warn`` (int): per row, the number of
+        (rule, key) cells classified BREACH and WARN.
+
+    Notes
+    -----
+    The same measures and classifier as :func:`evaluate_inputs`, so row ``k`` equals
+    :func:`counts` of the alerts :func:`evaluate_inputs` gives on that row; streaks do not
+    matter for the counts.
+    """
+    n = len(x.weights.index)
+    breach = np.zeros(n, dtype=int)
+    warn = np.zeros(n, dtype=int)
+    for _, keys, values, t, _ in _measures(x, rules):
+        values = np.asarray(values, dtype=float).reshape(n, len(keys))
+        code, _ = classify(values, t.warn, t.breach, t.kind)
+        breach += (code == 2).sum(axis=1)
+        warn += (code == 1).sum(axis=1)
+    return pd.DataFrame({"n_breach": breach, "n_warn": warn}, index=x.weights.index)
 
 
 def counts(alerts: pd.DataFrame) -> tuple[int, int]:

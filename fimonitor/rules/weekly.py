@@ -12,6 +12,7 @@ Definitions, for the weeks ending on Friday (``W-FRI``) that cover the evaluated
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from fimonitor.rules.engine import HOLDING_RULES
@@ -19,12 +20,17 @@ from fimonitor.rules.engine import HOLDING_RULES
 
 def daily_counts(alerts: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
     """Alerts per day (``alerts, warn, breach``) on every date, zeros included."""
-    c = pd.crosstab(alerts["date"], alerts["severity"]) if len(alerts) else pd.DataFrame()
-    c = c.reindex(index=dates, columns=["WARN", "BREACH"], fill_value=0)
-    out = pd.DataFrame(
-        {"warn": c["WARN"].to_numpy(), "breach": c["BREACH"].to_numpy()},
-        index=pd.DatetimeIndex(dates, name="date"),
-    )
+    idx = pd.DatetimeIndex(dates, name="date")
+    if len(alerts):
+        row = idx.get_indexer(pd.DatetimeIndex(alerts["date"]))  # -1: not an evaluated date
+        sev = alerts["severity"].to_numpy()
+    else:
+        row, sev = np.zeros(0, dtype=int), np.zeros(0, dtype=object)
+
+    def per_day(severity: str) -> np.ndarray:
+        return np.bincount(row[(sev == severity) & (row >= 0)], minlength=len(idx))
+
+    out = pd.DataFrame({"warn": per_day("WARN"), "breach": per_day("BREACH")}, index=idx)
     out.insert(0, "alerts", out["warn"] + out["breach"])
     return out
 
@@ -32,8 +38,9 @@ def daily_counts(alerts: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
 def weekly_trend(alerts: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
     """Weekly alert days and peak daily alerts (index: week ending Friday)."""
     d = daily_counts(alerts, dates)
-    grouped = d.groupby(pd.Grouper(freq="W-FRI"))
-    days = grouped.agg(lambda s: int((s > 0).sum()))
+    weeks = pd.Grouper(freq="W-FRI")
+    grouped = d.groupby(weeks)
+    days = (d > 0).groupby(weeks).sum()
     peak = grouped.max()
     out = pd.DataFrame(
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import matplotlib as mpl
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -115,3 +116,31 @@ def test_window_extent_is_the_union_of_the_text_boxes():
     expected = Bbox.union([t.get_window_extent(rb) for t in texts])
     assert np.allclose(cells.get_window_extent(ra).bounds, expected.bounds, atol=1e-9)
     assert cells.get_window_extent().bounds == cells.get_window_extent(ra).bounds
+
+
+def test_remembered_measures_draw_what_fresh_ones_draw():
+    """A cell measured on an earlier draw (another page, dpi or font) is placed the same."""
+    fresh = _pdf(_figure(False))
+    for _ in range(2):  # the second round reads every measure from the memo
+        assert _pdf(_figure(True)) == fresh
+    for dpi in (72.0, 150.0, 72.0):  # Agg measures in pixels: one memo entry per resolution
+        a, b = FigureCanvasAgg(_figure(True, dpi)), FigureCanvasAgg(_figure(False, dpi))
+        a.draw()
+        b.draw()
+        assert np.array_equal(np.asarray(a.buffer_rgba()), np.asarray(b.buffer_rgba()))
+
+
+def test_a_changed_font_family_is_measured_again():
+    def widths(family: str) -> list[float]:
+        with style.pack_style(), mpl.rc_context({"font.family": family}):
+            fig = Figure(figsize=(4, 1))
+            ax = fig.add_axes((0, 0, 1, 1))
+            cells = ax.add_artist(CellText(ax.transAxes))
+            cells.add(0.0, 0.5, "Wide WWW text", fontsize=8)
+            text = ax.text(0.0, 0.2, "Wide WWW text", fontsize=8, va="center")
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            return [cells.get_window_extent(renderer).width, text.get_window_extent(renderer).width]
+
+    sans, mono = widths("sans-serif"), widths("monospace")
+    assert sans[0] == pytest.approx(sans[1]) and mono[0] == pytest.approx(mono[1])
+    assert sans[0] != pytest.approx(mono[0])
