@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -128,6 +129,7 @@ def _batch(args: argparse.Namespace, folder: Path) -> int:
         dates, pipeline.existing_packs(args.out, args.db, config.portfolio_name)
     )  # fixed before any pack is built: results do not depend on the order of work
     token = prime(book, config)  # forked workers inherit the loaded book
+    gc.freeze()  # imports and the book live to the end: full collections skip them from here
     jobs = [
         DateJob(token, Path(folder), args.config, d, previous[d], Path(args.out), args.db)
         for d in dates
