@@ -274,9 +274,10 @@ def read_duration_table(path: Path, known: pd.Index) -> pd.DataFrame:
     )
     out["method"] = df["method"] if "method" in df.columns else ""
     check_known(df, df["ticker"], known, path)
-    check_duplicates(
-        df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path, "month/ticker"
-    )
+    if out.duplicated(["month", "ticker"]).any():  # the message shows months as the file does
+        check_duplicates(
+            df.assign(month=month.dt.strftime("%Y-%m")), ["month", "ticker"], path, "month/ticker"
+        )
     out["row"] = df["row"]
     return out
 

@@ -279,8 +279,13 @@ def check_not_future(df: pd.DataFrame, dates: pd.Series, path: str | Path) -> No
 
 
 def parse_tickers(df: pd.DataFrame, path: str | Path) -> pd.Series:
-    """Upper-cased, trimmed ``ticker`` column; a blank or malformed ticker raises."""
-    t = df["ticker"].str.strip().str.upper()
+    """Upper-cased, trimmed ``ticker`` column; a blank or malformed ticker raises.
+
+    Each distinct text is normalised once (a long file repeats a few hundred tickers).
+    """
+    codes, labels = pd.factorize(df["ticker"], use_na_sentinel=False)
+    fixed = pd.Series(labels, dtype=object).str.strip().str.upper().to_numpy(dtype=object)
+    t = pd.Series(fixed[codes], index=df.index, name="ticker", dtype=df["ticker"].dtype)
     first_bad_row(df, t == "", path, "ticker is blank", column="ticker")
     check_ticker_format(df, t, path)
     return t
