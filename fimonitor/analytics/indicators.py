@@ -521,9 +521,13 @@ def asset_metrics(
     width = out["bb_upper"] - out["bb_lower"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["bb_pct_b"] = np.where(width > 0, (px[-1] - out["bb_lower"]) / width, np.nan)
-    out["atr_14"] = _last(atr(h, lo, c, 14))
+    # ATR and OBV are blank unless the as-of bar has their inputs: the recursions run only
+    # over the tickers that have them (often none: a book of closes only)
+    hlc = ~(np.isnan(_last(h)) | np.isnan(_last(lo)) | np.isnan(_last(c)))
+    out["atr_14"] = _last_where(hlc, lambda m: atr(h.loc[:, m], lo.loc[:, m], c.loc[:, m], 14))
     out["stoch_k"], out["stoch_d"] = _stoch_as_of(h, lo, c)
-    out["obv"] = _last(obv(c, v))
+    cv = ~(np.isnan(_last(c)) | np.isnan(_last(v)))
+    out["obv"] = _last_where(cv, lambda m: obv(c.loc[:, m], v.loc[:, m]))
     for name, n in RETURN_HORIZONS.items():
         out[f"return_{name}"] = (
             px[-1] / px[-1 - n] - 1.0 if len(px) > n else np.full(len(tickers), np.nan)
@@ -541,6 +545,20 @@ def asset_metrics(
     table = table.reset_index(drop=True)
     table["notes"] = _notes(table, no_price, h, lo, c, v, bench is None)
     return table[[*ASSET_METRIC_COLUMNS, "notes"]]
+
+
+def _last_where(mask: np.ndarray, panel) -> np.ndarray:
+    """As-of values of ``panel(mask)`` for the tickers in ``mask``, NaN for the others.
+
+    ``panel`` builds a date x ticker indicator from the columns selected by ``mask`` (a
+    boolean array over the tickers); it is not called when ``mask`` selects none.
+    """
+    out = np.full(len(mask), np.nan)
+    if mask.all():
+        return _last(panel(slice(None)))
+    if mask.any():
+        out[mask] = _last(panel(mask))
+    return out
 
 
 def _notes(

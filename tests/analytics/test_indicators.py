@@ -236,3 +236,20 @@ def test_close_fallback_when_no_adj_close(wide) -> None:
     a = ind.asset_metrics(adj, c, None, None, None, None, c.index[-1]).set_index("ticker")
     b = ind.asset_metrics(c, c, None, None, None, None, c.index[-1]).set_index("ticker")
     pd.testing.assert_series_equal(a.loc["SPY"], b.loc["SPY"])
+
+
+def test_atr_obv_only_where_the_as_of_bar_has_inputs(wide) -> None:
+    """Tickers missing high or volume on the as-of bar get blank ATR/OBV; the others the
+    full-panel values (the recursions run over the tickers that have inputs only)."""
+    c, h, lo, v = (wide[k].loc[:"2026-04-30"].copy() for k in ("close", "high", "low", "volume"))
+    as_of = c.index[-1]
+    h.loc[as_of, ["IEF", "SPY"]] = np.nan  # no high on the as-of bar
+    v.loc[as_of, ["XLK"]] = np.nan  # no volume on the as-of bar
+    t = ind.asset_metrics(c, c, h, lo, v, None, as_of).set_index("ticker")
+    atr_full = ind.atr(h, lo, c).iloc[-1]
+    obv_full = ind.obv(c, v).iloc[-1]
+    assert t.loc[["IEF", "SPY"], "atr_14"].isna().all() and atr_full[["IEF", "SPY"]].isna().all()
+    assert np.isnan(t.loc["XLK", "obv"]) and np.isnan(obv_full["XLK"])
+    np.testing.assert_allclose(t["atr_14"], atr_full.reindex(t.index), rtol=1e-12)
+    np.testing.assert_allclose(t["obv"], obv_full.reindex(t.index), rtol=1e-12)
+    assert t["atr_14"].notna().sum() == 8 and t["obv"].notna().sum() == 9
