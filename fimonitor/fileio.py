@@ -236,7 +236,9 @@ def float_rows(values: np.ndarray) -> list[str]:
         row = f",{rows[i]},"
         for v in np.unique(values[i, other[i]]).tolist():  # same value, same text
             old, new = f",{orjson.dumps(v).decode()},", f",{v!r},"
-            row = row.replace(old, new).replace(old, new)  # twice: adjacent fields
+            row = row.replace(old, new)
+            if old in row:  # two adjacent equal fields share a comma: the second one
+                row = row.replace(old, new)
         rows[i] = row[1:-1]
     return [row.replace("null", "") if "l" in row else row for row in rows]  # NaN -> empty
 

@@ -48,6 +48,8 @@ def test_mixed_rows_and_small_blocks(monkeypatch):
     v[6, 0] = -np.inf
     v[7, 1] = 5e-324
     v[8] = np.nan
+    v[9, 2:5] = 1e-6  # three adjacent equal fields to replace (they share commas)
+    v[10, :] = -2.5e-5  # a whole row of them
     got = fileio.float_rows(v)
     assert got == reference(v)
     assert got[8] == "," * 39
