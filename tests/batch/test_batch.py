@@ -3,12 +3,12 @@ matches the books' own packs, re-runs are idempotent and previous dates are fixe
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.outputs import csv_files, manifests
 
 from fimonitor.batch import BatchOptions, parse_executor, read_books, run_batch
 from fimonitor.batch.demo import write_demo_books
@@ -37,21 +37,6 @@ def serial_out(books, tmp_path_factory) -> Path:
     )
     assert result.failures() == []
     return out
-
-
-def csv_files(out: Path) -> dict[str, bytes]:
-    """Every CSV under OUT (packs and firm view), relative path -> bytes."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
-
-
-def manifests(out: Path) -> dict[str, dict]:
-    """Every manifest without its volatile field (creation time)."""
-    found = {}
-    for p in sorted(out.rglob("manifest.json")):
-        m = json.loads(p.read_text())
-        m.pop("created")
-        found[p.relative_to(out).as_posix()] = m
-    return found
 
 
 def test_packs_land_under_book_folders(serial_out):

@@ -4,11 +4,11 @@ batch as it does date by date, and a failed run leaves nothing behind."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.outputs import csv_files, manifests
 from helpers.tiny import DATA, TINY_DATES, TINY_PRICES, TINY_TRANSACTIONS, write_tiny_book
 
 from fimonitor import pipeline
@@ -26,19 +26,6 @@ GAP_ERROR = (
 
 def pack(data: Path, out: Path, *extra: str) -> int:
     return main(["pack", "--data", str(data), "--out", str(out), *extra])
-
-
-def csv_files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
-
-
-def manifests(out: Path) -> dict[str, dict]:
-    found = {}
-    for p in sorted(out.rglob("manifest.json")):
-        m = json.loads(p.read_text())
-        m.pop("created")
-        found[p.relative_to(out).as_posix()] = m
-    return found
 
 
 def database(path: Path) -> dict[str, list[tuple]]:
