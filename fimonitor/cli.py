@@ -93,17 +93,32 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def configure_logging(verbose: bool) -> None:
+    """Log to stderr: warnings and errors, or progress too with ``-v``.
+
+    The level is set on the stderr handler as well as on the root logger, so that libraries
+    which raise their own loggers to INFO (Dask's scheduler and nannies, with tracebacks of
+    connections closed at shutdown) print nothing without ``-v``. When logging is already
+    configured (fimonitor used inside another program or a notebook) nothing changes.
+    """
+    level = logging.INFO if verbose else logging.WARNING
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 internal error, 2 bad input)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     command = chosen_command(argv)
     parser = build_parser([] if command is None else [command])
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

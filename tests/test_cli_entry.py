@@ -1,4 +1,4 @@
-"""The console entry point: one BLAS thread unless the user chose otherwise; rarer full GCs."""
+"""The console entry point: BLAS threads, garbage-collector passes, what reaches stderr."""
 
 from __future__ import annotations
 
@@ -75,3 +75,35 @@ def test_full_collections_are_rarer() -> None:
         check=True,
     ).stdout.split()
     assert out == ["True", "100"]
+
+
+LOGS = """
+import logging
+from fimonitor.cli import configure_logging
+configure_logging({verbose})
+chatty = logging.getLogger("chatty.library")
+chatty.setLevel(logging.INFO)  # what Dask's loggers do
+chatty.info("info from a library")
+chatty.warning("warning from a library")
+logging.getLogger("fimonitor.x").info("our progress")
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_library_info_logs_only_with_verbose(verbose: bool) -> None:
+    """Without -v a library that sets its loggers to INFO prints only its warnings."""
+    err = subprocess.run(
+        [sys.executable, "-c", LOGS.format(verbose=verbose)],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr.splitlines()
+    expected = ["WARNING chatty.library: warning from a library"]
+    if verbose:
+        expected = [
+            "INFO chatty.library: info from a library",
+            *expected,
+            "INFO fimonitor.x: our progress",
+        ]
+    assert err == expected
