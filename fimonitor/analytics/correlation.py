@@ -95,7 +95,8 @@ def standardised(x: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarra
         norm = np.sqrt(np.einsum("ij,ij->j", zf, zf))
         scale = np.sqrt(np.einsum("ij,ij->j", xf, xf))
         bad_f = norm <= REL_TINY * scale
-        z[full] = (zf / np.where(bad_f, 1.0, norm)).T
+        zf /= np.where(bad_f, 1.0, norm)  # in place: one rows x tickers array less at a time
+        z[full] = zf.T
         bad[full] = bad_f
     return z, bad
 

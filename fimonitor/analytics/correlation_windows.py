@@ -255,18 +255,20 @@ def compact_correlation(
     rows, k = x.shape
     tickers = tuple(str(t) for t in returns.columns)
     size = cd.n_pairs(k)
-    r_out = np.full(size, np.nan, dtype=cd.FLOAT32_LE)
-    p_out = np.full(size, np.nan, dtype=cd.FLOAT32_LE)
     full = np.isfinite(x).all(axis=0)
     gap = ~full
+    compute = rows >= MIN_ROWS or gap.any()
+    # standardised before the outputs exist: its temporaries are gone when they are filled
+    z, bad = standardised(x, full) if compute else (None, None)
+    r_out = np.full(size, np.nan, dtype=cd.FLOAT32_LE)
+    p_out = np.full(size, np.nan, dtype=cd.FLOAT32_LE)
     count_type = np.uint16 if rows <= np.iinfo(np.uint16).max else np.uint32
     counts = np.zeros(size, dtype=count_type) if gap.any() else None
     defined = np.zeros(k, dtype=bool)
     cand_pos: list[np.ndarray] = []
     cand_r: list[np.ndarray] = []
     cand_p: list[np.ndarray] = []
-    if rows >= MIN_ROWS or gap.any():
-        z, bad = standardised(x, full)
+    if compute:
         if rows < MIN_ROWS:
             bad[:] = True
         masked = MaskedSums(x) if gap.any() else None

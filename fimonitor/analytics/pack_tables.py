@@ -117,10 +117,14 @@ def correlation_tables(
         start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
         panel = panel.iloc[max(int(start) - 1, 0) :]
     adj = panel[cols]
-    mats = compact_correlation_windows(adj, dates, windows)
-    obs = {k: int(w.n_observations) for k, w in mats.items()}
     risk_dates = dates[-lookback:]
     rets = corr_mod.daily_returns(adj, dates[-(lookback + max(corr_mod.ROLLING_WINDOWS)) :])
+    # the rolling series and the matrix first: their working arrays are freed before the
+    # windows are held (at 5,000 holdings the stage's peak RSS is ~30 MB lower)
+    rolling = {}
+    if cols:
+        for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
+            rolling[f"{n}d"] = corr_mod.rolling_correlation(rets, all_returns, n).loc[risk_dates]
     note = None
     if csv_max_holdings is not None and len(cols) > csv_max_holdings:
         matrix = pd.DataFrame()
@@ -131,10 +135,9 @@ def correlation_tables(
         )
     else:
         matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
-    rolling = {}
-    if cols:
-        for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
-            rolling[f"{n}d"] = corr_mod.rolling_correlation(rets, all_returns, n).loc[risk_dates]
+    del rets
+    mats = compact_correlation_windows(adj, dates, windows)
+    obs = {k: int(w.n_observations) for k, w in mats.items()}
     return {
         "matrix": matrix,
         "windows": mats,
@@ -376,6 +379,12 @@ def risk_tables(
         weights=positions.set_index("ticker")["weight"],
         risk_levels=config.risk_levels,
     )
+    rolling = risk.rolling_risk(r, bench_r, window=60)
+    benchmarks = benchmark_table(
+        book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
+    )
+    # the correlation windows last (~500 MB at 5,000 holdings): the benchmark table's
+    # working arrays are freed before they are held
     corr = correlation_tables(
         book,
         list(held["ticker"]),
@@ -386,10 +395,8 @@ def risk_tables(
     return {
         "risk_metrics": metrics,
         "corr": corr,
-        "rolling_risk": risk.rolling_risk(r, bench_r, window=60),
-        "benchmarks": benchmark_table(
-            book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
-        ),
+        "rolling_risk": rolling,
+        "benchmarks": benchmarks,
     }
 
 
