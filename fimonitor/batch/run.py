@@ -7,9 +7,12 @@ Stages (each through the same ``concurrent.futures.Executor``):
    depends on which worker finishes first;
 2. build: :func:`fimonitor.batch.worker.run_task` builds each pack and writes it atomically
    under ``OUT/<book>/YYYYMMDD/``;
-3. publish: this process records every pack in the history database (SQLite has one
-   writer; with a PostgreSQL URL the workers record directly), in task order, then writes
-   the firm view ``OUT/firm/YYYYMMDD/`` and the index.
+3. record: each worker records its pack in the history database as the folder's commit step
+   (the folder goes live only once its record is committed), SQLite included: SQLite
+   writers take turns (``BEGIN IMMEDIATE`` with a 60 s busy timeout) and the file and its
+   schema are created once, before dispatch. Only Dask workers behind a scheduler address
+   with a SQLite database hand their packs back for this process to record (another
+   machine may not see the file); then the firm view ``OUT/firm/YYYYMMDD/`` and the index.
 
 A book's input error or crash is recorded and the others go on. Re-running replaces each
 pack folder and each database day (idempotent).
@@ -26,13 +29,21 @@ from pathlib import Path
 import pandas as pd
 
 from fimonitor.batch.books import BookSpec
+from fimonitor.batch.dates import create_database
 from fimonitor.batch.executors import ExecutorSpec, open_executor
 from fimonitor.batch.firm import write_firm
 from fimonitor.batch.worker import BookPlan, Task, TaskResult, plan_book, run_task
 from fimonitor.pipeline import default_db_url, record
 from fimonitor.report.batch_index import write_batch_index
 
-__all__ = ["BatchOptions", "BatchResult", "exit_code", "plan_tasks", "run_batch"]
+__all__ = [
+    "BatchOptions",
+    "BatchResult",
+    "exit_code",
+    "plan_tasks",
+    "run_batch",
+    "worker_database",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +91,28 @@ def is_server_db(url: str) -> bool:
     return not url.lower().startswith("sqlite")
 
 
-def plan_tasks(plans: list[BookPlan], opts: BatchOptions, db_url: str) -> list[Task]:
-    """One :class:`Task` per (book, date) of the successful plans, in book then date order."""
-    worker_db = db_url if is_server_db(db_url) else None
+def worker_database(db_url: str, executor: ExecutorSpec) -> str | None:
+    """The URL the workers record to, or None when this process records their packs.
+
+    A server database, and a SQLite file on this machine (serial, process pool, local Dask
+    cluster: as an absolute path, whatever the workers' working folder); None for SQLite
+    with Dask workers behind a scheduler address, which may run on other machines.
+    """
+    if is_server_db(db_url):
+        return db_url
+    if executor.kind == "dask" and executor.address:
+        return None
+    path = db_url.split(":///", 1)[1] if ":///" in db_url else ""
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return db_url
+    return f"sqlite:///{Path(path).resolve().as_posix()}"
+
+
+def plan_tasks(plans: list[BookPlan], opts: BatchOptions, worker_db: str | None) -> list[Task]:
+    """One :class:`Task` per (book, date) of the successful plans, in book then date order.
+
+    ``worker_db`` is the database the workers record to (:func:`worker_database`), or None.
+    """
     return [
         Task(p.book, d, prev, Path(opts.out), opts.render, opts.png, worker_db)
         for p in plans
@@ -158,7 +188,14 @@ def run_batch(
             else BookPlan(b, status="internal_error", message=f"{type(p).__name__}: {p}")
             for b, p in zip(books, planned, strict=True)
         ]
-        tasks = plan_tasks(plans, opts, db_url)
+        worker_db = worker_database(db_url, executor)
+        tasks = plan_tasks(plans, opts, worker_db)
+        # a SQLite file and its schema are made once, here, not by racing workers
+        new_db = (
+            create_database(worker_db)
+            if tasks and worker_db is not None and not is_server_db(worker_db)
+            else None
+        )
         if on_plan is not None:
             on_plan(tasks)
         done = _gather(
@@ -177,6 +214,8 @@ def run_batch(
         for t, r in zip(tasks, done, strict=True)
     ]
     results = [_publish(r, db_url) for r in results]
+    if new_db is not None and not any(r.status == "ok" for r in results):
+        new_db.remove_if_unused()  # every task failed: the run leaves no database behind
     batch = BatchResult(results, [p for p in plans if p.status != "ok"], db=db_url)
     batch.firm = write_firm(out, batch.results, batch.failed_plans, opts.render, opts.png)
     write_batch_index(out)

@@ -38,8 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--db",
         default=None,
         metavar="URL",
-        help="history database (default sqlite:///OUT/fimonitor.sqlite); with a PostgreSQL "
-        "URL the workers write it directly",
+        help="history database (default sqlite:///OUT/fimonitor.sqlite); each worker records "
+        "its packs before they go live (PostgreSQL: in parallel)",
     )
     add_executor_arg(p, default="serial")
     p.add_argument("--no-png", action="store_true", help="skip the PNG pages (PDF and CSVs only)")

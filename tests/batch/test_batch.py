@@ -302,3 +302,62 @@ def test_worker_recording_is_the_folders_commit_step(books, tmp_path, monkeypatc
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert not [p.name for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp
     assert len(snapshots(db)) == 1
+
+
+def test_workers_record_sqlite_as_the_folders_commit_step(books, tmp_path, monkeypatch):
+    """With SQLite the workers record too: a book whose record fails publishes no folder.
+
+    The database file and schema exist before dispatch (made once, not by racing workers);
+    the other books publish and are recorded; when every record fails, the run leaves no
+    database file behind.
+    """
+    import fimonitor.batch.worker as worker
+    from fimonitor.store.db import snapshots
+
+    real = worker.record
+    seen: list[list] = []
+
+    def record_all_but_book_2(pack, url, *a, **k):
+        assert Path(url.split(":///", 1)[1]).is_absolute()  # workers get an absolute path
+        assert (tmp_path / "out" / "fimonitor.sqlite").is_file()  # made before dispatch
+        if pack.portfolio_name == "book_2":
+            raise RuntimeError("database went away")
+        return real(pack, url, *a, **k)
+
+    monkeypatch.setattr(worker, "record", record_all_but_book_2)
+    opts = BatchOptions(out=tmp_path / "out", as_of=AS_OF, render=False)
+    result = run_batch(
+        read_books(books), opts, parse_executor("serial"), on_plan=lambda t: seen.append(t)
+    )
+    assert {t.db for t in seen[0]} == {f"sqlite:///{(tmp_path / 'out' / 'fimonitor.sqlite')}"}
+    status = {r.book: r.status for r in result.results}
+    assert status == {"book_1": "ok", "book_2": "internal_error", "book_3": "ok"}
+    assert not (tmp_path / "out" / "book_2").exists() or not any(
+        p.name[:1].isdigit() for p in (tmp_path / "out" / "book_2").iterdir()
+    )  # no pack folder went live for the book whose record failed
+    assert sorted(
+        snapshots(opts.db or f"sqlite:///{tmp_path / 'out' / 'fimonitor.sqlite'}")["portfolio_id"]
+    ) == ["book_1", "book_3"]
+
+    def always_fails(*_a, **_k):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(worker, "record", always_fails)
+    fresh = BatchOptions(out=tmp_path / "fresh", as_of=AS_OF, render=False)
+    run_batch(read_books(books), fresh, parse_executor("serial"))
+    assert not (tmp_path / "fresh" / "fimonitor.sqlite").exists()
+
+
+def test_worker_database_choice(tmp_path, monkeypatch):
+    """Server URLs and local SQLite go to the workers (SQLite as an absolute path); SQLite
+    behind a Dask scheduler address is recorded by the parent."""
+    from fimonitor.batch.run import worker_database
+
+    monkeypatch.chdir(tmp_path)
+    pg = "postgresql+psycopg://u@127.0.0.1:5432/db"
+    assert worker_database(pg, parse_executor("dask:tcp://10.0.0.1:8786")) == pg
+    assert worker_database("sqlite:///h.sqlite", parse_executor("process:2")) == (
+        f"sqlite:///{(tmp_path / 'h.sqlite').as_posix()}"
+    )
+    assert worker_database("sqlite:///h.sqlite", parse_executor("dask")) is not None
+    assert worker_database("sqlite:///h.sqlite", parse_executor("dask:tcp://10.0.0.1:8786")) is None
