@@ -176,8 +176,8 @@ def _read_prices_fast(path: Path) -> tuple[pd.DataFrame, bool] | None:
         )
     except (ValueError, pd.errors.ParserError):
         return None
-    values = df[numeric].astype(float)
-    if not np.isfinite(values.fillna(0.0).to_numpy()).all():
+    values = df[numeric]  # float64 already (dtype above); blanks are NaN
+    if np.isinf(values.to_numpy()).any():  # the text path names the row
         return None
     # Every text check runs once per distinct label (a few thousand), then the rows take their
     # label's result by code; a bad label sends the rows to the row-by-row checks, which name
