@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from fimonitor.analytics.summary import dv01, weighted_duration
+from fimonitor.analytics.summary import weighted_duration
 from fimonitor.config import MonitorConfig
 from fimonitor.errors import DataGapError, SchemaError
 from fimonitor.rebalance.explain import BINDING_COLUMNS, binding_report, order_reasons
@@ -116,20 +116,6 @@ def limits_from_config(config: MonitorConfig) -> Limits:
         group_caps=dict(r.group_caps),
         max_turnover=r.max_turnover,
     )
-
-
-def scenario_positions(positions: pd.DataFrame, book: ScenarioBook, st: Settled) -> pd.DataFrame:
-    """Return the holdings frame after a scenario's trades (same columns as ``positions``)."""
-    out = positions.reset_index(drop=True).copy()
-    out["shares"] = st.shares
-    out["market_value"] = st.shares * book.prices
-    out["weight"] = st.weights
-    out["active_weight"] = st.weights - book.benchmark
-    dur = out["duration"].astype(float).fillna(0.0)  # a missing duration counts 0
-    out["dv01"] = dv01(out["market_value"].to_numpy(dtype=float), dur.to_numpy())
-    if "contribution_duration" in out.columns:
-        out["contribution_duration"] = st.weights * book.duration
-    return out
 
 
 def _orders(scenario: str, book: ScenarioBook, st: Settled, reasons: np.ndarray) -> pd.DataFrame:

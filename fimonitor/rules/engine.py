@@ -270,7 +270,7 @@ def evaluate_inputs(x: RuleInputs, rules: RulesConfig) -> pd.DataFrame:
         _stack(rule, dates, keys, values, t, signed=signed)
         for rule, keys, values, t, signed in _measures(x, rules)
     ]
-    parts = [p for p in parts if p is not None and not p.empty]
+    parts = [p for p in parts if p is not None]  # None: the rule raised no alert
     if not parts:
         return pd.DataFrame(
             {

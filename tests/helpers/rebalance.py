@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fimonitor.analytics.summary import dv01
 from fimonitor.config import parse_config
 
 
@@ -64,3 +65,21 @@ def config(**rebalance):
             "rebalance": rebalance,
         }
     )
+
+
+def scenario_positions(positions: pd.DataFrame, book, st) -> pd.DataFrame:
+    """The holdings frame after a scenario's trades (same columns as ``positions``).
+
+    The frame the rule engine evaluates in the tests' reference path (the pack counts
+    scenario alerts with ``rules.engine.severity_counts`` on the weights directly).
+    """
+    out = positions.reset_index(drop=True).copy()
+    out["shares"] = st.shares
+    out["market_value"] = st.shares * book.prices
+    out["weight"] = st.weights
+    out["active_weight"] = st.weights - book.benchmark
+    dur = out["duration"].astype(float).fillna(0.0)  # a missing duration counts 0
+    out["dv01"] = dv01(out["market_value"].to_numpy(dtype=float), dur.to_numpy())
+    if "contribution_duration" in out.columns:
+        out["contribution_duration"] = st.weights * book.duration
+    return out

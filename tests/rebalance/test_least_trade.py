@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers.rebalance import frame, random_frame
+from helpers.rebalance import frame, random_frame, scenario_positions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -19,7 +19,6 @@ from fimonitor.rebalance.scenarios import (
     book_from_positions,
     limits_from_config,
     run_rebalances,
-    scenario_positions,
 )
 from fimonitor.rules.engine import counts, evaluate_positions
 
