@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
 from fimonitor import pipeline
 from fimonitor.batch.executors import ExecutorSpec, open_executor
 from fimonitor.config import MonitorConfig
 from fimonitor.data.book import Book
 from fimonitor.report.index import write_index
-from fimonitor.store.db import open_store
+from fimonitor.store.db import open_store, sqlite_file
 
 __all__ = ["DateJob", "DateResult", "build_date", "prime", "run_dates"]
 
@@ -134,14 +133,6 @@ def build_date(job: DateJob) -> DateResult:
         return DateResult(job.as_of, error=_portable(exc))
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = sa.make_url(url)
-    db = parsed.database
-    if not parsed.drivername.startswith("sqlite") or not db or db == ":memory:":
-        return None
-    return None if db.startswith("file:") else Path(db)
-
-
 @dataclass
 class _NewDatabase:
     """A SQLite file this run created before its workers started (removed if left unused)."""
@@ -169,7 +160,7 @@ def create_database(url: str) -> _NewDatabase | None:
     Returns the SQLite file when this call created it (None for an existing file or a
     server database, whose schema is brought up to date).
     """
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     new = path is not None and not path.exists()
     made = []
     if new:

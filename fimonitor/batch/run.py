@@ -35,6 +35,7 @@ from fimonitor.batch.firm import write_firm
 from fimonitor.batch.worker import BookPlan, Task, TaskResult, plan_book, run_task
 from fimonitor.pipeline import default_db_url, record
 from fimonitor.report.batch_index import write_batch_index
+from fimonitor.store.db import sqlite_file
 
 __all__ = [
     "BatchOptions",
@@ -102,10 +103,10 @@ def worker_database(db_url: str, executor: ExecutorSpec) -> str | None:
         return db_url
     if executor.kind == "dask" and executor.address:
         return None
-    path = db_url.split(":///", 1)[1] if ":///" in db_url else ""
-    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+    path = sqlite_file(db_url)
+    if path is None or path.is_absolute():
         return db_url
-    return f"sqlite:///{Path(path).resolve().as_posix()}"
+    return f"sqlite:///{path.resolve().as_posix()}"
 
 
 def plan_tasks(plans: list[BookPlan], opts: BatchOptions, worker_db: str | None) -> list[Task]:

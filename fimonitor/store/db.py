@@ -19,6 +19,7 @@ from fimonitor.store.engine import (
     now,
     open_store,
     schema_version_of,
+    sqlite_file,
 )
 from fimonitor.store.read import SNAPSHOT_COLUMNS, read_table, snapshots
 from fimonitor.store.read import events as _events
@@ -46,6 +47,7 @@ __all__ = [
     "record_pack",
     "record_rebalancing_event",
     "schema_version_of",
+    "sqlite_file",
 ]
 
 

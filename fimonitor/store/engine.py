@@ -31,7 +31,14 @@ from fimonitor.store import schema as S
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Store", "default_url", "ensure_schema", "open_store", "schema_version_of"]
+__all__ = [
+    "Store",
+    "default_url",
+    "ensure_schema",
+    "open_store",
+    "schema_version_of",
+    "sqlite_file",
+]
 
 SQLITE_TIMEOUT_S = 60.0
 _WRITE_FLAG = "fimonitor_write"
@@ -78,6 +85,15 @@ def _sqlite_path(url: sa.URL) -> Path | None:
     if not db or db == ":memory:" or db.startswith("file:"):
         return None
     return Path(db)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The SQLite file a database URL names, as written (relative paths stay relative).
+
+    None for a server database, ``:memory:`` or a ``file:`` URI; a malformed URL is a
+    :class:`~fimonitor.errors.StoreError`.
+    """
+    return _sqlite_path(_parse_url(url))
 
 
 def _check_sqlite_path(path: Path, create: bool) -> None:
