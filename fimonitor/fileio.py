@@ -36,6 +36,7 @@ from fimonitor.errors import ConfigError, InputError, cut
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "FileCache",
     "atomic_folder",
     "atomic_write_bytes",
     "atomic_write_csv",
@@ -212,7 +213,7 @@ def float_rows(values: np.ndarray) -> list[str]:
     writes ``1e-7``, ``0.00001`` and ``null`` where ``repr`` writes ``1e-07``, ``1e-05`` and
     ``inf``) are then replaced by their ``repr`` in their rows: each distinct value's orjson
     field (between commas) by its ``repr``; an infinite cell by position. A 1,000 x 1,000
-    correlation matrix takes ~0.1 s instead of ~0.5 s.
+    correlation matrix takes ~0.15 s instead of ~0.5 s (measured in a pack).
     """
     import orjson  # 7 ms of import, paid only by packs that write a matrix
 
@@ -241,6 +242,48 @@ def float_rows(values: np.ndarray) -> list[str]:
                 row = row.replace(old, new)
         rows[i] = row[1:-1]
     return [row.replace("null", "") if "l" in row else row for row in rows]  # NaN -> empty
+
+
+# ------------------------------------------------------------------ parsed-file cache
+class FileCache:
+    """Parsed files kept in this process, keyed by the file itself: a changed file is read again.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(path)`` parses a file (and raises its own error for a bad one).
+    keep : int or None
+        Files kept at most (the oldest goes first); None keeps every file read.
+
+    Notes
+    -----
+    The key is the real path (a symlink counts as its target, so books sharing one file
+    read it once) and the file's inode, size and modification and change times. A new
+    version of a path replaces the old one. ``read`` gets the path as the caller gave it; a
+    path that cannot be stat'ed is read without caching, so that ``read`` names the problem.
+    Callers get the kept object itself.
+    """
+
+    def __init__(self, read: Callable[[Path], Any], keep: int | None = None) -> None:
+        self._read = read
+        self._keep = keep
+        self._kept: dict[tuple[str, int, int, int, int], Any] = {}
+
+    def __call__(self, path: str | Path) -> Any:
+        """The parsed ``path``: the kept one when the file has not changed, else read now."""
+        real = os.path.realpath(path)
+        try:
+            st = os.stat(real)
+        except OSError:
+            return self._read(Path(path))
+        key = (real, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if key not in self._kept:
+            for old in [k for k in self._kept if k[0] == real]:  # an older version of the file
+                del self._kept[old]
+            while self._keep is not None and len(self._kept) >= self._keep:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = self._read(Path(path))
+        return self._kept[key]
 
 
 # ------------------------------------------------------------------ atomic files

@@ -1,4 +1,4 @@
-"""fileio.float_rows: orjson for the positional range, repr elsewhere; the text is repr's."""
+"""fileio: float_rows (orjson for the positional range, repr elsewhere) and FileCache."""
 
 from __future__ import annotations
 
@@ -64,3 +64,29 @@ def test_correlation_sized_matrix_round_trips():
     assert rows == reference(r)
     back = np.array([[float(x) for x in row.split(",")] for row in rows])
     np.testing.assert_array_equal(back, r)
+
+
+def test_file_cache_keeps_one_version_per_file_and_at_most_keep(tmp_path):
+    """fileio.FileCache: a file read once until it changes; the oldest file goes past ``keep``."""
+    reads: list[str] = []
+
+    def read(path):
+        reads.append(path.name)
+        return path.read_text()
+
+    cache = fileio.FileCache(read, keep=2)
+    a, b, c = (tmp_path / n for n in ("a", "b", "c"))
+    for p in (a, b, c):
+        p.write_text(p.name)
+    assert cache(a) == "a" and cache(a) == "a" and reads == ["a"]
+    a.write_text("a, longer")  # a new version replaces the old one
+    assert cache(a) == "a, longer" and reads == ["a", "a"]
+    cache(b)
+    cache(c)  # keep=2: a goes
+    assert cache(b) == "b" and reads == ["a", "a", "b", "c"]
+    cache(a)  # b (the oldest) goes
+    assert reads[-1] == "a"
+    (tmp_path / "to_c").symlink_to(c)
+    assert cache(tmp_path / "to_c") == "c" and reads[-1] == "a"  # a link is its target: kept
+    (tmp_path / "to_b").symlink_to(b)
+    assert cache(tmp_path / "to_b") == "b" and reads[-1] == "to_b"  # read by the caller's name

@@ -27,6 +27,7 @@ from fimonitor.config import load_config
 from fimonitor.data.book import CASH
 from fimonitor.data.loaders import FILES, load_book, read_prices
 from fimonitor.errors import InputError
+from fimonitor.fileio import FileCache
 from fimonitor.pipeline import batch_dates, batch_previous, build_pack, record, resolve_as_of
 from fimonitor.report.write import write_pack
 from fimonitor.results import ALERT_COLUMNS
@@ -46,11 +47,11 @@ log = logging.getLogger(__name__)
 
 CRASH_ENV = "FIMONITOR_BATCH_CRASH"
 PREVIOUS_GAP = pd.Timedelta(days=7)  # the previous pack is the last date at least a week earlier
-_PRICES: dict[tuple[str, int, int], pd.DataFrame] = {}
+_PRICES = FileCache(read_prices)  # every prices file this worker has read, by version
 
 
 def shared_prices(path: Path) -> pd.DataFrame:
-    """``read_prices(path)``, cached in this process by (resolved path, mtime, size).
+    """``read_prices(path)``, kept in this process per file version (:class:`FileCache`).
 
     Parameters
     ----------
@@ -62,15 +63,7 @@ def shared_prices(path: Path) -> pd.DataFrame:
     DataFrame
         The parsed prices; callers only read it.
     """
-    real = Path(path).resolve()
-    st = real.stat()
-    key = (str(real), st.st_mtime_ns, st.st_size)
-    if key not in _PRICES:
-        stale = [k for k in _PRICES if k[0] == key[0]]
-        for k in stale:  # the file changed: drop the old copy
-            del _PRICES[k]
-        _PRICES[key] = read_prices(real)
-    return _PRICES[key]
+    return _PRICES(Path(path).resolve())
 
 
 def _load(spec: BookSpec):

@@ -8,7 +8,6 @@ only. Parsing goes through the one table reader (:func:`fimonitor.data.tables.re
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from fimonitor.data.tables import read_curve_file
 from fimonitor.errors import SchemaError
+from fimonitor.fileio import FileCache
 
 __all__ = [
     "REAL_FILE",
@@ -29,8 +29,6 @@ __all__ = [
 
 YIELDS_FILE = "treasury_yields.csv"
 REAL_FILE = "fred_rates_extra.csv"
-_CURVES_KEPT = 4  # parsed curves kept by read_treasury_curve (key: real path and stat)
-_CURVES: dict[tuple[str, int, int, int, int], pd.DataFrame] = {}
 _TENOR = re.compile(r"^(?:DGS|DFII)(\d+)(MO)?$")
 
 
@@ -76,19 +74,7 @@ def read_treasury_curve(path: str | Path) -> pd.DataFrame:
         File missing, a bad date or number (naming the row), a duplicate date, or fewer than
         two ``DGS`` tenor columns.
     """
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:  # absent or unreadable: the reader raises the error naming the file
-        return _parse_treasury_curve(p)
-    key = (os.path.realpath(p), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    curve = _CURVES.get(key)
-    if curve is None:
-        curve = _parse_treasury_curve(p)
-        while len(_CURVES) >= _CURVES_KEPT:
-            _CURVES.pop(next(iter(_CURVES)))
-        _CURVES[key] = curve
-    return curve.copy(deep=False)
+    return _CURVES(path).copy(deep=False)
 
 
 def _parse_treasury_curve(path: Path) -> pd.DataFrame:
@@ -106,6 +92,9 @@ def _parse_treasury_curve(path: Path) -> pd.DataFrame:
         columns=pd.Index([tenors[c] for c in tenors], name="maturity"),
     )
     return frame.sort_index(axis=1)
+
+
+_CURVES = FileCache(_parse_treasury_curve, keep=4)  # the parsed curves of this process
 
 
 def interpolate_rows(curve: np.ndarray, maturities: np.ndarray, at: np.ndarray) -> np.ndarray:
