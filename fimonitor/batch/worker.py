@@ -5,8 +5,8 @@ and return only plain picklable data, and never raise for a book's own problem: 
 error becomes ``status="input_error"`` and anything else ``status="internal_error"``, with a
 one-line message, so that one book never stops the batch.
 
-Shared read-only data: books that point at the same ``prices.csv`` (same resolved path,
-modification time and size) read it once per worker process (:func:`shared_prices`).
+Shared read-only data: books that point at the same ``prices.csv`` (same resolved file and
+version) read it once per worker process (:func:`shared_prices`).
 
 Fault injection for tests: when the environment variable ``FIMONITOR_BATCH_CRASH`` names a
 book, building that book raises ``RuntimeError`` (an internal error), in whichever process
@@ -216,10 +216,11 @@ def run_task(task: Task) -> TaskResult:
     """Build one book's pack for one date and write it under ``OUT/<book>/YYYYMMDD/``.
 
     The folder is written atomically by :func:`fimonitor.report.write.write_pack`. With
-    ``task.db`` set (a server database) the worker records the pack itself, in the folder's
-    commit step (recorded before the folder replaces ``OUT/<book>/YYYYMMDD``; a failed
-    record publishes nothing); otherwise the result carries the pack for the parent to
-    record (SQLite has one writer, and the folder is already in place).
+    ``task.db`` set (a server database, or a SQLite file this machine's workers reach:
+    :func:`fimonitor.batch.run.worker_database`) the worker records the pack itself, in the
+    folder's commit step (recorded before the folder replaces ``OUT/<book>/YYYYMMDD``; a
+    failed record publishes nothing); otherwise (SQLite behind a remote Dask scheduler) the
+    result carries the pack for the parent to record, after the folder is in place.
 
     Parameters
     ----------
@@ -243,7 +244,7 @@ def run_task(task: Task) -> TaskResult:
         if pack.as_of != task.as_of:
             raise InputError(f"as-of {task.as_of.date()} resolved to {pack.as_of.date()}")
         recorded = replace(pack, portfolio_name=name)
-        # with a server database the record is the folder's commit step: the complete folder
+        # when the worker records, the record is the folder's commit step: the complete folder
         # waits in its temporary place, the database records it, then the folder goes live
         # (a failed record publishes nothing and keeps an earlier pack of that date)
         folder = write_pack(
