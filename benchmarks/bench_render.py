@@ -1,14 +1,17 @@
 """Rendering CPU of the monitoring pack's pages, in-process (issue 18: cheaper pages).
 
-Usage: python benchmarks/bench_render.py [--data data] [--repeat 5] [--as-of latest]
+Usage: python benchmarks/bench_render.py [--data data] [--repeat 5] [--as-of latest] [--warm]
 
 Builds the demo pack once, then renders its pages ``--repeat`` times after one warm-up and
 prints the median CPU time (``time.process_time``: user + sys of this process, the figure to
 compare on a shared machine) of each step of :func:`fimonitor.report.render.write_report`:
 building the three Figures, drawing them into the PDF, rasterising the PNGs; and of the whole
-``write_report`` call. It also counts the ``Text.draw`` calls per page (every Text artist
-matplotlib asks to draw, visible or not) and the garbage collections one ``write_report``
-triggers. Run it on two checkouts (``--root``) to compare before and after.
+``write_report`` call. Each round starts with no remembered string layouts
+(:func:`fimonitor.report.pdftext.forget`), as a single pack does; ``--warm`` keeps them, as
+the later dates of a batch do (an upper bound: every string of the same date repeats). It
+also counts the ``Text.draw`` calls per page (every Text artist matplotlib asks to draw,
+visible or not) and the garbage collections one ``write_report`` triggers. Run it on two
+checkouts (``--root``) to compare before and after.
 """
 
 from __future__ import annotations
@@ -32,12 +35,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--as-of", default="latest")
     ap.add_argument("--root", type=Path, default=HERE.parent, help="the checkout to time")
+    ap.add_argument("--warm", action="store_true", help="keep string layouts between rounds")
     args = ap.parse_args()
     sys.path.insert(0, str(args.root))
 
+    import matplotlib.figure as mfigure
     import matplotlib.text as mtext
     from matplotlib.backends.backend_pdf import PdfPages
 
+    try:  # checkouts before the shaped-text PDF writer draw with PdfPages
+        from fimonitor.report import pdftext
+    except ImportError:
+        pdftext = None
     from fimonitor.pipeline import build_pack, load_inputs
     from fimonitor.report import render, style
     from fimonitor.report.pages import build_pages
@@ -55,6 +64,14 @@ def main() -> None:
         return draw(self, renderer)
 
     mtext.Text.draw = counted
+    starts: list[int] = []  # the count when each page's drawing starts
+    figure_draw = mfigure.Figure.draw
+
+    def page(self, renderer):
+        starts.append(counts["drawn"])
+        return figure_draw(self, renderer)
+
+    mfigure.Figure.draw = page
     collections = Counter()
 
     def on_gc(phase: str, info: dict) -> None:
@@ -74,12 +91,18 @@ def main() -> None:
                 pages = build_pages(pack)
                 t1 = time.process_time()
                 counts.clear()
-                per_page = []
-                with PdfPages(folder / "p.pdf", metadata=render.pdf_metadata(pack)) as pdf:
-                    for _, fig in pages:
-                        before = counts["drawn"]
-                        pdf.savefig(fig)
-                        per_page.append(counts["drawn"] - before)
+                starts.clear()
+                if pdftext is not None and not args.warm:
+                    pdftext.forget()
+                if pdftext is None:
+                    with PdfPages(folder / "p.pdf", metadata=render.pdf_metadata(pack)) as pdf:
+                        for _, fig in pages:
+                            pdf.savefig(fig)
+                else:
+                    figs = [fig for _, fig in pages]
+                    pdftext.write_pdf(figs, folder / "p.pdf", render.pdf_metadata(pack))
+                ends = [*starts[1:], counts["drawn"]]
+                per_page = [b - a for a, b in zip(starts, ends, strict=True)]
                 blank = counts["blank"]
             t2 = time.process_time()
             sizes = [fig.get_size_inches() for _, fig in pages]
@@ -89,6 +112,8 @@ def main() -> None:
             t3 = time.process_time()
             gc.callbacks.append(on_gc)
             collections.clear()
+            if pdftext is not None and not args.warm:
+                pdftext.forget()
             render.write_report(pack, folder)
             t4 = time.process_time()
             gc.callbacks.remove(on_gc)

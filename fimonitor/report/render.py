@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
-from matplotlib.backends.backend_pdf import PdfPages
 
 from fimonitor.dates import stamp as date_stamp
 from fimonitor.report import format as fmt
 from fimonitor.report import style
 from fimonitor.report.pages import PAGE_TITLES, build_pages
+from fimonitor.report.pdftext import write_pdf
 from fimonitor.results import Pack
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,8 @@ def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
     # (a notebook keeps its inline backend) and nothing needs closing.
     with collector_paused(), style.pack_style():
         pages = build_pages(pack)
-        with PdfPages(pdf_path, metadata=pdf_metadata(pack)) as pdf:
-            for name, fig in pages:
-                pdf.savefig(fig)
-                log.info("rendered page %s -> %s", name, pdf_path.name)
+        write_pdf([fig for _, fig in pages], pdf_path, pdf_metadata(pack))
+        log.info("rendered pages %s -> %s", ", ".join(n for n, _ in pages), pdf_path.name)
     if not png:
         return [pdf_path]
     sizes = [fig.get_size_inches() for _, fig in pages]
