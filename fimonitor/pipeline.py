@@ -404,11 +404,13 @@ def run_pack(
     monitor_config: MonitorConfig | None = None,
     render: bool = True,
     previous_as_of: str | pd.Timestamp | None = "auto",
+    index: bool = True,
 ) -> Path:
     """Build and write one pack; returns the written ``OUT/YYYYMMDD`` folder.
 
     This is what the notebook and ``fimonitor pack --from`` batches call. ``data_dir`` None is
     :func:`fimonitor.paths.default_data_dir`; ``output_dir`` None is ``outputs/`` beside it.
+    ``index`` False does not rewrite ``OUT/index.html`` (a batch writes it once at the end).
 
     Order: open the history database (a bad URL fails here, before anything is computed or
     written) -> find the previous pack (``previous_as_of="auto"``:
@@ -431,7 +433,7 @@ def run_pack(
         note = as_of_note(pack)
         if note:
             log.warning("%s", note)
-        return publish(pack, output_dir, store or url, monitor_config, render=render)
+        return publish(pack, output_dir, store or url, monitor_config, render=render, index=index)
     finally:
         if store is not None:
             store.close()
@@ -461,6 +463,7 @@ def publish(
     render: bool = True,
     engine: str = "direct",
     extra: dict[str, Path] | None = None,
+    index: bool = True,
 ) -> Path:
     """Write the pack folder and record the database together (see :func:`run_pack`).
 
@@ -475,6 +478,7 @@ def publish(
         engine=engine,
         extra=extra,
         commit=lambda _tmp: record(pack, store, config),
+        index=index,
     )
 
 

@@ -127,6 +127,7 @@ def build_date(job: DateJob) -> DateResult:
             book=book,
             monitor_config=config,
             previous_as_of=job.previous_as_of,
+            index=False,  # run_dates writes OUT/index.html once, at the end
         )
         return DateResult(job.as_of, folder=Path(folder))
     except Exception as exc:  # re-raised by the parent, in date order
@@ -263,7 +264,7 @@ def run_dates(
             if r is not None and r.error is None:
                 on_folder(r.folder)
     if folders:
-        write_index(Path(jobs[0].out))  # once, over every folder (workers wrote it per pack)
+        write_index(Path(jobs[0].out))  # once, over every folder the run published
     elif new_db is not None:
         new_db.remove_if_unused()
     if errors:

@@ -143,6 +143,7 @@ def write_pack(
     extra: dict[str, Path] | None = None,
     commit: Callable[[Path], None] | None = None,
     png: bool = True,
+    index: bool = True,
 ) -> Path:
     """Write the whole pack into ``out_root/YYYYMMDD`` atomically; returns that folder.
 
@@ -152,6 +153,8 @@ def write_pack(
     index is not rewritten and any earlier pack of that date stays.
 
     ``png`` False skips the PNG pages (the PDF is still rendered when ``render``).
+    ``index`` False leaves ``out_root/index.html`` alone: a batch of dates writes it once
+    at the end, over every folder, instead of once per date.
     """
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final, commit=commit) as tmp:
@@ -161,5 +164,6 @@ def write_pack(
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)
-    write_index(Path(out_root))
+    if index:
+        write_index(Path(out_root))
     return final

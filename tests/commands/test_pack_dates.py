@@ -197,3 +197,24 @@ def test_a_run_whose_every_date_fails_leaves_nothing(tmp_path, capsys, executor,
     assert pack(data, out, *days, "--executor", executor) == 2
     assert capsys.readouterr().err.endswith(GAP_ERROR)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_batch_writes_the_index_once_over_every_date(tmp_path, monkeypatch, no_render):
+    """Each date's pack leaves OUT/index.html alone; the run writes it once, at the end."""
+    from fimonitor.report import index as index_module
+
+    calls: list[list[str]] = []
+    real = index_module.render_index
+
+    def spy(out_dir: Path) -> str:
+        calls.append(sorted(p.name for p in Path(out_dir).iterdir() if p.is_dir()))
+        return real(out_dir)
+
+    monkeypatch.setattr(index_module, "render_index", spy)
+    out = tmp_path / "out"
+    days = ["--from", "2024-02-01", "--to", "2024-02-09", "--every", "day"]
+    assert pack(DATA, out, *days) == 0
+    dates = [d.replace("-", "") for d in TINY_DATES if "2024-02-01" <= d <= "2024-02-09"]
+    assert calls == [dates]
+    html = (out / "index.html").read_text()
+    assert all(f"{d}/" in html for d in dates)
