@@ -328,19 +328,38 @@ def build_pack(
         dq.append(("WARN", "constrained rebalance infeasible", rebalance.diagnosis))
     extra = pack_tables.analytic_tables(book, h, positions, d, config)
     dq.extend(extra.pop("check"))
+    rk = None
     if with_risk:
-        rk = pack_tables.risk_tables(book, h, positions, d, config)
+        rk = pack_tables.risk_tables(book, h, positions, d, config, with_windows=False)
         corr = rk["corr"]
         if corr["note"]:
             dq.append(("WARN", "correlations.csv not written", corr["note"]))
         extra.update(
             risk_metrics=rk["risk_metrics"],
             correlations=corr["matrix"],
-            correlation_windows=corr["windows"],
-            correlation_observations=corr["observations"],
             rolling_correlations=corr["rolling"],
             rolling_risk=rk["rolling_risk"],
             benchmarks=rk["benchmarks"],
+        )
+    tables = {
+        "sector_exposure": exposure_table(positions, "group"),
+        "rating_exposure": exposure_table(positions, "rating_bucket"),
+        "weekly": weekly_trend(hist, in_window),
+        "drivers_rule": drivers_by_rule(hist),
+        "drivers_ticker": drivers_by_ticker(hist),
+        "changes": _changes(alerts_all, d, prev),
+        "moves": _moves(h, d, prev),
+    }
+    # the correlation windows last (~500 MB at 5,000 holdings), once the history panels
+    # (~300 MB) and the every-date alerts are no longer held
+    del h, alerts_all
+    if rk is not None:
+        windows = pack_tables.correlation_window_tables(
+            book, rk["held"], rk["returns"], config.risk_lookback_days
+        )
+        extra.update(
+            correlation_windows=windows["windows"],
+            correlation_observations=windows["observations"],
         )
 
     return Pack(
@@ -350,16 +369,9 @@ def build_pack(
         version=__version__,
         positions=positions,
         summary=summary,
-        sector_exposure=exposure_table(positions, "group"),
-        rating_exposure=exposure_table(positions, "rating_bucket"),
         alerts=today,
         alerts_history=hist,
         duration_history=duration_history,
-        weekly=weekly_trend(hist, in_window),
-        drivers_rule=drivers_by_rule(hist),
-        drivers_ticker=drivers_by_ticker(hist),
-        changes=_changes(alerts_all, d, prev),
-        moves=_moves(h, d, prev),
         data_quality=pd.DataFrame(dq, columns=["severity", "item", "detail"]),
         rebalance=rebalance,
         thresholds=_thresholds(config),
@@ -368,6 +380,7 @@ def build_pack(
             "lookback_weeks": config.lookback_weeks,
         },
         inputs=file_hashes(book, config),
+        **tables,
         **extra,
     )
 

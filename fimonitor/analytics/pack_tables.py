@@ -35,6 +35,7 @@ __all__ = [
     "analytic_tables",
     "asset_metric_table",
     "correlation_tables",
+    "correlation_window_tables",
     "duration_check_notes",
     "key_rate_tables",
     "krd_on_date",
@@ -73,6 +74,8 @@ def correlation_tables(
     lookback: int,
     windows: Mapping[str, int] | None = None,
     csv_max_holdings: int | None = None,
+    *,
+    with_windows: bool = True,
 ) -> dict[str, object]:
     """Correlation windows (condensed), the holdings' matrix and rolling correlations.
 
@@ -93,6 +96,10 @@ def correlation_tables(
     csv_max_holdings : int, optional
         Above this many holdings the full-precision matrix of ``correlations.csv`` is not
         computed (``matrix`` empty, ``note`` says why); None = no limit.
+    with_windows : bool
+        False: ``windows`` and ``observations`` are left empty, for the caller to compute
+        with :func:`correlation_window_tables` once it has released what it no longer needs
+        (the windows are the pack's largest objects: ~500 MB at 5,000 holdings).
 
     Returns
     -------
@@ -105,20 +112,13 @@ def correlation_tables(
         portfolio on each of the last ``lookback`` return dates} and ``note`` (None, or why
         ``matrix`` is empty).
     """
-    windows = (
-        {k.upper(): v for k, v in corr_mod.WINDOWS.items()} if windows is None else dict(windows)
-    )
+    windows = _window_lengths(windows)
     dates = pd.DatetimeIndex(all_returns.index)
-    as_of = dates[-1] if len(dates) else None
-    cols = [t for t in tickers if t in book.adj_close.columns]
-    rows_needed = max([*windows.values(), lookback + max(corr_mod.ROLLING_WINDOWS)])
-    panel = book.adj_close.loc[:as_of] if as_of is not None else book.adj_close.iloc[:0]
-    if len(dates):  # the price rows of the returns used (and the row before): less to copy
-        start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
-        panel = panel.iloc[max(int(start) - 1, 0) :]
-    adj = panel[cols]
+    adj = _returns_panel(book, tickers, dates, windows, lookback)
+    cols = list(adj.columns)
     risk_dates = dates[-lookback:]
     rets = corr_mod.daily_returns(adj, dates[-(lookback + max(corr_mod.ROLLING_WINDOWS)) :])
+    del adj
     # the rolling series and the matrix first: their working arrays are freed before the
     # windows are held (at 5,000 holdings the stage's peak RSS is ~30 MB lower)
     rolling = {}
@@ -136,15 +136,68 @@ def correlation_tables(
     else:
         matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
     del rets
+    held = (
+        correlation_window_tables(book, tickers, all_returns, lookback, windows)
+        if with_windows
+        else {"windows": {}, "observations": {}}
+    )
+    return {"matrix": matrix, **held, "rolling": rolling, "note": note}
+
+
+def correlation_window_tables(
+    book: Book,
+    tickers: list[str],
+    all_returns: pd.Series,
+    lookback: int,
+    windows: Mapping[str, int] | None = None,
+) -> dict[str, dict]:
+    """The condensed correlation windows of :func:`correlation_tables`, on their own.
+
+    Parameters
+    ----------
+    book, tickers, all_returns, lookback, windows
+        As in :func:`correlation_tables` (the same price rows and return dates).
+
+    Returns
+    -------
+    dict
+        ``windows`` {name: :class:`~fimonitor.analytics.correlation_windows.CorrelationWindow`}
+        (:func:`~fimonitor.analytics.correlation_windows.compact_correlation_windows`, one
+        window at a time) and ``observations`` {name: int, the return rows of the window}.
+    """
+    windows = _window_lengths(windows)
+    dates = pd.DatetimeIndex(all_returns.index)
+    adj = _returns_panel(book, tickers, dates, windows, lookback)
     mats = compact_correlation_windows(adj, dates, windows)
-    obs = {k: int(w.n_observations) for k, w in mats.items()}
-    return {
-        "matrix": matrix,
-        "windows": mats,
-        "observations": obs,
-        "rolling": rolling,
-        "note": note,
-    }
+    return {"windows": mats, "observations": {k: int(w.n_observations) for k, w in mats.items()}}
+
+
+def _window_lengths(windows: Mapping[str, int] | None) -> dict[str, int]:
+    if windows is None:
+        return {k.upper(): v for k, v in corr_mod.WINDOWS.items()}
+    return dict(windows)
+
+
+def _returns_panel(
+    book: Book,
+    tickers: list[str],
+    dates: pd.DatetimeIndex,
+    windows: Mapping[str, int],
+    lookback: int,
+) -> pd.DataFrame:
+    """``book.adj_close`` of the priced ``tickers``, on the price rows the returns use.
+
+    The rows of the longest window or of the rolling series (and the row before): less to
+    copy than the whole history, the same returns.
+    """
+    as_of = dates[-1] if len(dates) else None
+    cols = [t for t in tickers if t in book.adj_close.columns]
+    rows_needed = max([*windows.values(), lookback + max(corr_mod.ROLLING_WINDOWS)])
+    panel = book.adj_close.loc[:as_of] if as_of is not None else book.adj_close.iloc[:0]
+    if len(dates):
+        start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
+        panel = panel.iloc[max(int(start) - 1, 0) :]
+    return panel[cols]
 
 
 def rolling_long(rolling: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -345,7 +398,13 @@ def primary_benchmark_returns(book: Book, h: History, dates: pd.DatetimeIndex) -
 
 
 def risk_tables(
-    book: Book, h: History, positions: pd.DataFrame, as_of: pd.Timestamp, config: MonitorConfig
+    book: Book,
+    h: History,
+    positions: pd.DataFrame,
+    as_of: pd.Timestamp,
+    config: MonitorConfig,
+    *,
+    with_windows: bool = True,
 ) -> dict[str, object]:
     """Risk metrics, correlations, rolling risk and the benchmark table (risk look-back window).
 
@@ -359,19 +418,25 @@ def risk_tables(
     as_of : pd.Timestamp
     config : MonitorConfig
         ``risk_lookback_days``, ``risk_free_rate``, ``risk_levels``.
+    with_windows : bool
+        False: ``corr`` without the correlation windows; the caller computes them later with
+        :func:`correlation_window_tables` ``(book, result["held"], result["returns"],
+        config.risk_lookback_days)``, after releasing ``h`` (see
+        :func:`fimonitor.pipeline.build_pack`).
 
     Returns
     -------
     dict
         ``risk_metrics`` (:func:`risk.extended_risk_metrics` over the last
         ``risk_lookback_days`` daily returns), ``corr`` (:func:`correlation_tables`: the
-        same return rows as the metrics), ``rolling_risk`` (60-day) and ``benchmarks``
-        (:func:`benchmark_table`).
+        same return rows as the metrics), ``rolling_risk`` (60-day), ``benchmarks``
+        (:func:`benchmark_table`), ``held`` (the held tickers the correlations cover) and
+        ``returns`` (:func:`portfolio_returns` from inception).
     """
     all_r = portfolio_returns(h, as_of)
     r = all_r.iloc[-config.risk_lookback_days :]
     bench_r = primary_benchmark_returns(book, h, r.index)
-    held = positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH)]
+    held = list(positions.loc[(positions["weight"] > 0) & (positions["ticker"] != CASH), "ticker"])
     metrics = risk.extended_risk_metrics(
         r,
         bench_r,
@@ -387,16 +452,19 @@ def risk_tables(
     # working arrays are freed before they are held
     corr = correlation_tables(
         book,
-        list(held["ticker"]),
+        held,
         all_r,
         config.risk_lookback_days,
         csv_max_holdings=config.correlations_csv_max_holdings,
+        with_windows=with_windows,
     )
     return {
         "risk_metrics": metrics,
         "corr": corr,
         "rolling_risk": rolling,
         "benchmarks": benchmarks,
+        "held": held,
+        "returns": all_r,
     }
 
 

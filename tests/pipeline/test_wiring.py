@@ -404,3 +404,37 @@ def test_old_pack_constructor_still_works():
 
     pack = make_pack()
     assert pack.performance.empty and pack.correlation_windows == {}
+
+
+def test_the_correlation_windows_come_after_the_history_is_released(demo, monkeypatch):
+    """build_pack drops the history panels before the windows (peak memory at 5,000 names)."""
+    import weakref
+
+    refs, alive = [], []
+    history, windows = pipeline.compute_history, pack_tables.correlation_window_tables
+
+    def keep_ref(*a, **k):
+        h = history(*a, **k)
+        refs.append(weakref.ref(h))
+        return h
+
+    def check(*a, **k):
+        alive.append(refs[0]() is not None)
+        return windows(*a, **k)
+
+    monkeypatch.setattr(pipeline, "compute_history", keep_ref)
+    monkeypatch.setattr(pack_tables, "correlation_window_tables", check)
+    pack = pipeline.build_pack(demo["book"], demo["config"], with_rebalance=False)
+    assert alive == [False]
+    # the same windows as correlation_tables computes in one call
+    all_r = pack_tables.portfolio_returns(demo["h"], pack.as_of)
+    held = pack.positions.loc[(pack.positions["weight"] > 0) & (pack.positions["ticker"] != "CASH")]
+    one = pack_tables.correlation_tables(demo["book"], list(held["ticker"]), all_r, 252)
+    assert list(one["windows"]) == list(pack.correlation_windows) == ["1M", "3M", "6M", "1Y"]
+    assert one["observations"] == pack.correlation_observations
+    for name, w in one["windows"].items():
+        got = pack.correlation_windows[name]
+        assert got.tickers == w.tickers
+        np.testing.assert_array_equal(got.r, w.r)
+        np.testing.assert_array_equal(got.p, w.p)
+    pd.testing.assert_frame_equal(one["matrix"], pack.correlations)
