@@ -211,9 +211,9 @@ def float_rows(values: np.ndarray) -> list[str]:
     magnitude in that range with orjson 3.8, 3.11 and 3.13, and in
     ``tests/test_fileio_floats.py``). The few other values (tiny, huge, infinite: orjson
     writes ``1e-7``, ``0.00001`` and ``null`` where ``repr`` writes ``1e-07``, ``1e-05`` and
-    ``inf``) are then replaced by their ``repr`` in their rows: each distinct value's orjson
-    field (between commas) by its ``repr``; an infinite cell by position. A 1,000 x 1,000
-    correlation matrix takes ~0.15 s instead of ~0.5 s (measured in a pack).
+    ``inf``) are then put in by position: each row holding one is split into its fields, the
+    field replaced by the value's ``repr``, and joined again. A 1,000 x 1,000 correlation
+    matrix (1,224 values below 1e-4 in ~700 rows) takes ~0.1 s instead of ~0.5 s.
     """
     import orjson  # 7 ms of import, paid only by packs that write a matrix
 
@@ -226,21 +226,14 @@ def float_rows(values: np.ndarray) -> list[str]:
         block = np.ascontiguousarray(values[start : start + step])
         rows += orjson.dumps(block, option=orjson.OPT_SERIALIZE_NUMPY).decode()[2:-2].split("],[")
     size = np.abs(values)
-    infinite = np.isinf(values)
-    other = ((size < _POSITIONAL[0]) & (size > 0)) | ((size >= _POSITIONAL[1]) & ~infinite)
-    split: dict[int, list[str]] = {}
-    for i, j in zip(*(a.tolist() for a in np.nonzero(infinite)), strict=True):  # rare
-        split.setdefault(i, rows[i].split(","))[j] = repr(float(values[i, j]))
-    for i, cells in split.items():
+    other = ((size < _POSITIONAL[0]) & (size > 0)) | (size >= _POSITIONAL[1])  # inf included
+    del size
+    # the few rows holding such a value: split into fields, put repr in place, join again
+    for i in np.flatnonzero(other.any(axis=1)).tolist():
+        cells = rows[i].split(",")
+        for j in np.flatnonzero(other[i]).tolist():
+            cells[j] = repr(float(values[i, j]))
         rows[i] = ",".join(cells)
-    for i in np.flatnonzero(other.any(axis=1)).tolist():  # a field is found by its commas
-        row = f",{rows[i]},"
-        for v in np.unique(values[i, other[i]]).tolist():  # same value, same text
-            old, new = f",{orjson.dumps(v).decode()},", f",{v!r},"
-            row = row.replace(old, new)
-            if old in row:  # two adjacent equal fields share a comma: the second one
-                row = row.replace(old, new)
-        rows[i] = row[1:-1]
     return [row.replace("null", "") if "l" in row else row for row in rows]  # NaN -> empty
 
 
