@@ -134,6 +134,15 @@ def csv_text(
     """
     if _is_float_matrix(frame, index):
         return _float_matrix_csv(frame, index)
+    if not index:
+        text = _column_csv(frame)
+        if text is not None:
+            return text
+    return _pandas_csv(frame, index=index, date_format=date_format)
+
+
+def _pandas_csv(frame: pd.DataFrame, *, index: bool, date_format: str | None) -> str:
+    """:func:`csv_text` through pandas ``to_csv`` (any table)."""
     safe = frame.copy(deep=False)
     safe = pd.DataFrame(
         {i: _safe_column(safe.iloc[:, i]) for i in range(safe.shape[1])}, index=safe.index
@@ -142,6 +151,54 @@ def csv_text(
     if index:
         safe.index = _safe_labels(frame.index)
     return safe.to_csv(index=index, lineterminator="\n", date_format=date_format)
+
+
+def _column_fields(col: pd.Series) -> list[str] | None:
+    """One CSV field per row of ``col`` as pandas ``to_csv`` writes it; None: not handled here.
+
+    float64: :func:`float_rows` (``repr``, NaN empty); int64: ``str``; bool: ``True`` /
+    ``False``; text (every value a ``str`` or missing): neutralised (:func:`_safe_cell`) and
+    quoted (:func:`_quote`) once per distinct value, missing empty. Anything else (dates,
+    categories, nullable or mixed objects) is None and the table goes through pandas.
+    """
+    dtype = col.dtype
+    if dtype == np.float64:
+        return float_rows(col.to_numpy()[:, None])
+    if dtype == np.bool_:
+        return ["True" if v else "False" for v in col.to_numpy().tolist()]
+    if dtype == np.int64:
+        return [str(v) for v in col.to_numpy().tolist()]
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return None
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+        return None
+    codes, labels = pd.factorize(col, use_na_sentinel=True)  # a missing value: code -1
+    text = [_quote(_safe_cell(v)) for v in labels.tolist()]
+    text.append("")  # text[-1]: what a missing value is written as
+    return [text[c] for c in codes.tolist()]
+
+
+def _column_csv(frame: pd.DataFrame) -> str | None:
+    """:func:`csv_text` without index, built column by column; None when pandas must write it.
+
+    The same text as :func:`_pandas_csv` (``to_csv``, QUOTE_MINIMAL, LF line ends) for
+    tables of float64, int64, bool and text columns with one-level labels, two columns or
+    more (the csv module quotes a lone empty field, which this does not copy). Each column's
+    fields come from :func:`_column_fields` (a float column through orjson, text once per
+    distinct value), then rows are joined: ~3x faster than ``to_csv`` on the pack's
+    mixed tables (alerts_history, asset_metrics, positions, orders at 1,000 tickers:
+    0.09 s -> 0.035 s).
+    """
+    if frame.shape[1] < 2 or isinstance(frame.columns, pd.MultiIndex):
+        return None
+    columns = []
+    for i in range(frame.shape[1]):
+        fields = _column_fields(frame.iloc[:, i])
+        if fields is None:
+            return None
+        columns.append(fields)
+    header = ",".join(_quote(v) for v in _safe_labels(pd.Index(frame.columns)))
+    return "\n".join([header, *map(",".join, zip(*columns, strict=True)), ""])
 
 
 def _is_float_matrix(frame: pd.DataFrame, index: bool) -> bool:
