@@ -210,25 +210,26 @@ def fewer_full_collections() -> tuple[int, int, int]:
 
 
 #: Allocations below this many bytes come from malloc's heap, where freed blocks are reused.
-MMAP_THRESHOLD = 64 << 20
+MMAP_THRESHOLD = 32 << 20
 #: Free bytes kept at the heap's top before malloc gives them back to the system.
-TRIM_THRESHOLD = 128 << 20
+TRIM_THRESHOLD = 64 << 20
 MALLOC_ENV_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
 def reuse_freed_memory() -> bool:
     """Let glibc's malloc reuse freed array memory instead of returning it; True when set.
 
-    A date x ticker panel is 10 MB at 1,000 tickers and 50 MB at 5,000; the pack makes
-    dozens of such temporaries. With glibc's defaults (a dynamic mmap threshold capped at
-    32 MB, trim at twice the threshold) each new one is fresh memory from the kernel, paid in
-    page faults (system CPU) on first touch, and handed back when freed. With an mmap
-    threshold of :data:`MMAP_THRESHOLD` and a trim threshold of :data:`TRIM_THRESHOLD` the
-    freed blocks are reused. Measured (``/usr/bin/time``, CPU = user + sys, medians of 3):
-    1,000 tickers ~0.08 s less CPU (minor faults 102k -> 78k), 10 tickers ~0.03 s, demo
-    unchanged; 5,000 tickers 14.2 -> 10.5 s CPU (system 4.9 -> 1.6 s) with the same peak RSS
-    (1,385 vs 1,392 MiB; a 256 MB threshold raised it to 1,510 MiB). Only on glibc, and not
-    when the environment sets any of :data:`MALLOC_ENV_VARS` (the user's choice wins).
+    A date x ticker panel is 10 MB at 1,000 tickers; the pack makes dozens of such
+    temporaries. With glibc's defaults (a dynamic mmap threshold, trim at twice it) many of
+    them are fresh memory from the kernel, paid in page faults (system CPU) on first touch,
+    and handed back when freed. With the mmap threshold fixed at :data:`MMAP_THRESHOLD`
+    (glibc's own dynamic ceiling, 32 MB) and the trim threshold at :data:`TRIM_THRESHOLD`
+    the freed blocks are reused. Measured (``/usr/bin/time``, CPU = user + sys, medians):
+    1,000 tickers ~0.08 s less CPU (minor faults 103k -> 83k), 10 tickers and demo about
+    the same; 5,000 tickers ~1.5 s less CPU with a lower peak RSS (1,363-1,372 MiB vs
+    1,422; 64 MB / 128 MB saved 3 s more but raised the peak RSS to 1,445-1,493 MiB, over
+    the 1.5 GB = 1,430 MiB goal). Only on glibc, and not when the environment sets any of
+    :data:`MALLOC_ENV_VARS` (the user's choice wins).
     """
     if any(v in os.environ for v in MALLOC_ENV_VARS) or not sys.platform.startswith("linux"):
         return False

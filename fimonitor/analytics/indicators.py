@@ -138,8 +138,10 @@ def ewm_mean(values: pd.DataFrame, com: float, min_periods: int) -> pd.DataFrame
     (column-major) and the same kernel, ``pandas._libs.window.aggregations.ewm``, runs once
     with one ``[start, end)`` segment per column, as pandas' grouped ``ewm`` calls it: the
     same arithmetic in the same order, so the same bits (``tests/analytics/test_indicators``
-    checks against the public call). Should that private kernel change its signature, the
-    public per-column call is used instead.
+    checks against the public call). The frame is built on the kernel's output without a
+    copy (column-major; a frame of a frame's columns is often laid out so, and the next call
+    then needs no transposing copy either). Should that private kernel change its
+    signature, the public per-column call is used instead.
     """
     x = values.to_numpy(dtype=np.float64)
     n_rows, n_cols = x.shape
@@ -153,7 +155,9 @@ def ewm_mean(values: pd.DataFrame, com: float, min_periods: int) -> pd.DataFrame
         except (ImportError, TypeError, ValueError):  # pragma: no cover - another pandas
             pass
         else:
-            grid = np.ascontiguousarray(out.reshape(n_cols, n_rows).T)  # date-major, as pandas
+            # a column-major view, no copy: the values are pandas' (their memory order can
+            # matter only to a later reduction; the indicators take rows and elementwise ops)
+            grid = out.reshape(n_cols, n_rows).T
             return pd.DataFrame(grid, index=values.index, columns=values.columns, copy=False)
     return values.ewm(com=com, adjust=False, min_periods=min_periods).mean()
 
