@@ -225,10 +225,11 @@ def reuse_freed_memory() -> bool:
     and handed back when freed. With the mmap threshold fixed at :data:`MMAP_THRESHOLD`
     (glibc's own dynamic ceiling, 32 MB) and the trim threshold at :data:`TRIM_THRESHOLD`
     the freed blocks are reused. Measured (``/usr/bin/time``, CPU = user + sys, medians):
-    1,000 tickers ~0.08 s less CPU (minor faults 103k -> 83k), 10 tickers and demo about
-    the same; 5,000 tickers ~1.5 s less CPU with a lower peak RSS (1,363-1,372 MiB vs
-    1,422; 64 MB / 128 MB saved 3 s more but raised the peak RSS to 1,445-1,493 MiB, over
-    the 1.5 GB = 1,430 MiB goal). Only on glibc, and not when the environment sets any of
+    1,000 tickers ~0.08 s less CPU (minor faults 103k -> 83k, peak RSS +5 MiB); 10 tickers
+    and demo about the same; 5,000 tickers the same CPU and peak RSS (its 50 MB panels stay
+    above the threshold; 64 MB / 128 MB saved ~1 s there but raised the peak RSS to
+    1,445-1,493 MiB, over the 1.5 GB = 1,430 MiB goal). Only on glibc, and not when the
+    environment sets any of
     :data:`MALLOC_ENV_VARS` (the user's choice wins).
     """
     if any(v in os.environ for v in MALLOC_ENV_VARS) or not sys.platform.startswith("linux"):
