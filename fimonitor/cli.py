@@ -229,8 +229,7 @@ def reuse_freed_memory() -> bool:
     and demo about the same; 5,000 tickers the same CPU and peak RSS (its 50 MB panels stay
     above the threshold; 64 MB / 128 MB saved ~1 s there but raised the peak RSS to
     1,445-1,493 MiB, over the 1.5 GB = 1,430 MiB goal). Only on glibc, and not when the
-    environment sets any of
-    :data:`MALLOC_ENV_VARS` (the user's choice wins).
+    environment sets any of :data:`MALLOC_ENV_VARS` (the user's choice wins).
     """
     if any(v in os.environ for v in MALLOC_ENV_VARS) or not sys.platform.startswith("linux"):
         return False
