@@ -209,11 +209,52 @@ def fewer_full_collections() -> tuple[int, int, int]:
     return gc.get_threshold()
 
 
+#: Allocations below this many bytes come from malloc's heap, where freed blocks are reused.
+MMAP_THRESHOLD = 32 << 20
+#: Free bytes kept at the heap's top before malloc gives them back to the system.
+TRIM_THRESHOLD = 64 << 20
+MALLOC_ENV_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+
+
+def reuse_freed_memory() -> bool:
+    """Let glibc's malloc reuse freed array memory instead of returning it; True when set.
+
+    A date x ticker panel is 10 MB at 1,000 tickers; the pack makes dozens of such
+    temporaries. With glibc's defaults (a dynamic mmap threshold, trim at twice it) many of
+    them are fresh memory from the kernel, paid in page faults (system CPU) on first touch,
+    and handed back when freed. With the mmap threshold fixed at :data:`MMAP_THRESHOLD`
+    (glibc's own dynamic ceiling, 32 MB) and the trim threshold at :data:`TRIM_THRESHOLD`
+    the freed blocks are reused. Measured (``/usr/bin/time``, CPU = user + sys, medians):
+    1,000 tickers ~0.08 s less CPU (minor faults 103k -> 83k, peak RSS +5 MiB); 10 tickers
+    and demo about the same; 5,000 tickers the same CPU and peak RSS (its 50 MB panels stay
+    above the threshold; 64 MB / 128 MB saved ~1 s there but raised the peak RSS to
+    1,445-1,493 MiB, over the 1.5 GB = 1,430 MiB goal). Only on glibc, and not when the
+    environment sets any of :data:`MALLOC_ENV_VARS` (the user's choice wins).
+    """
+    if any(v in os.environ for v in MALLOC_ENV_VARS) or not sys.platform.startswith("linux"):
+        return False
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return False
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+        return bool(
+            libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)
+            and libc.mallopt(m_trim_threshold, TRIM_THRESHOLD)
+        )
+    except (OSError, ValueError, AttributeError):  # no such confstr name / libc symbol
+        return False
+
+
 def run() -> None:
     """Console entry point: :func:`main`, then end the process without interpreter teardown.
 
     BLAS runs on one thread (:func:`one_blas_thread`) unless the environment says otherwise,
-    and the garbage collector makes fewer full passes (:func:`fewer_full_collections`).
+    the garbage collector makes fewer full passes (:func:`fewer_full_collections`) and
+    malloc reuses freed memory (:func:`reuse_freed_memory`, when a command runs: not for
+    ``--version`` / ``--help``, which skip the ctypes import).
 
     Every output file is closed and the history database committed inside :func:`main`;
     here stdout/stderr are flushed, logging is shut down and the ``atexit`` handlers run
@@ -223,6 +264,8 @@ def run() -> None:
     """
     one_blas_thread()
     fewer_full_collections()
+    if chosen_command(sys.argv[1:]) is not None:  # --version / --help: nothing to allocate
+        reuse_freed_memory()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

@@ -134,6 +134,15 @@ def csv_text(
     """
     if _is_float_matrix(frame, index):
         return _float_matrix_csv(frame, index)
+    if not index:
+        text = _column_csv(frame)
+        if text is not None:
+            return text
+    return _pandas_csv(frame, index=index, date_format=date_format)
+
+
+def _pandas_csv(frame: pd.DataFrame, *, index: bool, date_format: str | None) -> str:
+    """:func:`csv_text` through pandas ``to_csv`` (any table)."""
     safe = frame.copy(deep=False)
     safe = pd.DataFrame(
         {i: _safe_column(safe.iloc[:, i]) for i in range(safe.shape[1])}, index=safe.index
@@ -142,6 +151,54 @@ def csv_text(
     if index:
         safe.index = _safe_labels(frame.index)
     return safe.to_csv(index=index, lineterminator="\n", date_format=date_format)
+
+
+def _column_fields(col: pd.Series) -> list[str] | None:
+    """One CSV field per row of ``col`` as pandas ``to_csv`` writes it; None: not handled here.
+
+    float64: :func:`float_rows` (``repr``, NaN empty); int64: ``str``; bool: ``True`` /
+    ``False``; text (every value a ``str`` or missing): neutralised (:func:`_safe_cell`) and
+    quoted (:func:`_quote`) once per distinct value, missing empty. Anything else (dates,
+    categories, nullable or mixed objects) is None and the table goes through pandas.
+    """
+    dtype = col.dtype
+    if dtype == np.float64:
+        return float_rows(col.to_numpy()[:, None])
+    if dtype == np.bool_:
+        return ["True" if v else "False" for v in col.to_numpy().tolist()]
+    if dtype == np.int64:
+        return [str(v) for v in col.to_numpy().tolist()]
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return None
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+        return None
+    codes, labels = pd.factorize(col, use_na_sentinel=True)  # a missing value: code -1
+    text = [_quote(_safe_cell(v)) for v in labels.tolist()]
+    text.append("")  # text[-1]: what a missing value is written as
+    return [text[c] for c in codes.tolist()]
+
+
+def _column_csv(frame: pd.DataFrame) -> str | None:
+    """:func:`csv_text` without index, built column by column; None when pandas must write it.
+
+    The same text as :func:`_pandas_csv` (``to_csv``, QUOTE_MINIMAL, LF line ends) for
+    tables of float64, int64, bool and text columns with one-level labels, two columns or
+    more (the csv module quotes a lone empty field, which this does not copy). Each column's
+    fields come from :func:`_column_fields` (a float column through orjson, text once per
+    distinct value), then rows are joined: ~3x faster than ``to_csv`` on the pack's
+    mixed tables (alerts_history, asset_metrics, positions, orders at 1,000 tickers:
+    0.09 s -> 0.035 s).
+    """
+    if frame.shape[1] < 2 or isinstance(frame.columns, pd.MultiIndex):
+        return None
+    columns = []
+    for i in range(frame.shape[1]):
+        fields = _column_fields(frame.iloc[:, i])
+        if fields is None:
+            return None
+        columns.append(fields)
+    header = ",".join(_quote(v) for v in _safe_labels(pd.Index(frame.columns)))
+    return "\n".join([header, *map(",".join, zip(*columns, strict=True)), ""])
 
 
 def _is_float_matrix(frame: pd.DataFrame, index: bool) -> bool:
@@ -189,6 +246,10 @@ def _float_matrix_csv(frame: pd.DataFrame, index: bool) -> str:
 # differ (orjson 1e-7 / 0.00001 / 1e16, repr 1e-07 / 1e-05 / 1e+16).
 _POSITIONAL = (1e-4, 1e16)
 _BLOCK = 1 << 20  # values per orjson call: bounds the temporary text at ~20 MB
+#: Stand-in for a value orjson would not write as repr: 17 significant digits, so its text
+#: (the same in orjson and repr) is never part of another field's text except its negative.
+_MARK = 0.30000000000000004
+_MARK_TEXT = "0.30000000000000004"
 
 
 def float_rows(values: np.ndarray) -> list[str]:
@@ -211,36 +272,39 @@ def float_rows(values: np.ndarray) -> list[str]:
     magnitude in that range with orjson 3.8, 3.11 and 3.13, and in
     ``tests/test_fileio_floats.py``). The few other values (tiny, huge, infinite: orjson
     writes ``1e-7``, ``0.00001`` and ``null`` where ``repr`` writes ``1e-07``, ``1e-05`` and
-    ``inf``) are then replaced by their ``repr`` in their rows: each distinct value's orjson
-    field (between commas) by its ``repr``; an infinite cell by position. A 1,000 x 1,000
-    correlation matrix takes ~0.15 s instead of ~0.5 s (measured in a pack).
+    ``inf``) are written as a mark (:data:`_MARK`) and then replaced by their ``repr`` in
+    their rows: a row split at the mark's text gives one more part than it has such values
+    (else, when the row also holds the mark's value or its negative, the row is split into
+    fields and they are put in by position). A 1,000 x 1,000 correlation matrix (1,224
+    values below 1e-4 in ~700 rows) takes ~0.07 s instead of ~0.5 s with ``repr``.
     """
     import orjson  # 7 ms of import, paid only by packs that write a matrix
 
     n_rows, n_cols = values.shape
     if not n_cols:
         return [""] * n_rows
+    size = np.abs(values)
+    other = ((size < _POSITIONAL[0]) & (size > 0)) | (size >= _POSITIONAL[1])  # inf included
+    del size
+    fix = np.flatnonzero(other.any(axis=1)).tolist()  # rows holding such a value
+    text = np.where(other, _MARK, values) if fix else values  # marked copy: only when needed
     rows: list[str] = []
     step = max(1, _BLOCK // n_cols)
     for start in range(0, n_rows, step):  # blocks of rows bound the temporary text
-        block = np.ascontiguousarray(values[start : start + step])
+        block = np.ascontiguousarray(text[start : start + step])
         rows += orjson.dumps(block, option=orjson.OPT_SERIALIZE_NUMPY).decode()[2:-2].split("],[")
-    size = np.abs(values)
-    infinite = np.isinf(values)
-    other = ((size < _POSITIONAL[0]) & (size > 0)) | ((size >= _POSITIONAL[1]) & ~infinite)
-    split: dict[int, list[str]] = {}
-    for i, j in zip(*(a.tolist() for a in np.nonzero(infinite)), strict=True):  # rare
-        split.setdefault(i, rows[i].split(","))[j] = repr(float(values[i, j]))
-    for i, cells in split.items():
-        rows[i] = ",".join(cells)
-    for i in np.flatnonzero(other.any(axis=1)).tolist():  # a field is found by its commas
-        row = f",{rows[i]},"
-        for v in np.unique(values[i, other[i]]).tolist():  # same value, same text
-            old, new = f",{orjson.dumps(v).decode()},", f",{v!r},"
-            row = row.replace(old, new)
-            if old in row:  # two adjacent equal fields share a comma: the second one
-                row = row.replace(old, new)
-        rows[i] = row[1:-1]
+    del text
+    for i in fix:
+        olds = [repr(v) for v in values[i, other[i]].tolist()]
+        parts = rows[i].split(_MARK_TEXT)
+        if len(parts) == len(olds) + 1:  # exactly the marked fields (the usual case)
+            pairs = zip(olds, parts[1:], strict=True)
+            rows[i] = "".join([parts[0], *(piece for pair in pairs for piece in pair)])
+        else:  # the row holds the mark's value itself: replace field by field
+            cells = rows[i].split(",")
+            for j, old in zip(np.flatnonzero(other[i]).tolist(), olds, strict=True):
+                cells[j] = old
+            rows[i] = ",".join(cells)
     return [row.replace("null", "") if "l" in row else row for row in rows]  # NaN -> empty
 
 

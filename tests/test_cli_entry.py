@@ -77,6 +77,22 @@ def test_full_collections_are_rarer() -> None:
     assert out == ["True", "100"]
 
 
+def test_malloc_keeps_freed_memory() -> None:
+    """On glibc the entry point raises malloc's thresholds; a MALLOC_* variable wins."""
+    code = "from fimonitor.cli import reuse_freed_memory as f; print(f())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    glibc = sys.platform.startswith("linux") and bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    for extra, expected in (({}, str(glibc)), ({"MALLOC_TRIM_THRESHOLD_": "1"}, "False")):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env=dict(env, PYTHONPATH=str(ROOT), **extra),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert out == [expected]
+
+
 LOGS = """
 import logging
 from fimonitor.cli import configure_logging

@@ -90,3 +90,17 @@ def test_file_cache_keeps_one_version_per_file_and_at_most_keep(tmp_path):
     assert cache(tmp_path / "to_c") == "c" and reads[-1] == "a"  # a link is its target: kept
     (tmp_path / "to_b").symlink_to(b)
     assert cache(tmp_path / "to_b") == "b" and reads[-1] == "to_b"  # read by the caller's name
+
+
+def test_rows_holding_the_mark_value_itself():
+    """A row that also holds the stand-in value (or its negative) is fixed field by field."""
+    mark = fileio._MARK
+    v = np.array(
+        [
+            [mark, 1e-6, 0.5, -mark, 1e-6],  # the mark's text appears twice more than marked
+            [1e-6, mark, 1e-7, 1e-7, np.inf],  # adjacent marked fields around a real one
+            [-(mark), 2.0, 3.0, np.nan, 1e300],
+            [1e-6, 1e-6, 1e-6, 1e-6, 1e-6],  # a row of marked fields only
+        ]
+    )
+    assert fileio.float_rows(v) == reference(v)

@@ -194,14 +194,19 @@ def _stack(
     values = np.asarray(values, dtype=float).reshape(len(dates), len(keys))
     signed = values if signed is None else np.asarray(signed, dtype=float).reshape(values.shape)
     code, limit = classify(values, t.warn, t.breach, t.kind)
-    if not code.any():
+    alerting = np.flatnonzero(code.any(axis=0))  # keys with an alert on some row
+    if not len(alerting):
         return None  # no alert: nothing to stack (evaluate_inputs drops empty parts)
-    start = _streak_start(code)
-    sev_start = _run_start(code)
-    fb = _first_breach(code, start)
-    r, c = np.nonzero(code)
+    # streaks are per key: compute them on the alerting keys' columns only (a few of 1,000
+    # tickers at most rows); row-major order of (r, c) is kept, as np.nonzero(code) gives it
+    sub = code[:, alerting]
+    start = _streak_start(sub)
+    sev_start = _run_start(sub)
+    fb = _first_breach(sub, start)
+    r, k = np.nonzero(sub)
+    c = alerting[k]
     v, lim = values[r, c], limit[r, c]
-    fb_rc = fb[r, c]
+    fb_rc = fb[r, k]
     return pd.DataFrame(
         {
             "date": dates[r],
@@ -210,11 +215,11 @@ def _stack(
             "value": v,
             "limit": lim,
             "severity": np.where(code[r, c] == 2, "BREACH", "WARN"),
-            "since": dates[start[r, c]],
+            "since": dates[start[r, k]],
             "signed_value": signed[r, c],
             "excess": v - lim if t.kind == "max" else lim - v,
-            "age_days": r - start[r, c] + 1,
-            "severity_since": dates[sev_start[r, c]],
+            "age_days": r - start[r, k] + 1,
+            "severity_since": dates[sev_start[r, k]],
             "first_breach": pd.DatetimeIndex(dates[np.maximum(fb_rc, 0)]).where(fb_rc >= 0),
             "_order": RULE_ORDER.index(rule),
         }

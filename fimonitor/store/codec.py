@@ -15,13 +15,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from fimonitor.errors import InputError
 
 __all__ = [
     "frame_rows",
+    "insert_rows",
     "to_json",
 ]
+
+#: Rows above which :func:`insert_rows` hands SQLite plain tuples (below, SQLAlchemy's own path).
+DIRECT_INSERT_ROWS = 200
 
 
 def to_json(obj: Any) -> str:
@@ -149,3 +154,47 @@ def _pylist(values: pd.Series) -> list:
         out[np.isnan(arr)] = None
         return out.tolist()
     return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``conn.execute(table.insert(), rows)``, the same rows stored, cheaper for many SQLite rows.
+
+    Parameters
+    ----------
+    conn : sa.Connection
+        A connection inside the caller's transaction.
+    table : sa.Table
+        The table written.
+    rows : list of dict
+        Rows as :func:`frame_rows` builds them (every row with the same keys).
+
+    Notes
+    -----
+    SQLAlchemy's ``executemany`` builds each row's parameters in Python (``construct_params``
+    and one bind processor call per value: ~15 us a row, 0.05 s of a 1,000-ticker pack's
+    6,800 rows). On SQLite, for more than :data:`DIRECT_INSERT_ROWS` rows with the same keys
+    and no Python-side column default to fill, the statement is compiled once, each column's
+    values go through that column's bind processor (the dialect's, as SQLAlchemy applies
+    them: dates as ISO text, booleans as 0/1) in one pass per column, and the driver's
+    ``executemany`` gets plain tuples (``Connection.exec_driver_sql``). Every other case
+    (PostgreSQL, few rows, ragged rows) takes SQLAlchemy's path.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    direct = (
+        conn.dialect.name == "sqlite"
+        and len(rows) > DIRECT_INSERT_ROWS
+        and all(len(r) == len(keys) for r in rows)
+        and all(r.keys() == rows[0].keys() for r in rows)
+    )
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys) if direct else None
+    if compiled is None or compiled.positiontup is None or compiled.insert_prefetch:
+        conn.execute(table.insert(), rows)
+        return
+    columns = []
+    for name in compiled.positiontup:  # the statement's parameter order (its column keys)
+        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        values = [r[name] for r in rows]
+        columns.append(values if process is None else [process(v) for v in values])
+    conn.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))

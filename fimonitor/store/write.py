@@ -56,8 +56,7 @@ def _replace_rows(
 ) -> None:
     """Delete the rows matching ``where`` and insert ``rows`` (inside the caller's transaction)."""
     conn.execute(table.delete().where(*where))
-    if rows:
-        conn.execute(table.insert(), rows)
+    codec.insert_rows(conn, table, rows)
 
 
 def _correlation_inputs(
@@ -358,8 +357,7 @@ def _insert_events(
         )
         ids.append(event_id)
         order_rows += R.order_rows(frame, event_id)
-    if order_rows:
-        conn.execute(S.rebalancing_orders.insert(), order_rows)
+    codec.insert_rows(conn, S.rebalancing_orders, order_rows)
     return ids
 
 
@@ -373,7 +371,7 @@ def _replace_asset_metrics(conn: sa.Connection, metric_rows: list[dict]) -> None
         for start in range(0, len(unique), _IN_CHUNK):
             chunk = unique[start : start + _IN_CHUNK]
             conn.execute(am.delete().where(am.c.date == day, am.c.ticker.in_(chunk)))
-    conn.execute(am.insert(), metric_rows)
+    codec.insert_rows(conn, am, metric_rows)
 
 
 def record_allocations(
