@@ -112,56 +112,6 @@ def sma(prices: pd.DataFrame, n: int) -> pd.DataFrame:
     return prices.rolling(n, min_periods=n).mean()
 
 
-def ewm_mean(values: pd.DataFrame, com: float, min_periods: int) -> pd.DataFrame:
-    """``values.ewm(com=com, adjust=False, min_periods=min_periods).mean()``, bit for bit.
-
-    Parameters
-    ----------
-    values : pd.DataFrame
-        Date x ticker values (NaN rows are skipped by the recursion, as pandas does).
-    com : float
-        Centre of mass, ``a = 1 / (1 + com)``; pass it as pandas derives it from its argument
-        (``span`` -> ``(span - 1) / 2``, ``alpha`` -> ``1 / alpha - 1``) so ``a`` is the same
-        float.
-    min_periods : int
-        Values seen before the output is not NaN.
-
-    Returns
-    -------
-    pd.DataFrame
-        Same shape, index and columns as ``values``; float64.
-
-    Notes
-    -----
-    pandas runs its recursion kernel once per column (Python overhead ~25 us a column:
-    0.12 s of a 1,000-ticker pack's five averages). Here the columns are laid end to end
-    (column-major) and the same kernel, ``pandas._libs.window.aggregations.ewm``, runs once
-    with one ``[start, end)`` segment per column, as pandas' grouped ``ewm`` calls it: the
-    same arithmetic in the same order, so the same bits (``tests/analytics/test_indicators``
-    checks against the public call). The frame is built on the kernel's output without a
-    copy (column-major; a frame of a frame's columns is often laid out so, and the next call
-    then needs no transposing copy either). Should that private kernel change its
-    signature, the public per-column call is used instead.
-    """
-    x = values.to_numpy(dtype=np.float64)
-    n_rows, n_cols = x.shape
-    if n_rows and n_cols:
-        try:
-            from pandas._libs.window.aggregations import ewm as kernel
-
-            flat = np.ascontiguousarray(x.T).reshape(-1)  # column after column
-            start = np.arange(0, n_rows * n_cols, n_rows, dtype=np.int64)
-            out = kernel(flat, start, start + n_rows, max(int(min_periods), 1), com, False, False)
-        except (ImportError, TypeError, ValueError):  # pragma: no cover - another pandas
-            pass
-        else:
-            # a column-major view, no copy: the values are pandas' (their memory order can
-            # matter only to a later reduction; the indicators take rows and elementwise ops)
-            grid = out.reshape(n_cols, n_rows).T
-            return pd.DataFrame(grid, index=values.index, columns=values.columns, copy=False)
-    return values.ewm(com=com, adjust=False, min_periods=min_periods).mean()
-
-
 def ema(prices: pd.DataFrame, span: int) -> pd.DataFrame:
     """Exponential moving average, ``a = 2/(span + 1)``, recursive (``adjust=False``).
 
@@ -183,7 +133,7 @@ def ema(prices: pd.DataFrame, span: int) -> pd.DataFrame:
     TA-Lib seeds with the mean of the first ``span`` values; the difference decays as
     ``(1 − a)^k`` after ``k`` further bars.
     """
-    out = ewm_mean(prices, (span - 1) / 2, span)
+    out = prices.ewm(span=span, adjust=False, min_periods=span).mean()
     return out.where(prices.notna())
 
 
@@ -202,7 +152,7 @@ def wilder(values: pd.DataFrame, n: int) -> pd.DataFrame:
     pd.DataFrame
         Same shape; NaN until ``n`` values have been seen and where the input is NaN.
     """
-    out = ewm_mean(values, 1.0 / (1.0 / n) - 1, n)
+    out = values.ewm(alpha=1.0 / n, adjust=False, min_periods=n).mean()
     return out.where(values.notna())
 
 

@@ -253,28 +253,3 @@ def test_atr_obv_only_where_the_as_of_bar_has_inputs(wide) -> None:
     np.testing.assert_allclose(t["atr_14"], atr_full.reindex(t.index), rtol=1e-12)
     np.testing.assert_allclose(t["obv"], obv_full.reindex(t.index), rtol=1e-12)
     assert t["atr_14"].notna().sum() == 8 and t["obv"].notna().sum() == 9
-
-
-@pytest.mark.parametrize(
-    ("com", "min_periods"), [((12 - 1) / 2, 12), (1.0 / (1.0 / 14) - 1, 14), (0.0, 1)]
-)
-def test_ewm_mean_is_pandas_ewm_bit_for_bit(com, min_periods):
-    """One kernel call over all columns = pandas' per-column ewm, to the last bit."""
-    rng = np.random.default_rng(7)
-    x = 100 + np.cumsum(rng.normal(size=(300, 40)), axis=0)
-    x[rng.random(x.shape) < 0.05] = np.nan  # scattered gaps
-    x[:30, 3] = np.nan  # a late start
-    x[:, 5] = np.nan  # an empty column
-    x[200:, 7] = np.nan  # an early end
-    frame = pd.DataFrame(x, index=pd.bdate_range("2020-01-01", periods=300), columns=range(40))
-    got = ind.ewm_mean(frame, com, min_periods)
-    want = frame.ewm(com=com, adjust=False, min_periods=min_periods).mean()
-    pd.testing.assert_index_equal(got.index, want.index)
-    pd.testing.assert_index_equal(got.columns, want.columns)
-    assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
-    assert np.array_equal(  # and with the same bits (no -0.0/0.0 or NaN-payload slack)
-        got.to_numpy().view(np.int64)[~np.isnan(want.to_numpy())],
-        want.to_numpy().view(np.int64)[~np.isnan(want.to_numpy())],
-    )
-    empty = frame.iloc[:0]
-    assert ind.ewm_mean(empty, com, min_periods).shape == (0, 40)
