@@ -16,7 +16,8 @@ import logging
 import math
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,7 +93,13 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
+def write_report(
+    pack: Pack,
+    folder: Path,
+    *,
+    png: bool = True,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Path]:
     """Render the 3-page PDF and the three PNG pages of ``pack`` into ``folder``.
 
     Parameters
@@ -100,6 +107,9 @@ def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
     pack : the computed monitoring pack (only read).
     folder : an existing folder; files are named ``YYYYMMDD_...`` from ``pack.as_of``.
     png : False writes the PDF only (batches with ``--no-png``).
+    meanwhile : called once the PDF is written, while the PNGs are rasterised on a second
+        thread (PDFium, the pixel copy and zlib run without the interpreter lock): the pack
+        writes its CSVs there. Its exception is raised after the rasterising thread ends.
 
     Returns
     -------
@@ -116,10 +126,18 @@ def write_report(pack: Pack, folder: Path, *, png: bool = True) -> list[Path]:
         write_pdf([fig for _, fig in pages], pdf_path, pdf_metadata(pack))
         log.info("rendered pages %s -> %s", ", ".join(n for n, _ in pages), pdf_path.name)
     if not png:
+        if meanwhile is not None:
+            meanwhile()
         return [pdf_path]
     sizes = [fig.get_size_inches() for _, fig in pages]
     del pages
-    rasterise(pdf_path, png_paths, sizes, style.PNG_DPI)
+    if meanwhile is None:
+        rasterise(pdf_path, png_paths, sizes, style.PNG_DPI)
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="fimonitor-png") as pool:
+            pngs = pool.submit(rasterise, pdf_path, png_paths, sizes, style.PNG_DPI)
+            meanwhile()
+            pngs.result()
     return [pdf_path, *png_paths]
 
 

@@ -158,9 +158,10 @@ def write_pack(
     """
     final = Path(out_root) / stamp(pack.as_of)
     with atomic_folder(final, commit=commit) as tmp:
-        write_tables(pack, tmp)
-        if render:
-            write_report(pack, tmp, png=png)
+        if render:  # the CSVs are written while the PNGs are rasterised
+            write_report(pack, tmp, png=png, meanwhile=lambda: write_tables(pack, tmp))
+        else:
+            write_tables(pack, tmp)
         for name, src in (extra or {}).items():
             shutil.copy2(src, tmp / name)
         write_manifest(pack, tmp, engine)

@@ -85,3 +85,72 @@ def test_png_bytes_rejects_other_images():
 
     with pytest.raises(ValueError, match="uint8"):
         render.png_bytes(np.zeros((2, 2, 4), dtype=np.uint8), 150)
+
+
+def _pack():
+    from helpers.report import make_pack
+
+    return make_pack()
+
+
+def test_meanwhile_runs_on_this_thread_while_the_pngs_are_rasterised(tmp_path, monkeypatch):
+    import threading
+
+    real = render.rasterise
+    seen: dict[str, object] = {}
+    started = threading.Event()
+    release = threading.Event()
+
+    def rasterise(*args):
+        seen["thread"] = threading.current_thread().name
+        started.set()
+        assert release.wait(10)  # still running while meanwhile runs
+        return real(*args)
+
+    def meanwhile():
+        assert started.wait(10)
+        seen["meanwhile"] = threading.current_thread() is threading.main_thread()
+        release.set()
+
+    monkeypatch.setattr(render, "rasterise", rasterise)
+    files = render.write_report(_pack(), tmp_path, meanwhile=meanwhile)
+    assert seen == {"thread": seen["thread"], "meanwhile": True}
+    assert str(seen["thread"]).startswith("fimonitor-png")
+    assert [f.exists() for f in files] == [True] * 4
+
+
+def test_an_error_meanwhile_is_raised_once_the_pngs_are_done(tmp_path, monkeypatch):
+    import threading
+
+    done = threading.Event()
+    real = render.rasterise
+
+    def rasterise(*args):
+        real(*args)
+        done.set()
+
+    def meanwhile():
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render, "rasterise", rasterise)
+    with pytest.raises(OSError, match="disk full"):
+        render.write_report(_pack(), tmp_path, meanwhile=meanwhile)
+    assert done.is_set()  # no thread left writing into the folder
+
+
+def test_a_rasterising_error_is_raised_after_meanwhile(tmp_path, monkeypatch):
+    calls = []
+
+    def rasterise(*args):
+        raise RuntimeError("pdfium")
+
+    monkeypatch.setattr(render, "rasterise", rasterise)
+    with pytest.raises(RuntimeError, match="pdfium"):
+        render.write_report(_pack(), tmp_path, meanwhile=lambda: calls.append(1))
+    assert calls == [1]
+
+
+def test_meanwhile_runs_without_pngs_too(tmp_path):
+    calls = []
+    files = render.write_report(_pack(), tmp_path, png=False, meanwhile=lambda: calls.append(1))
+    assert calls == [1] and len(files) == 1
