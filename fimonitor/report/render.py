@@ -4,7 +4,10 @@
 the pages of ``YYYYMMDD_FixedIncome_MonitoringPack_3pages.pdf``, and rasterises each PDF page
 with PDFium (``pypdfium2``) into a 150-dpi ``YYYYMMDD_<page>.png``: the PNG is a picture of the
 PDF page, and matplotlib draws each figure once instead of once per format (the Agg redraw
-cost ~6x the rasterisation; ``benchmarks/bench_pack.py``). ``folder`` is an existing
+cost ~6x the rasterisation; ``benchmarks/bench_pack.py``). The PDF is written by
+:func:`fimonitor.report.pdftext.write_pdf` (matplotlib's PDF backend, each string shaped
+once per process); the PNGs are rasterised on a second thread while the caller's
+``meanwhile`` (the pack's CSVs) runs. ``folder`` is an existing
 (temporary) folder that the pipeline renames into place, so a failing render never leaves a
 partial pack behind.
 """
