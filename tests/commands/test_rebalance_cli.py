@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from fimonitor.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 DATA = REPO / "data"
 

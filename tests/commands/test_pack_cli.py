@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from fimonitor.cli import main
 
-GOLDEN = Path(__file__).parent / "golden" / "demo_20260430"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "demo_20260430"
 CONTRACT_CSVS = {
     "today_positions.csv": "ticker,name,group,rating_bucket,shares,price,market_value,weight,"
     "benchmark_weight,active_weight,duration,dv01",

@@ -23,7 +23,7 @@ from fimonitor.data.sources import fetch_prices, parse_yfinance_frame
 from fimonitor.data.update import read_price_file, update_prices
 from fimonitor.errors import DownloadError, SchemaError
 
-DATA = Path(__file__).parent / "data" / "yfinance"
+DATA = Path(__file__).resolve().parent / "yfinance"
 RECORDED_PRICES = DATA / "prices_2026-06-01_2026-07-31.csv"
 RECORDED_DOWNLOAD = DATA / "download_2026-07-17_2026-07-31.csv"
 TICKERS = ["IEF", "MBB", "SPY", "TLT"]

@@ -18,7 +18,7 @@ from fimonitor.analytics.empirical_duration import (
 from fimonitor.cli import main
 from fimonitor.errors import InputError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 # ----------------------------------------------------------------------------- synthetic data
