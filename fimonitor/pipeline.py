@@ -330,7 +330,7 @@ def build_pack(
     dq.extend(extra.pop("check"))
     rk = None
     if with_risk:
-        rk = pack_tables.risk_tables(book, h, positions, d, config, with_windows=False)
+        rk = pack_tables.risk_tables(book, h, positions, d, config)
         corr = rk["corr"]
         if corr["note"]:
             dq.append(("WARN", "correlations.csv not written", corr["note"]))
@@ -354,9 +354,7 @@ def build_pack(
     # (~300 MB) and the every-date alerts are no longer held
     del h, alerts_all
     if rk is not None:
-        windows = pack_tables.correlation_window_tables(
-            book, rk["held"], rk["returns"], config.risk_lookback_days
-        )
+        windows = pack_tables.correlation_window_tables(book, rk["held"], rk["returns"])
         extra.update(
             correlation_windows=windows["windows"],
             correlation_observations=windows["observations"],

@@ -72,12 +72,13 @@ def correlation_tables(
     tickers: list[str],
     all_returns: pd.Series,
     lookback: int,
-    windows: Mapping[str, int] | None = None,
     csv_max_holdings: int | None = None,
-    *,
-    with_windows: bool = True,
 ) -> dict[str, object]:
-    """Correlation windows (condensed), the holdings' matrix and rolling correlations.
+    """The holdings' correlation matrix and rolling correlations (the windows: see below).
+
+    The condensed correlation windows come from :func:`correlation_window_tables`, on the
+    same price rows and return dates; the pack computes them last, once it has released
+    what it no longer needs (they are its largest objects: ~500 MB at 5,000 holdings).
 
     Parameters
     ----------
@@ -90,37 +91,25 @@ def correlation_tables(
         every window is the last ``n`` of these dates (the risk metrics' rows).
     lookback : int
         ``risk_lookback_days``: the rows of ``correlations.csv`` and of the rolling series.
-    windows : mapping, optional
-        Name -> number of returns (default: :data:`correlation.WINDOWS` with upper-case names
-        ``1M, 3M, 6M, 1Y, 3Y``).
     csv_max_holdings : int, optional
         Above this many holdings the full-precision matrix of ``correlations.csv`` is not
         computed (``matrix`` empty, ``note`` says why); None = no limit.
-    with_windows : bool
-        False: ``windows`` and ``observations`` are left empty, for the caller to compute
-        with :func:`correlation_window_tables` once it has released what it no longer needs
-        (the windows are the pack's largest objects: ~500 MB at 5,000 holdings).
 
     Returns
     -------
     dict
         ``matrix`` (the holdings over the last ``lookback`` returns, float64:
-        ``correlations.csv``; empty above ``csv_max_holdings``), ``windows`` {name:
-        :class:`~fimonitor.analytics.correlation_windows.CorrelationWindow`}, computed one at
-        a time), ``observations`` {name: int, the return rows of the window}, ``rolling``
+        ``correlations.csv``; empty above ``csv_max_holdings``), ``rolling``
         {``20d``/``60d``: date x ticker frame of each holding's rolling correlation with the
         portfolio on each of the last ``lookback`` return dates} and ``note`` (None, or why
         ``matrix`` is empty).
     """
-    windows = _window_lengths(windows)
     dates = pd.DatetimeIndex(all_returns.index)
-    adj = _returns_panel(book, tickers, dates, windows, lookback)
+    adj = _returns_panel(book, tickers, dates, lookback + max(corr_mod.ROLLING_WINDOWS))
     cols = list(adj.columns)
     risk_dates = dates[-lookback:]
     rets = corr_mod.daily_returns(adj, dates[-(lookback + max(corr_mod.ROLLING_WINDOWS)) :])
     del adj
-    # the rolling series and the matrix first: their working arrays are freed before the
-    # windows are held (at 5,000 holdings the stage's peak RSS is ~30 MB lower)
     rolling = {}
     if cols:
         for n in corr_mod.ROLLING_WINDOWS:  # 20 and 60 days
@@ -135,28 +124,24 @@ def correlation_tables(
         )
     else:
         matrix = corr_mod.correlation(rets.loc[risk_dates])[0] if cols else pd.DataFrame()
-    del rets
-    held = (
-        correlation_window_tables(book, tickers, all_returns, lookback, windows)
-        if with_windows
-        else {"windows": {}, "observations": {}}
-    )
-    return {"matrix": matrix, **held, "rolling": rolling, "note": note}
+    return {"matrix": matrix, "rolling": rolling, "note": note}
 
 
 def correlation_window_tables(
     book: Book,
     tickers: list[str],
     all_returns: pd.Series,
-    lookback: int,
     windows: Mapping[str, int] | None = None,
 ) -> dict[str, dict]:
-    """The condensed correlation windows of :func:`correlation_tables`, on their own.
+    """The condensed correlation windows of the holdings, one window at a time.
 
     Parameters
     ----------
-    book, tickers, all_returns, lookback, windows
-        As in :func:`correlation_tables` (the same price rows and return dates).
+    book, tickers, all_returns
+        As in :func:`correlation_tables`: each window is the last ``n`` of the return dates.
+    windows : mapping, optional
+        Name -> number of returns (default: :data:`correlation.WINDOWS` with upper-case names
+        ``1M, 3M, 6M, 1Y, 3Y``).
 
     Returns
     -------
@@ -165,37 +150,28 @@ def correlation_window_tables(
         (:func:`~fimonitor.analytics.correlation_windows.compact_correlation_windows`, one
         window at a time) and ``observations`` {name: int, the return rows of the window}.
     """
-    windows = _window_lengths(windows)
+    windows = (
+        {k.upper(): v for k, v in corr_mod.WINDOWS.items()} if windows is None else dict(windows)
+    )
     dates = pd.DatetimeIndex(all_returns.index)
-    adj = _returns_panel(book, tickers, dates, windows, lookback)
+    adj = _returns_panel(book, tickers, dates, max(windows.values(), default=0))
     mats = compact_correlation_windows(adj, dates, windows)
     return {"windows": mats, "observations": {k: int(w.n_observations) for k, w in mats.items()}}
 
 
-def _window_lengths(windows: Mapping[str, int] | None) -> dict[str, int]:
-    if windows is None:
-        return {k.upper(): v for k, v in corr_mod.WINDOWS.items()}
-    return dict(windows)
-
-
 def _returns_panel(
-    book: Book,
-    tickers: list[str],
-    dates: pd.DatetimeIndex,
-    windows: Mapping[str, int],
-    lookback: int,
+    book: Book, tickers: list[str], dates: pd.DatetimeIndex, rows: int
 ) -> pd.DataFrame:
-    """``book.adj_close`` of the priced ``tickers``, on the price rows the returns use.
+    """``book.adj_close`` of the priced ``tickers`` on the last ``rows`` return dates.
 
-    The rows of the longest window or of the rolling series (and the row before): less to
-    copy than the whole history, the same returns.
+    With the price row before them: less to copy than the whole history, the same returns.
+    ``rows`` 0 keeps every row up to the last date.
     """
     as_of = dates[-1] if len(dates) else None
     cols = [t for t in tickers if t in book.adj_close.columns]
-    rows_needed = max([*windows.values(), lookback + max(corr_mod.ROLLING_WINDOWS)])
     panel = book.adj_close.loc[:as_of] if as_of is not None else book.adj_close.iloc[:0]
-    if len(dates):
-        start = panel.index.searchsorted(dates[-min(rows_needed, len(dates))])
+    if len(dates) and rows > 0:
+        start = panel.index.searchsorted(dates[-min(rows, len(dates))])
         panel = panel.iloc[max(int(start) - 1, 0) :]
     return panel[cols]
 
@@ -403,8 +379,6 @@ def risk_tables(
     positions: pd.DataFrame,
     as_of: pd.Timestamp,
     config: MonitorConfig,
-    *,
-    with_windows: bool = True,
 ) -> dict[str, object]:
     """Risk metrics, correlations, rolling risk and the benchmark table (risk look-back window).
 
@@ -418,11 +392,6 @@ def risk_tables(
     as_of : pd.Timestamp
     config : MonitorConfig
         ``risk_lookback_days``, ``risk_free_rate``, ``risk_levels``.
-    with_windows : bool
-        False: ``corr`` without the correlation windows; the caller computes them later with
-        :func:`correlation_window_tables` ``(book, result["held"], result["returns"],
-        config.risk_lookback_days)``, after releasing ``h`` (see
-        :func:`fimonitor.pipeline.build_pack`).
 
     Returns
     -------
@@ -431,7 +400,9 @@ def risk_tables(
         ``risk_lookback_days`` daily returns), ``corr`` (:func:`correlation_tables`: the
         same return rows as the metrics), ``rolling_risk`` (60-day), ``benchmarks``
         (:func:`benchmark_table`), ``held`` (the held tickers the correlations cover) and
-        ``returns`` (:func:`portfolio_returns` from inception).
+        ``returns`` (:func:`portfolio_returns` from inception): the arguments of
+        :func:`correlation_window_tables` ``(book, held, returns)``, which the pack calls
+        once ``h`` is released (see :func:`fimonitor.pipeline.build_pack`).
     """
     all_r = portfolio_returns(h, as_of)
     r = all_r.iloc[-config.risk_lookback_days :]
@@ -448,15 +419,12 @@ def risk_tables(
     benchmarks = benchmark_table(
         book, h, as_of, r, book.benchmark_name or "benchmark", rf=config.risk_free_rate
     )
-    # the correlation windows last (~500 MB at 5,000 holdings): the benchmark table's
-    # working arrays are freed before they are held
     corr = correlation_tables(
         book,
         held,
         all_r,
         config.risk_lookback_days,
         csv_max_holdings=config.correlations_csv_max_holdings,
-        with_windows=with_windows,
     )
     return {
         "risk_metrics": metrics,

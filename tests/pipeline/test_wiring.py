@@ -13,6 +13,7 @@ from fimonitor import pipeline
 from fimonitor.analytics import correlation as corr_mod
 from fimonitor.analytics import key_rates, pack_tables, risk
 from fimonitor.analytics.attribution import ATTRIBUTION_COLUMNS
+from fimonitor.analytics.correlation_windows import compact_correlation_windows
 from fimonitor.analytics.exposures import compute_history
 from fimonitor.analytics.indicators import ASSET_METRIC_COLUMNS, asset_metrics
 from fimonitor.analytics.performance import RETURN_COLUMNS
@@ -426,15 +427,21 @@ def test_the_correlation_windows_come_after_the_history_is_released(demo, monkey
     monkeypatch.setattr(pack_tables, "correlation_window_tables", check)
     pack = pipeline.build_pack(demo["book"], demo["config"], with_rebalance=False)
     assert alive == [False]
-    # the same windows as correlation_tables computes in one call
+    # the same windows as one call on the whole price history, and the same matrix
     all_r = pack_tables.portfolio_returns(demo["h"], pack.as_of)
     held = pack.positions.loc[(pack.positions["weight"] > 0) & (pack.positions["ticker"] != "CASH")]
-    one = pack_tables.correlation_tables(demo["book"], list(held["ticker"]), all_r, 252)
-    assert list(one["windows"]) == list(pack.correlation_windows) == ["1M", "3M", "6M", "1Y"]
-    assert one["observations"] == pack.correlation_observations
-    for name, w in one["windows"].items():
+    tickers = [t for t in held["ticker"] if t in demo["book"].adj_close.columns]
+    whole = compact_correlation_windows(
+        demo["book"].adj_close.loc[: pack.as_of, tickers],
+        all_r.index,
+        {k.upper(): v for k, v in corr_mod.WINDOWS.items()},
+    )
+    assert list(whole) == list(pack.correlation_windows) == ["1M", "3M", "6M", "1Y"]
+    assert {k: w.n_observations for k, w in whole.items()} == pack.correlation_observations
+    for name, w in whole.items():
         got = pack.correlation_windows[name]
         assert got.tickers == w.tickers
         np.testing.assert_array_equal(got.r, w.r)
         np.testing.assert_array_equal(got.p, w.p)
+    one = pack_tables.correlation_tables(demo["book"], list(held["ticker"]), all_r, 252)
     pd.testing.assert_frame_equal(one["matrix"], pack.correlations)
