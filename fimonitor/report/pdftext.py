@@ -47,7 +47,7 @@ MAX_LAYOUTS = 50_000
 MAX_FONTS = 512
 
 _fonts: dict[tuple[int, float], ShapedFont] = {}
-_layouts: dict[tuple, list[LayoutItem]] = {}
+_layouts: dict[tuple, object] = {}  # layouts and measures
 _lock = threading.Lock()
 
 
@@ -102,10 +102,7 @@ class ShapedFont:
                 )
                 for g in self._font._layout(text, flags, features=features, language=language)
             ]
-            with _lock:
-                if len(_layouts) >= MAX_LAYOUTS:
-                    _layouts.clear()
-                _layouts[key] = items
+            _remember(key, items)
         return items
 
     def measure(self, text: str) -> tuple[float, float, float]:
@@ -113,7 +110,7 @@ class ShapedFont:
 
         What matplotlib's PDF renderer measures for a line of plain text: the font's
         ``set_text`` without hinting, then its width and height (ink, from the origin to the
-        top) and descent, in 1/64 points.
+        top) and descent, which FreeType gives in 1/64 points.
         """
         key = (id(self._font), self._size, text, "measure")
         out = _layouts.get(key)
@@ -122,15 +119,20 @@ class ShapedFont:
             font.set_text(text, 0.0, flags=ft2font.LoadFlags.NO_HINTING)  # matplotlib >= 3.10
             w, h = font.get_width_height()
             out = (w / 64, h / 64, font.get_descent() / 64)
-            with _lock:
-                if len(_layouts) >= MAX_LAYOUTS:
-                    _layouts.clear()
-                _layouts[key] = out
+            _remember(key, out)
         return out
 
     def load_glyph(self, glyph_index: int, flags: Any = None) -> None:
         """Do nothing (the PDF writer reads the layout only; see the class notes)."""
         return None
+
+
+def _remember(key: tuple, value: object) -> None:
+    """Keep ``value`` (a layout or a measure) under ``key``; a full memory starts again."""
+    with _lock:
+        if len(_layouts) >= MAX_LAYOUTS:
+            _layouts.clear()
+        _layouts[key] = value
 
 
 def shaped(font: FT2Font, size: float) -> ShapedFont:
